@@ -1,0 +1,105 @@
+/* lm_model: the spec's model over one contiguous parameter buffer.
+ *
+ *   tokens [B,T] -> Embedding(V,E) -> LSTM(E->H, 1 layer, gates i,f,g,o)
+ *   -> Dropout(p, inverted, training only) -> Linear(H->V) -> softmax CE
+ *
+ * Invariants:
+ * - params and grads are each ONE float buffer of n_params (64-byte aligned);
+ *   the named views below point into them. Tensor order in the buffer:
+ *   fc.weight [V,H], fc.bias [V], lstm.weight_ih [4H,E], lstm.weight_hh [4H,H],
+ *   lstm.bias [4H], embedding.weight [V,E]  (row-major, PyTorch names/shapes).
+ *   The output layer comes first because its gradient is final first in the
+ *   backward pass, so [0, info[LM_P_FC_B].offset + V) can be all-reduced
+ *   while the LSTM backward still runs.
+ * - lstm.bias is PyTorch's bias_ih + bias_hh.
+ * - The loss is mean-free: functions return the SUM of token losses and the
+ *   count of non-pad targets; the gradient is that of loss_scale * sum, so a
+ *   data-parallel caller passes 1/global_count and PyTorch's mean is 1/count.
+ * - Nothing here does I/O or MPI. */
+#ifndef LM_MODEL_H
+#define LM_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lm_err.h"
+#include "lm_rng.h"
+
+typedef struct lm_dims {
+    int V, E, H;
+} lm_dims;
+
+enum {
+    LM_P_FC_W = 0, LM_P_FC_B, LM_P_W_IH, LM_P_W_HH, LM_P_LSTM_B, LM_P_EMB,
+    LM_P_COUNT
+};
+
+typedef struct lm_param_info {
+    const char *name; /* "fc.weight", ... as in PyTorch's state_dict */
+    size_t offset;    /* in floats from the buffer start */
+    int rows, cols;   /* cols == 0 for 1-D tensors */
+} lm_param_info;
+
+typedef struct lm_model {
+    lm_dims d;
+    size_t n_params;
+    lm_param_info info[LM_P_COUNT];
+    float *params; /* n_params */
+    float *grads;  /* n_params, NULL for an inference-only model */
+    /* views into params */
+    float *fc_w, *fc_b, *w_ih, *w_hh, *lstm_b, *emb;
+    /* views into grads (NULL when grads is NULL) */
+    float *g_fc_w, *g_fc_b, *g_w_ih, *g_w_hh, *g_lstm_b, *g_emb;
+} lm_model;
+
+/* Allocates (zeroed) buffers. with_grads = 0 for generation/eval. */
+int lm_model_init(lm_model *m, lm_dims d, int with_grads, lm_err *e);
+void lm_model_free(lm_model *m);
+size_t lm_model_count_params(lm_dims d);
+/* PyTorch default init: embedding N(0,1); LSTM weights and both biases
+ * U(-1/sqrt(H), 1/sqrt(H)) (lstm.bias = sum of two draws); Linear weight and
+ * bias U(-1/sqrt(H), 1/sqrt(H)). */
+void lm_model_init_weights(lm_model *m, lm_rng *rng);
+
+/* Activations and scratch for windows of at most B x T tokens. The output
+ * layer is processed in row chunks, so memory does not grow with B*T*V. */
+typedef struct lm_acts lm_acts;
+lm_acts *lm_acts_create(lm_dims d, int B, int T); /* NULL on OOM */
+void lm_acts_free(lm_acts *a);
+
+typedef struct lm_step_opts {
+    float dropout;     /* p in [0,1); 0 disables */
+    lm_rng *rng;       /* dropout masks; unused when dropout == 0 */
+    int pad_id;        /* targets == pad_id are ignored; -1 for none */
+    float loss_scale;  /* gradient is d(loss_scale * sum of losses) */
+    /* Called once, from the calling thread, as soon as the fc.weight/fc.bias
+     * gradients are final (before the LSTM backward). May be NULL. */
+    void (*on_head_grads)(void *ctx);
+    void *ctx;
+} lm_step_opts;
+
+/* Forward, loss and backward over one window.
+ *   in, tgt: [B,T] token ids in [0,V)
+ *   h, c:    [B,H] initial LSTM state, overwritten with the final state
+ *            (truncated BPTT: no gradient flows into the initial state)
+ * Overwrites m->grads (all of them). Writes the loss sum and non-pad count. */
+int lm_model_train_window(lm_model *m, lm_acts *a, int B, int T,
+                          const int32_t *in, const int32_t *tgt, float *h,
+                          float *c, const lm_step_opts *o, double *loss_sum,
+                          long *n_tokens);
+
+/* Forward only, no dropout, no gradients. Same state and loss conventions.
+ * exclude_id >= 0 additionally leaves targets equal to it out of the sums
+ * (e.g. <unk>); pass -1 for none. */
+void lm_model_eval_window(const lm_model *m, lm_acts *a, int B, int T,
+                          const int32_t *in, const int32_t *tgt, float *h,
+                          float *c, int pad_id, int exclude_id,
+                          double *loss_sum, long *n_tokens);
+
+/* Generation: advance one token with carried state h, c [H] and write the
+ * logits [V]. scratch holds lm_model_step_scratch_floats(d) floats. */
+size_t lm_model_step_scratch_floats(lm_dims d);
+void lm_model_step_token(const lm_model *m, int32_t token, float *h, float *c,
+                         float *logits, float *scratch);
+
+#endif

@@ -1,0 +1,72 @@
+/* lm_optim: Adam, global-norm gradient clipping, learning-rate schedules and
+ * early stopping. Pure functions over float arrays and small plain structs,
+ * so every rank computes bit-identical updates from identical inputs. */
+#ifndef LM_OPTIM_H
+#define LM_OPTIM_H
+
+#include <stddef.h>
+
+/* ---- Adam (PyTorch semantics, bias-corrected, L2 weight decay added to the
+ * gradient as torch.optim.Adam does; decay 0 by default). ---------------- */
+typedef struct lm_adam {
+    float beta1, beta2, eps, weight_decay;
+    long step; /* number of updates applied so far */
+} lm_adam;
+
+void lm_adam_defaults(lm_adam *a); /* 0.9, 0.999, 1e-8, 0, step 0 */
+/* One step over n parameters: increments a->step, then
+ * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ * p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps). */
+void lm_adam_update(lm_adam *a, float lr, float *params, const float *grads,
+                    float *m, float *v, size_t n);
+
+/* ---- clipping ------------------------------------------------------------ */
+/* L2 norm of g[0..n) accumulated in double. */
+double lm_grad_norm(const float *g, size_t n);
+/* Scales g by max_norm/(norm+1e-6) when norm > max_norm (torch's
+ * clip_grad_norm_); max_norm <= 0 disables. Returns the norm before clipping. */
+double lm_grad_clip(float *g, size_t n, double max_norm);
+
+/* ---- learning-rate schedules ----------------------------------------------- */
+typedef enum {
+    LM_SCHED_CONSTANT = 0,
+    LM_SCHED_STEP,    /* lr = base * gamma^(floor(step / step_size)) */
+    LM_SCHED_COSINE,  /* linear warmup to base over warmup steps, then cosine to min_lr at total_steps */
+    LM_SCHED_PLATEAU  /* lr *= factor after `patience` evaluations without improvement > threshold; floor min_lr */
+} lm_sched_kind;
+
+typedef struct lm_sched {
+    lm_sched_kind kind;
+    float base_lr, min_lr;
+    long step_size;   float gamma;            /* step */
+    long warmup_steps; long total_steps;      /* cosine */
+    float factor; int patience; float threshold; /* plateau (relative threshold, torch 'rel' mode) */
+    /* plateau state (saved in checkpoints) */
+    float cur_lr, best;
+    int bad_evals;
+} lm_sched;
+
+void lm_sched_init(lm_sched *s, lm_sched_kind kind, float base_lr);
+/* LR to use for optimizer step number `step` (0-based) for constant/step/cosine;
+ * for plateau, the current lr. */
+float lm_sched_lr(const lm_sched *s, long step);
+/* Feed a validation loss (plateau only; no-op for others). Returns 1 if the
+ * LR was lowered by this call. */
+int lm_sched_observe(lm_sched *s, float val_loss);
+/* Parses "constant|step|cosine|plateau"; returns -1 on unknown. */
+int lm_sched_kind_parse(const char *s, lm_sched_kind *out);
+const char *lm_sched_kind_name(lm_sched_kind k);
+
+/* ---- early stopping ------------------------------------------------------ */
+typedef struct lm_early_stop {
+    int patience;      /* evaluations without improvement before stopping; <= 0 disables */
+    float min_delta;   /* absolute improvement that counts */
+    float best;        /* best loss so far (INFINITY at start) */
+    int bad_evals;
+} lm_early_stop;
+
+void lm_early_stop_init(lm_early_stop *es, int patience, float min_delta);
+/* Returns 1 if training should stop after this evaluation. Sets *improved. */
+int lm_early_stop_observe(lm_early_stop *es, float val_loss, int *improved);
+
+#endif

@@ -1,0 +1,58 @@
+/* cli: the flag parser every lyricmind subcommand uses.
+ *
+ * A subcommand declares a NULL-terminated table of cli_opt (flag name without
+ * dashes, type, destination, metavar, help). cli_parse accepts `--name value`
+ * and `--name=value`, `--` to end flags, and collects positional arguments.
+ * Numbers are parsed strictly (whole string, range-checked). On any problem it
+ * prints ONE line "lyricmind CMD: ..." to stderr and returns CLI_USAGE_ERROR
+ * (the caller exits 2); on --help/-h it prints the usage and returns CLI_HELP.
+ * Flags given on the command line are marked in cli_opt.seen so a caller can
+ * layer defaults < config file < flags. */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdio.h>
+
+enum { CLI_OK = 0, CLI_HELP = 1, CLI_USAGE_ERROR = 2 };
+
+/* Exit codes of the lyricmind command (docs/cli.md). */
+enum {
+    LM_EXIT_OK = 0,
+    LM_EXIT_FAILURE = 1,   /* runtime error: bad input file, I/O, ... */
+    LM_EXIT_USAGE = 2,     /* bad command line */
+    LM_EXIT_NOT_IMPL = 3,  /* subcommand not implemented yet */
+    LM_EXIT_REQUEUE = 75   /* train stopped by a signal after checkpointing (EX_TEMPFAIL) */
+};
+
+typedef enum { CLI_INT, CLI_LONG, CLI_FLOAT, CLI_DOUBLE, CLI_STR, CLI_BOOL } cli_type;
+
+typedef struct cli_opt {
+    const char *name;  /* "batch-size" for --batch-size */
+    cli_type type;
+    void *dest;        /* int*, long*, float*, double*, const char**, int* (bool) */
+    const char *meta;  /* "N", "FILE", ...; ignored for CLI_BOOL */
+    const char *help;  /* one line; the default is shown from *dest */
+    double min, max;   /* numeric range when min < max */
+    int seen;          /* set by cli_parse */
+} cli_opt;
+
+typedef struct cli_cmd {
+    const char *name;     /* "train" */
+    const char *synopsis; /* "--data DIR --run DIR [options]" */
+    const char *summary;  /* one paragraph shown by --help */
+    cli_opt *opts;        /* terminated by an entry with name == NULL */
+} cli_cmd;
+
+/* Parses argv[1..argc) (argv[0] is the subcommand name). Positional arguments
+ * are stored in pos (at most max_pos; more is a usage error) and counted in
+ * *npos; pass pos NULL and max_pos 0 to refuse all positionals. */
+int cli_parse(cli_cmd *cmd, int argc, char **argv, char **pos, int max_pos, int *npos);
+void cli_usage(FILE *f, const cli_cmd *cmd);
+/* Prints "lyricmind CMD: msg" on stderr (one line) and returns CLI_USAGE_ERROR. */
+int cli_error(const cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sets an option by name from a string (used by config files too).
+ * Returns 0, or -1 with a message in err (errlen bytes). */
+int cli_set(cli_cmd *cmd, const char *name, const char *value, char *err, size_t errlen);
+cli_opt *cli_find(cli_cmd *cmd, const char *name);
+
+#endif

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian package LyricMind needs to build, test and run.
+# Non-interactive; safe to re-run (does nothing when all are present).
+set -euo pipefail
+PKGS=(
+  build-essential cmake pkg-config
+  libopenmpi-dev openmpi-bin            # MPI
+  libopenblas-dev                       # BLAS (OpenBLAS, not the reference BLAS)
+  libhdf5-dev hdf5-tools                # shards and checkpoints; h5dump for checks
+  libzstd-dev zstd                      # zstd HDF5 filter, .zst inputs
+  libutf8proc-dev libcsv-dev libjansson-dev   # text pipeline
+  libcriterion-dev                      # unit tests
+  python3 python3-h5py python3-numpy    # tests: stock h5py reads our shards
+  pocketsphinx-en-us                    # CMU pronouncing dictionary (rhyme metric)
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO -E apt-get install -y -qq --no-install-recommends "${missing[@]}"

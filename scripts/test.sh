@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: install packages, build, run ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh
+cd "${BUILD_DIR:-build}"
+# Tests that use MPI pass --allow-run-as-root themselves; keep OpenBLAS to one
+# thread per process so that parallel tests fit two cores.
+export OPENBLAS_NUM_THREADS=1
+ctest --output-on-failure -j "$(nproc)" --timeout 900

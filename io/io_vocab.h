@@ -1,0 +1,38 @@
+/* io_vocab: the vocabulary file vocab.h5, see docs/formats.md.
+ * /tokens: variable-length UTF-8 strings [V] (id = index), /counts uint64 [V],
+ * /genres: strings [G] (genre g has token "<genre:NAME>" in /tokens);
+ * attributes format_version, vocab_hash, and the ids of the specials.
+ * Specials come first with fixed ids: <pad>=0 <unk>=1 <bos>=2 <eos>=3 <nl>=4
+ * <sep>=5, then one <genre:NAME> per genre, then words by descending count
+ * (ties by byte order of the word). */
+#ifndef IO_VOCAB_H
+#define IO_VOCAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lm_err.h"
+
+#define IO_VOCAB_FORMAT_VERSION 1
+enum { IO_TOK_PAD = 0, IO_TOK_UNK = 1, IO_TOK_BOS = 2, IO_TOK_EOS = 3,
+       IO_TOK_NL = 4, IO_TOK_SEP = 5, IO_TOK_FIRST_GENRE = 6 };
+
+typedef struct io_vocab {
+    uint32_t size;      /* V */
+    char **tokens;      /* V NUL-terminated UTF-8 strings */
+    uint64_t *counts;   /* V */
+    uint32_t n_genres;
+    char **genres;      /* n_genres canonical names; token id = IO_TOK_FIRST_GENRE + g */
+    uint64_t hash;      /* io_vocab_hash of tokens */
+} io_vocab;
+
+/* FNV-1a 64 over every token followed by a 0 byte, in id order. */
+uint64_t io_vocab_hash(char *const *tokens, uint32_t n);
+int io_vocab_write(const char *path, const io_vocab *v, lm_err *e);
+int io_vocab_read(const char *path, io_vocab *v, lm_err *e);
+void io_vocab_free(io_vocab *v);
+/* Token id of a word, or -1. Linear scan is fine for callers that build their
+ * own hash table; io_vocab_lookup is for small use (prompts, genres). */
+int64_t io_vocab_lookup(const io_vocab *v, const char *word);
+
+#endif

@@ -56,3 +56,14 @@ int cli_set(cli_cmd *cmd, const char *name, const char *value, char *err, size_t
 cli_opt *cli_find(cli_cmd *cmd, const char *name);
 
 #endif
+
+/* Reads an INI job file: `key = value` lines (keys are flag names; '_' may
+ * stand for '-'), '#' or ';' comments, blank lines, optional `[section]`
+ * headers of which only `[section_name]` (e.g. "train") is read. Keys already
+ * set on the command line (opt->seen) keep the command-line value. Any
+ * problem -> -1 with "FILE:LINE: problem" in err. */
+int cli_load_ini(cli_cmd *cmd, const char *path, const char *section_name,
+                 char *err, size_t errlen);
+/* Writes every option as an INI `key = value` line into buf (size n); the
+ * output is a valid --config file. Returns the length needed. */
+size_t cli_dump_ini(const cli_cmd *cmd, char *buf, size_t n);

@@ -2,6 +2,8 @@
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 
+#include <unistd.h>
+
 #include "cli.h"
 
 typedef struct {
@@ -70,4 +72,69 @@ Test(cli, help_lists_every_flag_with_default, .init = cr_redirect_stdout) {
     cr_assert_eq(cli_parse(&c, 2, argv, NULL, 0, NULL), CLI_HELP);
     fflush(stdout);
     cr_assert_stdout_neq_str("");
+}
+
+static char *write_tmp(const char *text) {
+    static char path[64];
+    strcpy(path, "/tmp/lm_test_ini_XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+Test(cli_ini, file_sets_values_but_flags_win) {
+    opts_t o = {8, 0, 0, 0.001f, NULL};
+    cli_opt tab[6];
+    cli_cmd c = make_cmd(&o, tab);
+    char *argv[] = {"train", "--lr", "0.5"};
+    cr_assert_eq(cli_parse(&c, 3, argv, NULL, 0, NULL), CLI_OK);
+    char *path = write_tmp("# job\n[train]\nbatch_size = 32\nlr = 0.25\ndata = \"/x y\"\n[other]\nnope = 1\n");
+    char err[256];
+    cr_assert_eq(cli_load_ini(&c, path, "train", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(o.batch, 32);
+    cr_assert_float_eq(o.lr, 0.5f, 1e-9, "the command line must win over the file");
+    cr_assert_str_eq(o.data, "/x y");
+    unlink(path);
+}
+
+Test(cli_ini, errors_name_file_and_line) {
+    opts_t o = {8, 0, 0, 0.001f, NULL};
+    cli_opt tab[6];
+    cli_cmd c = make_cmd(&o, tab);
+    const char *bad[] = {"batch-size = 4\nbogus = 1\n", "lr = fast\n", "[train\n", "justtext\n"};
+    const char *want[] = {":2: unknown key 'bogus'", ":1: --lr expects a number", ":1: malformed section", ":1: expected 'key = value'"};
+    for (int i = 0; i < 4; i++) {
+        char *path = write_tmp(bad[i]);
+        char err[512];
+        cr_assert_eq(cli_load_ini(&c, path, "train", err, sizeof err), -1);
+        cr_assert(strstr(err, path) && strstr(err, want[i]), "case %d: %s", i, err);
+        unlink(path);
+    }
+    char err[512];
+    cr_assert_eq(cli_load_ini(&c, "/nonexistent/job.ini", "train", err, sizeof err), -1);
+    cr_assert(strstr(err, "/nonexistent/job.ini"));
+}
+
+Test(cli_ini, dump_round_trips) {
+    opts_t o = {12, 1, 77, 0.125f, "dir"};
+    cli_opt tab[6];
+    cli_cmd c = make_cmd(&o, tab);
+    char buf[1024];
+    size_t n = cli_dump_ini(&c, buf, sizeof buf);
+    cr_assert(n > 0 && n < sizeof buf);
+    opts_t p = {8, 0, 0, 0.001f, NULL};
+    cli_opt tab2[6];
+    cli_cmd c2 = make_cmd(&p, tab2);
+    char *path = write_tmp(buf);
+    char err[256];
+    cr_assert_eq(cli_load_ini(&c2, path, "train", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(p.batch, 12);
+    cr_assert_eq(p.verbose, 1);
+    cr_assert_eq(p.steps, 77);
+    cr_assert_float_eq(p.lr, 0.125f, 0);
+    cr_assert_str_eq(p.data, "dir");
+    unlink(path);
 }

@@ -1,23 +1,155 @@
 /* dist: everything that talks MPI. The rest of LyricMind sees a world as a
- * plain struct {rank, size}; with size 1 every collective is a local no-op
- * copy, so single-process runs use the same code path.
- * Errors are returned through lm_err; nothing here prints or aborts except
- * dist_world_abort, which the jobs layer calls on a fatal error so that
- * mpirun ends every rank instead of hanging. */
+ * plain struct {rank, size} and calls the functions below; mpi.h never leaks
+ * out of dist/.
+ *
+ * Contract:
+ * - World size 1 (a plain `lyricmind train` without a launcher, or
+ *   `mpirun -np 1`) takes the same code path; every collective is then a
+ *   cheap local no-op. Without a launcher MPI is not even initialised.
+ * - Every collective here must be called by all ranks, in the same order,
+ *   with the same sizes and flags (the usual MPI rule). They return 0, or -1
+ *   with one line in lm_err; a collective that failed on one rank may leave
+ *   the others waiting, so on -1 the jobs layer reports and calls
+ *   dist_world_abort, which makes the launcher end every rank.
+ * - Reductions that feed the parameters (the gradient sum) give BITWISE the
+ *   same result on every rank and the same result run to run for the same
+ *   world size and flags; dist_check_identical verifies it (docs/dist.md).
+ * - Nothing here prints or exits, except dist_world_abort. */
 #ifndef DIST_H
 #define DIST_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "lm_err.h"
+#include "lm_model.h"
+
+/* ---- world ------------------------------------------------------------ */
 
 typedef struct dist_world {
     int rank, size;
+    int mpi;              /* 1: MPI is in use; 0: lone process, size 1 */
     int initialized_here; /* we called MPI_Init and must finalize */
+    int comm;             /* our duplicate of MPI_COMM_WORLD (Fortran handle) */
 } dist_world;
 
-/* Initialises MPI (if not yet) and fills rank/size. */
+/* Starts MPI (MPI_Init_thread, FUNNELED: only the main thread calls MPI) when
+ * the process was started by a launcher (mpirun/mpiexec/srun: detected from
+ * their environment variables) or MPI is already initialised, and fills
+ * rank/size. A process started without a launcher gets rank 0, size 1 and no
+ * MPI at all. Environment LM_DIST_MPI=1 forces MPI (Open MPI singleton),
+ * LM_DIST_MPI=0 forbids it. */
 int dist_world_init(dist_world *w, int *argc, char ***argv, lm_err *e);
+/* Collective. Finalizes MPI if dist_world_init initialised it. */
 void dist_world_finalize(dist_world *w);
-void dist_world_abort(const dist_world *w, int code);
-void dist_barrier(const dist_world *w);
+/* Ends the whole job: MPI_Abort (every rank dies, mpirun exits with code),
+ * or exit(code) when MPI is not in use. Never returns. */
+void dist_world_abort(const dist_world *w, int code) __attribute__((noreturn));
+int dist_barrier(const dist_world *w, lm_err *e);
+
+/* ---- small collectives (dist_coll.c) ----------------------------------- */
+
+/* Rank 0's decision at an evaluation/step boundary, the same on every rank
+ * after dist_bcast_decision. */
+typedef struct dist_decision {
+    float lr;   /* learning rate for the next steps */
+    int stop;   /* 1: stop training (early stopping, max steps, signal) */
+    int save;   /* 1: write a checkpoint now */
+    int reason; /* caller-defined code, e.g. why stop/save */
+} dist_decision;
+
+/* Copies rank 0's *d into *d on every rank. */
+int dist_bcast_decision(const dist_world *w, dist_decision *d, lm_err *e);
+/* v[0..n) := the sum over ranks of v[0..n), added in rank order 0,1,..
+ * (gathered, then summed locally), so the result is exact-order
+ * deterministic and identical on every rank for any world size. For a few
+ * values (loss sums, token counts); n * size doubles travel. */
+int dist_sum_doubles(const dist_world *w, double *v, int n, lm_err *e);
+/* *any := 1 if flag != 0 on any rank, else 0 (signal agreement at a step
+ * boundary: a rank that caught SIGTERM passes 1). */
+int dist_any(const dist_world *w, int flag, int *any, lm_err *e);
+/* Copies root's buf[0..n) to every rank (initial parameters, settings). */
+int dist_bcast_floats(const dist_world *w, float *buf, size_t n, int root,
+                      lm_err *e);
+int dist_bcast_bytes(const dist_world *w, void *buf, size_t n, int root,
+                     lm_err *e);
+/* FNV-1a 64 of n bytes (the per-rank checksum below). */
+uint64_t dist_fnv1a64(const void *buf, size_t n);
+/* Debug check that buf[0..n) holds the same bytes on every rank: allgathers
+ * the FNV-1a 64 of each rank's floats. Returns 0 if all equal, else -1 on
+ * every rank with an error naming the first rank that differs from rank 0. */
+int dist_check_identical(const dist_world *w, const float *buf, size_t n,
+                         lm_err *e);
+
+/* ---- gradient synchronisation (dist_grad.c) ---------------------------- */
+
+/* Where things are in the one gradient buffer of n floats:
+ *   [0, head)         reduced as soon as it is final (fc.weight, fc.bias)
+ *   [head, emb)       reduced in finish (the LSTM: small)
+ *   [emb, n)          the embedding gradient [V,E], row t = token t; only
+ *                     rows of tokens in the global batch can be non-zero.
+ * n == emb + V*E, head <= emb. */
+typedef struct dist_grad_layout {
+    size_t n, head, emb;
+    int V, E;
+} dist_grad_layout;
+
+/* The layout of an lm_model's gradient buffer (see lm_model.h). */
+dist_grad_layout dist_grad_layout_of_model(const lm_model *m);
+
+enum {
+    DIST_GS_NO_OVERLAP = 1u,  /* ignore the hook: reduce everything in finish */
+    DIST_GS_DENSE_EMB = 2u,   /* always reduce the embedding densely */
+    DIST_GS_SPARSE_EMB = 4u,  /* always sparsely (tests, benchmarks) */
+    DIST_GS_CHECK_ROWS = 8u,  /* debug: finish fails if a row outside this
+                                 rank's tokens is non-zero (O(V*E) scan) */
+};
+
+typedef struct dist_grad_sync dist_grad_sync;
+
+typedef struct dist_grad_stats {
+    double comm_s;       /* last step: seconds spent inside the calls below
+                            (start in the hook, progress, finish) */
+    double wait_s;       /* last step: of comm_s, seconds inside finish */
+    double total_comm_s; /* all steps since create */
+    long steps;          /* finished steps since create */
+    long union_rows;     /* last step: |U|, distinct tokens in the global
+                            batch; -1 when not known (no tokens given) */
+    int sparse;          /* last step: embedding went sparse */
+    int overlapped;      /* last step: head reduction started from the hook */
+    size_t floats;       /* last step: floats this rank put into reductions */
+} dist_grad_stats;
+
+/* Collective. grads is the caller's buffer of L->n floats (lm_model.grads);
+ * it must stay put while the sync lives. flags: DIST_GS_*, the same on every
+ * rank. Returns NULL with e filled on bad layout or OOM. */
+dist_grad_sync *dist_grad_sync_create(const dist_world *w, float *grads,
+                                      const dist_grad_layout *L,
+                                      unsigned flags, lm_err *e);
+/* Collective (frees the communicators). NULL is fine. */
+void dist_grad_sync_free(dist_grad_sync *s);
+
+/* One step, in this order on every rank:
+ *  1. dist_grad_sync_tokens(s, in, B*T): the input ids this rank's embedding
+ *     backward scatter-adds into (all of `in`, pad included). Starts a
+ *     non-blocking OR of the token bitmaps; best called before the forward.
+ *     Optional: a step without it reduces the embedding densely (every rank
+ *     must then skip it).
+ *  2. the model's backward with o.on_head_grads = dist_grad_sync_on_head_grads
+ *     and o.ctx = s: starts the in-place non-blocking sum of [0, head).
+ *     From then on the caller must not touch [0, head) until finish returns.
+ *     Optional: if the hook never ran, finish reduces the head itself.
+ *  3. dist_grad_sync_finish(s): sums the rest (LSTM; embedding sparsely over
+ *     the union of the ranks' tokens or densely), waits for the head. After
+ *     it, grads holds the SUM over ranks, bitwise equal on every rank.
+ * dist_grad_sync_progress may be called any time between 2 and 3 to let MPI
+ * advance the head transfer (Open MPI moves non-blocking collectives only
+ * inside MPI calls). World size 1: all of these return at once. */
+int dist_grad_sync_tokens(dist_grad_sync *s, const int32_t *ids, size_t n,
+                          lm_err *e);
+void dist_grad_sync_on_head_grads(void *s); /* errors surface in finish */
+void dist_grad_sync_progress(dist_grad_sync *s);
+int dist_grad_sync_finish(dist_grad_sync *s, lm_err *e);
+void dist_grad_sync_stats(const dist_grad_sync *s, dist_grad_stats *st);
 
 #endif

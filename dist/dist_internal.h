@@ -1,0 +1,20 @@
+/* dist_internal: helpers shared by the dist/ sources, not part of the API.
+ * This is the only place besides the .c files that includes mpi.h. */
+#ifndef DIST_INTERNAL_H
+#define DIST_INTERNAL_H
+
+#include <mpi.h>
+
+#include "dist.h"
+
+/* The world's communicator (a duplicate of MPI_COMM_WORLD that returns
+ * errors instead of aborting). Only valid when w->mpi. */
+MPI_Comm dist_comm(const dist_world *w);
+/* 0 if rc == MPI_SUCCESS, else -1 with "dist: <what>: <MPI error string>". */
+int dist_mpi_check(int rc, const char *what, lm_err *e);
+/* Duplicates comm into *out with MPI_ERRORS_RETURN set (collective). */
+int dist_comm_dup(MPI_Comm comm, MPI_Comm *out, lm_err *e);
+/* Monotonic clock in seconds. */
+double dist_now(void);
+
+#endif

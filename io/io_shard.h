@@ -19,9 +19,26 @@
 
 typedef struct io_shard_writer io_shard_writer;
 
+#define IO_SHARD_CHUNK_TOKENS (128 * 1024) /* 256 KiB of uint16 per chunk */
+#define IO_SHARD_ZSTD_LEVEL 3
+
+/* Writer settings; zero fields take the defaults above. */
+typedef struct io_shard_opts {
+    size_t chunk_tokens; /* tokens per HDF5 chunk (= per zstd frame) */
+    int zstd_level;      /* zstd level (negative: faster levels) */
+} io_shard_opts;
+
+/* Creates path (truncating it). Token ids must be < vocab_size <= 65536. */
 io_shard_writer *io_shard_writer_open(const char *path, uint64_t vocab_hash,
                                       uint32_t vocab_size, lm_err *e);
-/* Appends one song (tokens already contain <bos> <genre:..> ... <eos>). */
+/* Same with explicit settings (o may be NULL). */
+io_shard_writer *io_shard_writer_open_opts(const char *path, uint64_t vocab_hash,
+                                           uint32_t vocab_size, const io_shard_opts *o,
+                                           lm_err *e);
+/* Appends one song (tokens already contain <bos> <genre:..> ... <eos>).
+ * Chunks are compressed by the caller's thread outside HDF5's library lock,
+ * so writers of different shards in different threads compress in parallel.
+ * An id >= vocab_size is refused (nothing of the song is written). */
 int io_shard_writer_add(io_shard_writer *w, const uint16_t *tokens, size_t n,
                         uint8_t genre, lm_err *e);
 uint64_t io_shard_writer_tokens(const io_shard_writer *w);
@@ -46,6 +63,13 @@ int io_shard_open(io_shard *s, const char *path, lm_err *e);
 int io_shard_read(io_shard *s, uint64_t start, uint64_t count, uint16_t *out, lm_err *e);
 /* Full validation: also reads every token and checks id < vocab_size. */
 int io_shard_validate(io_shard *s, lm_err *e);
+/* Checks the shard was built with the vocabulary (hash, size) of vocab_path
+ * (only used in the message). One-line error on mismatch. */
+int io_shard_check_vocab(const io_shard *s, uint64_t vocab_hash, uint32_t vocab_size,
+                         const char *vocab_path, lm_err *e);
+/* Bytes /tokens occupies in the file (compressed), for ratios. */
+uint64_t io_shard_stored_bytes(const io_shard *s);
+/* Closes; safe after a failed io_shard_open and twice. */
 void io_shard_close(io_shard *s);
 
 /* Registers the zstd filter (id 32015) with the HDF5 library in this process

@@ -26,9 +26,15 @@ typedef struct io_vocab {
     uint64_t hash;      /* io_vocab_hash of tokens */
 } io_vocab;
 
+/* Name of special id (0..5), e.g. "<nl>"; NULL otherwise. */
+const char *io_vocab_special(int id);
 /* FNV-1a 64 over every token followed by a 0 byte, in id order. */
 uint64_t io_vocab_hash(char *const *tokens, uint32_t n);
+/* Writes path (exact path, not atomic: preprocess renames its whole output
+ * directory). Checks the invariants above first; stores the hash computed
+ * from tokens (v->hash is ignored). counts may be NULL (stored as zeros). */
 int io_vocab_write(const char *path, const io_vocab *v, lm_err *e);
+/* Reads and fully validates (invariants, stored hash == recomputed hash). */
 int io_vocab_read(const char *path, io_vocab *v, lm_err *e);
 void io_vocab_free(io_vocab *v);
 /* Token id of a word, or -1. Linear scan is fine for callers that build their

@@ -1,0 +1,395 @@
+/* io_h5: HDF5 helpers shared by io/ (see io_h5.h).
+ *
+ * Invariants: no function here prints; every failure returns -1 with one
+ * line in the lm_err naming the file; on-disk numbers are little-endian;
+ * string attributes and datasets are UTF-8. */
+#include "io_h5.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "io_shard.h"
+#include "io_zstd_filter.h"
+
+io_h5_quiet io_h5_quiet_begin(void) {
+    io_h5_quiet q = {NULL, NULL};
+    H5Eget_auto2(H5E_DEFAULT, &q.fn, &q.data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    return q;
+}
+
+void io_h5_quiet_end(io_h5_quiet q) { H5Eset_auto2(H5E_DEFAULT, q.fn, q.data); }
+
+int io_zstd_register(lm_err *e) {
+    io_h5_quiet q = io_h5_quiet_begin();
+    herr_t rc = H5Zregister(&io_zstd_filter_class);
+    int out = rc < 0 ? io_h5_fail(e, "HDF5", "cannot register the zstd filter 32015") : 0;
+    io_h5_quiet_end(q);
+    return out;
+}
+
+/* ---- errors ------------------------------------------------------------------ */
+
+static herr_t innermost_cb(unsigned n, const H5E_error2_t *err, void *ctx) {
+    if (n == 0 && err->desc) snprintf((char *)ctx, 512, "%s", err->desc);
+    return 0;
+}
+
+int io_h5_fail(lm_err *e, const char *path, const char *what) {
+    char inner[512] = "";
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_cb, inner);
+    for (char *p = inner; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+    if (inner[0]) return lm_err_set(e, "%s: %s: %s", path, what, inner);
+    return lm_err_set(e, "%s: %s", path, what);
+}
+
+/* ---- files ------------------------------------------------------------------- */
+
+hid_t io_h5_fapl(void) {
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0) return -1;
+    H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG); /* H5Fclose also closes leftovers */
+    H5Pset_file_locking(fapl, 1, 1);              /* tolerate filesystems without locks */
+    return fapl;
+}
+
+hid_t io_h5_create(const char *path, lm_err *e) {
+    if (io_zstd_register(e)) return -1;
+    hid_t fapl = io_h5_fapl();
+    errno = 0;
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (f < 0) {
+        int err = errno;
+        io_h5_fail(e, path, "cannot create HDF5 file");
+        if (err) lm_err_set(e, "%s: cannot create: %s", path, strerror(err));
+    }
+    H5Pclose(fapl);
+    return f;
+}
+
+int io_h5_kind(hid_t f, char *out, size_t n) {
+    char *k = NULL;
+    if (io_h5_attr_get_str(f, "kind", &k, "", NULL)) return -1;
+    snprintf(out, n, "%s", k);
+    free(k);
+    return 0;
+}
+
+hid_t io_h5_open(const char *path, const char *kind, char *kind_out, lm_err *e) {
+    struct stat st;
+    if (stat(path, &st) != 0) return lm_err_set(e, "%s: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) return lm_err_set(e, "%s: is a directory", path);
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return lm_err_set(e, "%s: %s", path, strerror(errno));
+    fclose(fp);
+    if (st.st_size == 0) return lm_err_set(e, "%s: empty file, not an HDF5 file", path);
+    if (io_zstd_register(e)) return -1;
+    if (H5Fis_hdf5(path) <= 0)
+        return lm_err_set(e, "%s: not an HDF5 file (no HDF5 signature; truncated or another format)",
+                          path);
+    hid_t fapl = io_h5_fapl();
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    if (f < 0) io_h5_fail(e, path, "cannot open HDF5 file (truncated or corrupt)");
+    H5Pclose(fapl);
+    if (f < 0) return -1;
+    char k[IO_KIND_MAX];
+    if (io_h5_kind(f, k, sizeof k)) {
+        H5Fclose(f);
+        return lm_err_set(e, "%s: HDF5 file without a LyricMind 'kind' attribute "
+                             "(not a shard, vocabulary or checkpoint)", path);
+    }
+    if (kind && strcmp(k, kind) != 0) {
+        H5Fclose(f);
+        return lm_err_set(e, "%s: is a LyricMind %s file, expected a %s", path, k, kind);
+    }
+    if (kind_out) memcpy(kind_out, k, sizeof k);
+    return f;
+}
+
+/* ---- attributes ---------------------------------------------------------------- */
+
+static int attr_put(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *v) {
+    if (H5Aexists(obj, name) > 0) H5Adelete(obj, name);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, mtype, v);
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    return rc < 0 ? -1 : 0;
+}
+
+int io_h5_attr_put_u64(hid_t obj, const char *name, uint64_t v) {
+    return attr_put(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v);
+}
+int io_h5_attr_put_i64(hid_t obj, const char *name, int64_t v) {
+    return attr_put(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &v);
+}
+int io_h5_attr_put_f64(hid_t obj, const char *name, double v) {
+    return attr_put(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
+}
+
+int io_h5_attr_put_str(hid_t obj, const char *name, const char *s) {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    size_t len = strlen(s);
+    H5Tset_size(t, len ? len : 1);
+    H5Tset_strpad(t, H5T_STR_NULLTERM);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    int rc = attr_put(obj, name, t, t, len ? s : "");
+    H5Tclose(t);
+    return rc;
+}
+
+/* Opens attribute `name` and checks its class; -1 with a message otherwise. */
+static hid_t attr_open(hid_t obj, const char *name, H5T_class_t cls, const char *path, lm_err *e) {
+    if (H5Aexists(obj, name) <= 0)
+        return lm_err_set(e, "%s: attribute '%s' missing", path, name);
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) return io_h5_fail(e, path, "cannot open attribute");
+    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
+    int ok = H5Tget_class(t) == cls && H5Sget_simple_extent_npoints(sp) == 1;
+    H5Tclose(t);
+    H5Sclose(sp);
+    if (!ok) {
+        H5Aclose(a);
+        return lm_err_set(e, "%s: attribute '%s' has the wrong type or shape", path, name);
+    }
+    return a;
+}
+
+static int attr_get(hid_t obj, const char *name, H5T_class_t cls, hid_t mtype, void *v,
+                    const char *path, lm_err *e) {
+    hid_t a = attr_open(obj, name, cls, path, e);
+    if (a < 0) return -1;
+    herr_t rc = H5Aread(a, mtype, v);
+    H5Aclose(a);
+    if (rc < 0) return lm_err_set(e, "%s: attribute '%s' unreadable", path, name);
+    return 0;
+}
+
+int io_h5_attr_get_u64(hid_t obj, const char *name, uint64_t *v, const char *path, lm_err *e) {
+    return attr_get(obj, name, H5T_INTEGER, H5T_NATIVE_UINT64, v, path, e);
+}
+int io_h5_attr_get_i64(hid_t obj, const char *name, int64_t *v, const char *path, lm_err *e) {
+    return attr_get(obj, name, H5T_INTEGER, H5T_NATIVE_INT64, v, path, e);
+}
+int io_h5_attr_get_f64(hid_t obj, const char *name, double *v, const char *path, lm_err *e) {
+    return attr_get(obj, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, v, path, e);
+}
+
+int io_h5_attr_get_str(hid_t obj, const char *name, char **s, const char *path, lm_err *e) {
+    hid_t a = attr_open(obj, name, H5T_STRING, path, e);
+    if (a < 0) return -1;
+    hid_t ft = H5Aget_type(a);
+    hid_t mt = H5Tcopy(ft);
+    int rc = -1;
+    *s = NULL;
+    if (H5Tis_variable_str(ft) > 0) {
+        char *v = NULL;
+        if (H5Aread(a, mt, &v) >= 0) {
+            *s = strdup(v ? v : "");
+            rc = *s ? 0 : -1;
+            H5free_memory(v);
+        }
+    } else {
+        size_t n = H5Tget_size(ft);
+        *s = calloc(n + 1, 1);
+        if (*s && H5Aread(a, mt, *s) >= 0) rc = 0;
+    }
+    H5Tclose(mt);
+    H5Tclose(ft);
+    H5Aclose(a);
+    if (rc) {
+        free(*s);
+        *s = NULL;
+        return lm_err_set(e, "%s: attribute '%s' unreadable", path, name);
+    }
+    return 0;
+}
+
+/* ---- datasets ------------------------------------------------------------------ */
+
+hid_t io_h5_file_type(io_h5_type t) {
+    switch (t) {
+    case IO_H5_U8: return H5T_STD_U8LE;
+    case IO_H5_U16: return H5T_STD_U16LE;
+    case IO_H5_U64: return H5T_STD_U64LE;
+    case IO_H5_I64: return H5T_STD_I64LE;
+    case IO_H5_F32: return H5T_IEEE_F32LE;
+    case IO_H5_F64: return H5T_IEEE_F64LE;
+    }
+    return -1;
+}
+
+hid_t io_h5_mem_type(io_h5_type t) {
+    switch (t) {
+    case IO_H5_U8: return H5T_NATIVE_UINT8;
+    case IO_H5_U16: return H5T_NATIVE_UINT16;
+    case IO_H5_U64: return H5T_NATIVE_UINT64;
+    case IO_H5_I64: return H5T_NATIVE_INT64;
+    case IO_H5_F32: return H5T_NATIVE_FLOAT;
+    case IO_H5_F64: return H5T_NATIVE_DOUBLE;
+    }
+    return -1;
+}
+
+size_t io_h5_type_size(io_h5_type t) {
+    static const size_t sz[] = {1, 2, 8, 8, 4, 8};
+    return sz[t];
+}
+
+const char *io_h5_type_name(io_h5_type t) {
+    static const char *nm[] = {"uint8", "uint16", "uint64", "int64", "float32", "float64"};
+    return nm[t];
+}
+
+int io_h5_write(hid_t loc, const char *name, io_h5_type t, int rank, const uint64_t *dims,
+                const void *data, const char *path, lm_err *e) {
+    hsize_t hd[8];
+    uint64_t n = 1;
+    for (int i = 0; i < rank; i++) n *= (hd[i] = dims[i]);
+    hid_t sp = rank ? H5Screate_simple(rank, hd, NULL) : H5Screate(H5S_SCALAR);
+    hid_t d = H5Dcreate2(loc, name, io_h5_file_type(t), sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = d < 0 ? -1 : 0;
+    if (d >= 0 && n > 0) rc = H5Dwrite(d, io_h5_mem_type(t), H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+    if (rc < 0) io_h5_fail(e, path, name);
+    if (d >= 0) H5Dclose(d);
+    H5Sclose(sp);
+    return rc < 0 ? -1 : 0;
+}
+
+static int type_matches(hid_t ft, io_h5_type t) {
+    H5T_class_t cls = H5Tget_class(ft);
+    size_t size = H5Tget_size(ft);
+    if (t == IO_H5_F32 || t == IO_H5_F64) return cls == H5T_FLOAT && size == io_h5_type_size(t);
+    if (cls != H5T_INTEGER || size != io_h5_type_size(t)) return 0;
+    return H5Tget_sign(ft) == (t == IO_H5_I64 ? H5T_SGN_2 : H5T_SGN_NONE);
+}
+
+hid_t io_h5_open_dataset(hid_t loc, const char *name, io_h5_type t, int rank, uint64_t *dims,
+                         const char *path, lm_err *e) {
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
+        return lm_err_set(e, "%s: dataset '%s' missing", path, name);
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d < 0) return io_h5_fail(e, path, "cannot open dataset");
+    hid_t ft = H5Dget_type(d), sp = H5Dget_space(d);
+    int ok_type = type_matches(ft, t);
+    int r = H5Sget_simple_extent_ndims(sp);
+    hsize_t hd[8] = {0};
+    if (r == rank && r >= 0 && r <= 8) H5Sget_simple_extent_dims(sp, hd, NULL);
+    H5Tclose(ft);
+    H5Sclose(sp);
+    if (!ok_type) {
+        H5Dclose(d);
+        return lm_err_set(e, "%s: dataset '%s' is not %s", path, name, io_h5_type_name(t));
+    }
+    if (r != rank) {
+        H5Dclose(d);
+        return lm_err_set(e, "%s: dataset '%s' has rank %d, expected %d", path, name, r, rank);
+    }
+    for (int i = 0; i < rank; i++) dims[i] = hd[i];
+    return d;
+}
+
+int io_h5_read(hid_t loc, const char *name, io_h5_type t, int rank, const uint64_t *dims,
+               void *out, const char *path, lm_err *e) {
+    uint64_t got[8];
+    hid_t d = io_h5_open_dataset(loc, name, t, rank, got, path, e);
+    if (d < 0) return -1;
+    uint64_t n = 1;
+    for (int i = 0; i < rank; i++) {
+        n *= got[i];
+        if (got[i] != dims[i]) {
+            H5Dclose(d);
+            return lm_err_set(e, "%s: dataset '%s' dimension %d is %llu, expected %llu", path, name,
+                              i, (unsigned long long)got[i], (unsigned long long)dims[i]);
+        }
+    }
+    herr_t rc = n ? H5Dread(d, io_h5_mem_type(t), H5S_ALL, H5S_ALL, H5P_DEFAULT, out) : 0;
+    if (rc < 0) io_h5_fail(e, path, name);
+    H5Dclose(d);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ---- strings ------------------------------------------------------------------- */
+
+static hid_t vlen_utf8(void) {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+}
+
+int io_h5_write_strings(hid_t loc, const char *name, char *const *s, size_t n, const char *path,
+                        lm_err *e) {
+    hsize_t dim = n;
+    hid_t t = vlen_utf8(), sp = H5Screate_simple(1, &dim, NULL);
+    hid_t d = H5Dcreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = d < 0 ? -1 : 0;
+    if (d >= 0 && n > 0) rc = H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, s);
+    if (rc < 0) io_h5_fail(e, path, name);
+    if (d >= 0) H5Dclose(d);
+    H5Sclose(sp);
+    H5Tclose(t);
+    return rc < 0 ? -1 : 0;
+}
+
+void io_h5_free_strings(char **s, size_t n) {
+    if (!s) return;
+    for (size_t i = 0; i < n; i++) free(s[i]);
+    free(s);
+}
+
+int io_h5_read_strings(hid_t loc, const char *name, char ***out, size_t *n, const char *path,
+                       lm_err *e) {
+    *out = NULL;
+    *n = 0;
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
+        return lm_err_set(e, "%s: dataset '%s' missing", path, name);
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d < 0) return io_h5_fail(e, path, "cannot open dataset");
+    hid_t ft = H5Dget_type(d), sp = H5Dget_space(d), mt = vlen_utf8();
+    int ok = H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) > 0 &&
+             H5Sget_simple_extent_ndims(sp) == 1;
+    hssize_t cnt = ok ? H5Sget_simple_extent_npoints(sp) : 0;
+    char **raw = NULL, **res = NULL;
+    int rc = -1;
+    if (!ok) {
+        lm_err_set(e, "%s: dataset '%s' is not a 1-D variable-length string array", path, name);
+    } else if (!(raw = calloc(cnt ? (size_t)cnt : 1, sizeof *raw)) ||
+               !(res = calloc(cnt ? (size_t)cnt : 1, sizeof *res))) {
+        lm_err_set(e, "%s: out of memory reading '%s'", path, name);
+    } else if (cnt && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0) {
+        io_h5_fail(e, path, name);
+    } else {
+        rc = 0;
+        for (hssize_t i = 0; i < cnt && rc == 0; i++)
+            if (!(res[i] = strdup(raw[i] ? raw[i] : "")))
+                rc = lm_err_set(e, "%s: out of memory reading '%s'", path, name);
+        if (cnt) H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, raw);
+    }
+    free(raw);
+    H5Tclose(mt);
+    H5Tclose(ft);
+    H5Sclose(sp);
+    H5Dclose(d);
+    if (rc) {
+        io_h5_free_strings(res, (size_t)cnt);
+        return -1;
+    }
+    *out = res;
+    *n = (size_t)cnt;
+    return 0;
+}
+
+uint64_t io_fnv1a(uint64_t h, const void *data, size_t len) {
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}

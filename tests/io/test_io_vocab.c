@@ -1,0 +1,112 @@
+/* test_io_vocab: vocab.h5 round-trips UTF-8 tokens exactly and refuses
+ * vocabularies that break the id conventions or were tampered with. */
+#include <criterion/criterion.h>
+#include <hdf5.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io_test_util.h"
+
+static char *dir;
+static void setup(void) { dir = iot_tmpdir(); cr_assert(dir); }
+static void teardown(void) {
+    iot_system("rm -rf '%s'", dir);
+    free(dir);
+}
+TestSuite(io_vocab, .init = setup, .fini = teardown);
+
+Test(io_vocab, hash_is_fnv1a_64_of_tokens_with_nul) {
+    /* FNV-1a 64 of "a\0" and of "" + "a\0" ordering matters */
+    char *a[] = {"a"};
+    uint64_t h = 0xcbf29ce484222325ULL;
+    h = (h ^ 'a') * 0x100000001b3ULL;
+    h = (h ^ 0) * 0x100000001b3ULL;
+    cr_assert_eq(io_vocab_hash(a, 1), h);
+    char *ab[] = {"a", "b"}, *ba[] = {"b", "a"}, *one[] = {"ab"};
+    cr_assert_neq(io_vocab_hash(ab, 2), io_vocab_hash(ba, 2));
+    cr_assert_neq(io_vocab_hash(ab, 2), io_vocab_hash(one, 1));
+}
+
+Test(io_vocab, round_trip_utf8) {
+    io_vocab v, r;
+    iot_make_vocab(&v);
+    char *p = iot_path(dir, "vocab.h5");
+    lm_err e;
+    cr_assert_eq(io_vocab_write(p, &v, &e), 0, "%s", e.msg);
+    cr_assert_eq(io_vocab_read(p, &r, &e), 0, "%s", e.msg);
+    cr_assert_eq(r.size, v.size);
+    cr_assert_eq(r.hash, v.hash);
+    for (uint32_t i = 0; i < v.size; i++) {
+        cr_assert_str_eq(r.tokens[i], v.tokens[i]);
+        cr_assert_eq(r.counts[i], v.counts[i]);
+    }
+    cr_assert_eq(r.n_genres, 2);
+    cr_assert_str_eq(r.genres[1], "Hip-Hop");
+    cr_assert_eq(io_vocab_lookup(&r, "日本語"), 12);
+    cr_assert_eq(io_vocab_lookup(&r, "<genre:Rock>"), IO_TOK_FIRST_GENRE);
+    cr_assert_eq(io_vocab_lookup(&r, "nope"), -1);
+    cr_assert_str_eq(io_vocab_special(IO_TOK_NL), "<nl>");
+    io_vocab_free(&r);
+    io_vocab_free(&v);
+    free(p);
+}
+
+static void expect_write_refused(io_vocab *v, const char *what) {
+    char *p = iot_path(dir, "bad.h5");
+    lm_err e;
+    cr_assert_eq(io_vocab_write(p, v, &e), -1);
+    cr_assert(strstr(e.msg, what), "%s", e.msg);
+    cr_assert(strstr(e.msg, p), "%s", e.msg);
+    free(p);
+}
+
+Test(io_vocab, write_refuses_broken_conventions) {
+    io_vocab v;
+    iot_make_vocab(&v);
+    char *saved = v.tokens[9];
+    v.tokens[9] = "love";
+    expect_write_refused(&v, "duplicate token 'love'");
+    v.tokens[9] = saved;
+    saved = v.tokens[4];
+    v.tokens[4] = "\n";
+    expect_write_refused(&v, "expected the special '<nl>'");
+    v.tokens[4] = saved;
+    saved = v.tokens[7];
+    v.tokens[7] = "<genre:Rap>";
+    expect_write_refused(&v, "expected '<genre:Hip-Hop>'");
+    v.tokens[7] = saved;
+    io_vocab_free(&v);
+}
+
+Test(io_vocab, read_refuses_tampered_token) {
+    io_vocab v, r;
+    iot_make_vocab(&v);
+    char *p = iot_path(dir, "vocab.h5");
+    lm_err e;
+    cr_assert_eq(io_vocab_write(p, &v, &e), 0, "%s", e.msg);
+    /* rewrite /tokens with one word changed: the stored hash no longer matches */
+    free(v.tokens[10]);
+    v.tokens[10] = strdup("naive");
+    hid_t f = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, "tokens", H5P_DEFAULT);
+    hid_t t = H5Dget_type(d);
+    H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.tokens);
+    H5Tclose(t);
+    H5Dclose(d);
+    H5Fclose(f);
+    cr_assert_eq(io_vocab_read(p, &r, &e), -1);
+    cr_assert(strstr(e.msg, "does not match its tokens"), "%s", e.msg);
+    cr_assert_null(r.tokens);
+    io_vocab_free(&v);
+    free(p);
+}
+
+Test(io_vocab, read_refuses_a_shard) {
+    char *p = iot_path(dir, "s.h5");
+    cr_assert_eq(iot_write_shard(p, 3, 100, 1, 0, NULL), 0);
+    io_vocab r;
+    lm_err e;
+    cr_assert_eq(io_vocab_read(p, &r, &e), -1);
+    cr_assert(strstr(e.msg, "is a LyricMind shard file, expected a vocab"), "%s", e.msg);
+    free(p);
+}

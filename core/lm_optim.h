@@ -9,30 +9,43 @@
 /* ---- Adam (PyTorch semantics, bias-corrected, L2 weight decay added to the
  * gradient as torch.optim.Adam does; decay 0 by default). ---------------- */
 typedef struct lm_adam {
-    float beta1, beta2, eps, weight_decay;
+    /* double, as PyTorch's Python floats: the bias corrections 1 - b^t are
+     * computed in double and only the per-element coefficients are float. */
+    double beta1, beta2, eps, weight_decay;
     long step; /* number of updates applied so far */
 } lm_adam;
 
 void lm_adam_defaults(lm_adam *a); /* 0.9, 0.999, 1e-8, 0, step 0 */
-/* One step over n parameters: increments a->step, then
- * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
- * p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps). */
+/* One step over n parameters: increments a->step (= t), then, in float, with
+ * the same operation order as torch 1.13's single-tensor Adam:
+ *   g += wd p (if wd != 0); m = b1 m + (1-b1) g; v = b2 v + (1-b2) g g;
+ *   p += -(lr / (1-b1^t)) * (m / (sqrt(v) / sqrt(1-b2^t) + eps)).
+ * One fused pass over the four arrays. */
 void lm_adam_update(lm_adam *a, float lr, float *params, const float *grads,
                     float *m, float *v, size_t n);
 
 /* ---- clipping ------------------------------------------------------------ */
 /* L2 norm of g[0..n) accumulated in double. */
 double lm_grad_norm(const float *g, size_t n);
-/* Scales g by max_norm/(norm+1e-6) when norm > max_norm (torch's
- * clip_grad_norm_); max_norm <= 0 disables. Returns the norm before clipping. */
+/* torch's clip_grad_norm_: coef = max_norm/(norm+1e-6); g *= coef when
+ * coef < 1. max_norm <= 0 disables; a non-finite norm leaves g unchanged (the
+ * caller decides to skip the step). Returns the norm before clipping. */
 double lm_grad_clip(float *g, size_t n, double max_norm);
 
 /* ---- learning-rate schedules ----------------------------------------------- */
 typedef enum {
     LM_SCHED_CONSTANT = 0,
     LM_SCHED_STEP,    /* lr = base * gamma^(floor(step / step_size)) */
-    LM_SCHED_COSINE,  /* linear warmup to base over warmup steps, then cosine to min_lr at total_steps */
-    LM_SCHED_PLATEAU  /* lr *= factor after `patience` evaluations without improvement > threshold; floor min_lr */
+    /* step < warmup: base * (step+1) / warmup; then
+     * min + (base-min) * (1 + cos(pi * (step-warmup) / (total-warmup))) / 2,
+     * min_lr from total_steps on (base forever when total <= warmup). */
+    LM_SCHED_COSINE,
+    /* torch ReduceLROnPlateau(mode='min', threshold_mode='rel', cooldown=0):
+     * an evaluation improves when loss < best * (1 - threshold); after MORE
+     * than `patience` consecutive evaluations without improvement,
+     * lr = max(lr * factor, min_lr) (changes under 1e-8 are ignored) and the
+     * count restarts. */
+    LM_SCHED_PLATEAU
 } lm_sched_kind;
 
 typedef struct lm_sched {
@@ -46,6 +59,9 @@ typedef struct lm_sched {
     int bad_evals;
 } lm_sched;
 
+/* Sets every field to its default: min_lr 0; step_size 1, gamma 0.1;
+ * warmup 0, total 0; factor 0.1, patience 10, threshold 1e-4 (torch's);
+ * cur_lr = base_lr, best = INFINITY, bad_evals 0. */
 void lm_sched_init(lm_sched *s, lm_sched_kind kind, float base_lr);
 /* LR to use for optimizer step number `step` (0-based) for constant/step/cosine;
  * for plateau, the current lr. */
@@ -66,7 +82,10 @@ typedef struct lm_early_stop {
 } lm_early_stop;
 
 void lm_early_stop_init(lm_early_stop *es, int patience, float min_delta);
-/* Returns 1 if training should stop after this evaluation. Sets *improved. */
+/* An evaluation improves when val_loss < best - min_delta (then best =
+ * val_loss, count reset). Returns 1 when `patience` consecutive evaluations
+ * have not improved, i.e. training should stop. Sets *improved (may be NULL).
+ * A NaN loss never improves. */
 int lm_early_stop_observe(lm_early_stop *es, float val_loss, int *improved);
 
 #endif

@@ -19,6 +19,8 @@ uint64_t lm_rng_u64(lm_rng *r);
 uint64_t lm_rng_below(lm_rng *r, uint64_t n);
 /* Uniform float in [0, 1), 24 random bits. */
 float lm_rng_uniform(lm_rng *r);
+/* Uniform double in [0, 1), 53 random bits. */
+double lm_rng_uniform_d(lm_rng *r);
 /* Standard normal (Box-Muller, no cached spare so the state is just s[]). */
 float lm_rng_normal(lm_rng *r);
 /* Fisher-Yates shuffle of a uint32 permutation array. */

@@ -1,0 +1,269 @@
+/* Adam, gradient clipping, LR schedules and early stopping (core/lm_optim.h).
+ * Expected values are worked out by hand from the textbook formulas (in
+ * double); the C code computes in float, so comparisons use 1e-6 relative. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "lm_optim.h"
+
+static void expect_close(double got, double want, double rel, const char *what) {
+    double tol = rel * fmax(1.0, fabs(want));
+    cr_expect(fabs(got - want) <= tol, "%s: got %.9g, want %.9g (tol %.3g)", what, got, want, tol);
+}
+
+/* ---- Adam ---------------------------------------------------------------- */
+
+Test(adam, defaults_match_pytorch) {
+    lm_adam a;
+    lm_adam_defaults(&a);
+    cr_expect_eq(a.beta1, 0.9);
+    cr_expect_eq(a.beta2, 0.999);
+    cr_expect_eq(a.eps, 1e-8);
+    cr_expect_eq(a.weight_decay, 0.0);
+    cr_expect_eq(a.step, 0);
+}
+
+/* p0 = 1, lr 0.1, grads 0.5, -0.25, 0.125. By hand:
+ * t=1: m=0.05, v=0.00025, m^=0.5, v^=0.25 -> p = 1 - 0.1*0.5/0.5 = 0.9
+ * t=2: m=0.02, v=0.00031225, bc1=0.19, bc2=0.001999 -> p = 0.873366299
+ * t=3: m=0.0305, v=0.00032756275 -> p = 0.839323385 */
+Test(adam, three_steps_with_bias_correction) {
+    const float grads[3] = {0.5f, -0.25f, 0.125f};
+    const double want_p[3] = {0.900000002, 0.873366299, 0.839323385};
+    const double want_m[3] = {0.05, 0.02, 0.0305};
+    const double want_v[3] = {0.00025, 0.00031225, 0.00032756275};
+    lm_adam a;
+    lm_adam_defaults(&a);
+    float p = 1.0f, m = 0.0f, v = 0.0f;
+    for (int t = 0; t < 3; t++) {
+        lm_adam_update(&a, 0.1f, &p, &grads[t], &m, &v, 1);
+        cr_expect_eq(a.step, t + 1);
+        expect_close(p, want_p[t], 1e-6, "param");
+        expect_close(m, want_m[t], 1e-6, "m");
+        expect_close(v * 1e3, want_v[t] * 1e3, 1e-6, "v*1e3");
+    }
+}
+
+/* L2 weight decay is added to the gradient (torch.optim.Adam, not AdamW):
+ * p0 = 2, g = 0, wd 0.1, lr 0.01 -> g' = 0.2, first step moves by lr. */
+Test(adam, weight_decay_is_added_to_the_gradient) {
+    lm_adam a;
+    lm_adam_defaults(&a);
+    a.weight_decay = 0.1;
+    float p = 2.0f, g = 0.0f, m = 0.0f, v = 0.0f;
+    lm_adam_update(&a, 0.01f, &p, &g, &m, &v, 1);
+    expect_close(p, 1.99, 1e-6, "p after 1");
+    expect_close(m, 0.02, 1e-6, "m after 1");
+    lm_adam_update(&a, 0.01f, &p, &g, &m, &v, 1);
+    expect_close(p, 1.98000134, 1e-6, "p after 2");
+    expect_close(m, 0.0379, 1e-6, "m after 2");
+}
+
+/* The vectorized pass must give every element the same update as a scalar
+ * double reference of the textbook formula, whatever its position (tails). */
+Test(adam, long_array_matches_reference_elementwise) {
+    const size_t n = 1037;
+    float *p = malloc(n * sizeof *p), *g = malloc(n * sizeof *g);
+    float *m = calloc(n, sizeof *m), *v = calloc(n, sizeof *v);
+    double *rp = malloc(n * sizeof *rp), *rm = calloc(n, sizeof *rm), *rv = calloc(n, sizeof *rv);
+    for (size_t i = 0; i < n; i++) rp[i] = p[i] = (float)sin((double)i) * 3.0f;
+    lm_adam a;
+    lm_adam_defaults(&a);
+    a.weight_decay = 0.01;
+    for (int t = 1; t <= 5; t++) {
+        for (size_t i = 0; i < n; i++) g[i] = (float)cos((double)(i * t)) * 0.01f * (float)(i % 7);
+        lm_adam_update(&a, 0.003f, p, g, m, v, n);
+        for (size_t i = 0; i < n; i++) {
+            double gi = (double)g[i] + 0.01 * rp[i];
+            rm[i] = 0.9 * rm[i] + 0.1 * gi;
+            rv[i] = 0.999 * rv[i] + 0.001 * gi * gi;
+            double mh = rm[i] / (1 - pow(0.9, t)), vh = rv[i] / (1 - pow(0.999, t));
+            rp[i] -= (double)0.003f * mh / (sqrt(vh) + 1e-8);
+        }
+    }
+    int bad = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fabs(p[i] - rp[i]) > 1e-6 * fmax(1.0, fabs(rp[i]))) bad++;
+    cr_expect_eq(bad, 0, "%d of %zu params differ from the double reference", bad, n);
+    free(p), free(g), free(m), free(v), free(rp), free(rm), free(rv);
+}
+
+/* ---- clipping ------------------------------------------------------------ */
+
+Test(clip, below_threshold_is_untouched) {
+    float g[2] = {3.0f, 4.0f};
+    double norm = lm_grad_clip(g, 2, 10.0);
+    cr_expect_eq(norm, 5.0);
+    cr_expect_eq(g[0], 3.0f);
+    cr_expect_eq(g[1], 4.0f);
+}
+
+Test(clip, above_threshold_scales_to_max_norm) {
+    float g[2] = {3.0f, 4.0f};
+    double norm = lm_grad_clip(g, 2, 1.0);
+    cr_expect_eq(norm, 5.0, "returns the norm before clipping");
+    expect_close(g[0], 3.0 / (5.0 + 1e-6), 1e-7, "g0");
+    expect_close(g[1], 4.0 / (5.0 + 1e-6), 1e-7, "g1");
+    expect_close(lm_grad_norm(g, 2), 1.0, 1e-6, "clipped norm");
+}
+
+Test(clip, zero_max_norm_disables) {
+    float g[2] = {30.0f, 40.0f};
+    cr_expect_eq(lm_grad_clip(g, 2, 0.0), 50.0);
+    cr_expect_eq(g[0], 30.0f);
+}
+
+Test(clip, norm_of_long_vector_in_double) {
+    const size_t n = 100003; /* not a multiple of any vector width */
+    float *g = malloc(n * sizeof *g);
+    for (size_t i = 0; i < n; i++) g[i] = (i % 2) ? 0.5f : -0.5f;
+    expect_close(lm_grad_norm(g, n), 0.5 * sqrt((double)n), 1e-12, "norm");
+    g[n - 1] = 1000.0f; /* the tail element counts */
+    expect_close(lm_grad_norm(g, n), sqrt(0.25 * (double)(n - 1) + 1e6), 1e-12, "norm with tail");
+    free(g);
+}
+
+Test(clip, non_finite_norm_leaves_gradients_alone) {
+    float g[3] = {1.0f, NAN, 2.0f};
+    double norm = lm_grad_clip(g, 3, 1.0);
+    cr_expect(isnan(norm));
+    cr_expect_eq(g[0], 1.0f);
+    cr_expect_eq(g[2], 2.0f);
+}
+
+/* ---- schedules ----------------------------------------------------------- */
+
+Test(sched, constant) {
+    lm_sched s;
+    lm_sched_init(&s, LM_SCHED_CONSTANT, 0.002f);
+    cr_expect_eq(lm_sched_lr(&s, 0), 0.002f);
+    cr_expect_eq(lm_sched_lr(&s, 123456), 0.002f);
+    cr_expect_eq(lm_sched_observe(&s, 1.0f), 0);
+}
+
+Test(sched, step_decay_boundaries) {
+    lm_sched s;
+    lm_sched_init(&s, LM_SCHED_STEP, 1.0f);
+    s.step_size = 10;
+    s.gamma = 0.5f;
+    cr_expect_eq(lm_sched_lr(&s, 0), 1.0f);
+    cr_expect_eq(lm_sched_lr(&s, 9), 1.0f);
+    cr_expect_eq(lm_sched_lr(&s, 10), 0.5f);
+    cr_expect_eq(lm_sched_lr(&s, 19), 0.5f);
+    cr_expect_eq(lm_sched_lr(&s, 20), 0.25f);
+    cr_expect_eq(lm_sched_lr(&s, 35), 0.125f);
+}
+
+Test(sched, cosine_warmup_endpoints_and_midpoint) {
+    lm_sched s;
+    lm_sched_init(&s, LM_SCHED_COSINE, 1.0f);
+    s.min_lr = 0.1f;
+    s.warmup_steps = 10;
+    s.total_steps = 110;
+    /* linear warmup: (step+1)/10 */
+    expect_close(lm_sched_lr(&s, 0), 0.1, 1e-6, "warmup 0");
+    expect_close(lm_sched_lr(&s, 4), 0.5, 1e-6, "warmup 4");
+    expect_close(lm_sched_lr(&s, 9), 1.0, 1e-6, "warmup end");
+    /* cosine from base at step 10 to min at step 110, midpoint at 60 */
+    expect_close(lm_sched_lr(&s, 10), 1.0, 1e-6, "cosine start");
+    expect_close(lm_sched_lr(&s, 60), 0.55, 1e-6, "midpoint");
+    expect_close(lm_sched_lr(&s, 35), 0.1 + 0.9 * 0.5 * (1 + cos(M_PI / 4)), 1e-6, "quarter");
+    expect_close(lm_sched_lr(&s, 110), 0.1, 1e-6, "end");
+    expect_close(lm_sched_lr(&s, 5000), 0.1, 1e-6, "after end");
+    for (long t = 10; t < 110; t++)
+        cr_expect(lm_sched_lr(&s, t + 1) <= lm_sched_lr(&s, t), "not monotone at %ld", t);
+}
+
+Test(sched, cosine_without_warmup_starts_at_base) {
+    lm_sched s;
+    lm_sched_init(&s, LM_SCHED_COSINE, 0.01f);
+    s.total_steps = 100;
+    cr_expect_eq(lm_sched_lr(&s, 0), 0.01f);
+    expect_close(lm_sched_lr(&s, 50) * 100, 0.5, 1e-6, "midpoint*100");
+    cr_expect_eq(lm_sched_lr(&s, 100), 0.0f);
+}
+
+/* ReduceLROnPlateau(mode='min', factor=0.5, patience=2, threshold=0.01 rel,
+ * min_lr=0.2): lowers on the 3rd consecutive non-improving evaluation. */
+Test(sched, plateau_lowers_after_patience_and_respects_min_lr) {
+    lm_sched s;
+    lm_sched_init(&s, LM_SCHED_PLATEAU, 1.0f);
+    s.factor = 0.5f;
+    s.patience = 2;
+    s.threshold = 0.01f;
+    s.min_lr = 0.2f;
+    cr_expect_eq(lm_sched_observe(&s, 10.0f), 0); /* first: improves on +inf */
+    cr_expect_eq(s.best, 10.0f);
+    /* 9.95 is not below 10 * (1 - 0.01) = 9.9: no improvement */
+    cr_expect_eq(lm_sched_observe(&s, 9.95f), 0);
+    cr_expect_eq(lm_sched_observe(&s, 9.95f), 0);
+    cr_expect_eq(lm_sched_lr(&s, 0), 1.0f, "patience 2 tolerates two bad evals");
+    cr_expect_eq(lm_sched_observe(&s, 9.95f), 1);
+    cr_expect_eq(lm_sched_lr(&s, 0), 0.5f);
+    cr_expect_eq(s.bad_evals, 0, "count restarts after lowering");
+    cr_expect_eq(s.best, 10.0f, "a non-improving loss never becomes best");
+    cr_expect_eq(lm_sched_observe(&s, 9.0f), 0); /* improvement resets */
+    cr_expect_eq(lm_sched_observe(&s, 9.0f), 0);
+    cr_expect_eq(lm_sched_observe(&s, 9.0f), 0);
+    cr_expect_eq(lm_sched_observe(&s, 9.0f), 1);
+    cr_expect_eq(lm_sched_lr(&s, 0), 0.25f);
+    for (int i = 0; i < 2; i++) cr_expect_eq(lm_sched_observe(&s, 9.0f), 0);
+    cr_expect_eq(lm_sched_observe(&s, 9.0f), 1);
+    cr_expect_eq(lm_sched_lr(&s, 0), 0.2f, "floored at min_lr, not 0.125");
+    for (int i = 0; i < 2; i++) cr_expect_eq(lm_sched_observe(&s, 9.0f), 0);
+    cr_expect_eq(lm_sched_observe(&s, 9.0f), 0, "already at min_lr: no change reported");
+    cr_expect_eq(lm_sched_lr(&s, 0), 0.2f);
+}
+
+Test(sched, plateau_threshold_is_relative) {
+    lm_sched s;
+    lm_sched_init(&s, LM_SCHED_PLATEAU, 1.0f);
+    s.patience = 0;
+    s.threshold = 0.1f;
+    lm_sched_observe(&s, 100.0f);
+    cr_expect_eq(lm_sched_observe(&s, 89.0f), 0, "89 < 100*0.9 improves");
+    cr_expect_eq(s.best, 89.0f);
+    cr_expect_eq(lm_sched_observe(&s, 81.0f), 1, "81 >= 89*0.9 = 80.1 does not");
+    expect_close(lm_sched_lr(&s, 0), 0.1, 1e-7, "lowered by the default factor 0.1");
+}
+
+Test(sched, kind_names_round_trip) {
+    const char *names[] = {"constant", "step", "cosine", "plateau"};
+    for (int i = 0; i < 4; i++) {
+        lm_sched_kind k;
+        cr_expect_eq(lm_sched_kind_parse(names[i], &k), 0);
+        cr_expect_eq((int)k, i);
+        cr_expect_str_eq(lm_sched_kind_name(k), names[i]);
+    }
+    lm_sched_kind k;
+    cr_expect_eq(lm_sched_kind_parse("linear", &k), -1);
+    cr_expect_eq(lm_sched_kind_parse("", &k), -1);
+}
+
+/* ---- early stopping ------------------------------------------------------ */
+
+Test(early_stop, stops_after_patience_evals_without_improvement) {
+    lm_early_stop es;
+    lm_early_stop_init(&es, 3, 0.01f);
+    int imp = -1;
+    cr_expect_eq(lm_early_stop_observe(&es, 5.0f, &imp), 0);
+    cr_expect_eq(imp, 1);
+    cr_expect_eq(lm_early_stop_observe(&es, 4.995f, &imp), 0);
+    cr_expect_eq(imp, 0, "an improvement smaller than min_delta does not count");
+    cr_expect_eq(lm_early_stop_observe(&es, 4.5f, &imp), 0);
+    cr_expect_eq(imp, 1);
+    cr_expect_eq(es.bad_evals, 0);
+    cr_expect_eq(lm_early_stop_observe(&es, 4.6f, &imp), 0);
+    cr_expect_eq(lm_early_stop_observe(&es, NAN, &imp), 0);
+    cr_expect_eq(imp, 0, "NaN never improves");
+    cr_expect_eq(lm_early_stop_observe(&es, 4.5f, &imp), 1, "third bad evaluation stops");
+    cr_expect_eq(es.best, 4.5f);
+}
+
+Test(early_stop, zero_patience_never_stops) {
+    lm_early_stop es;
+    lm_early_stop_init(&es, 0, 0.0f);
+    lm_early_stop_observe(&es, 1.0f, NULL);
+    for (int i = 0; i < 100; i++) cr_expect_eq(lm_early_stop_observe(&es, 2.0f, NULL), 0);
+}

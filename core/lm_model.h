@@ -64,7 +64,11 @@ void lm_model_init_weights(lm_model *m, lm_rng *rng);
 /* Activations and scratch for windows of at most B x T tokens. The output
  * layer is processed in row chunks, so memory does not grow with B*T*V. */
 typedef struct lm_acts lm_acts;
+#define LM_HEAD_CHUNK_ROWS 256 /* default rows of logits alive at a time */
 lm_acts *lm_acts_create(lm_dims d, int B, int T); /* NULL on OOM */
+/* Same with an explicit chunk (rows of logits per output-layer pass);
+ * chunk_rows <= 0 means the default. Memory: chunk_rows * V floats. */
+lm_acts *lm_acts_create_chunked(lm_dims d, int B, int T, int chunk_rows);
 void lm_acts_free(lm_acts *a);
 
 typedef struct lm_step_opts {
@@ -82,7 +86,10 @@ typedef struct lm_step_opts {
  *   in, tgt: [B,T] token ids in [0,V)
  *   h, c:    [B,H] initial LSTM state, overwritten with the final state
  *            (truncated BPTT: no gradient flows into the initial state)
- * Overwrites m->grads (all of them). Writes the loss sum and non-pad count. */
+ * Overwrites m->grads (all of them). Writes the loss sum and non-pad count.
+ * Returns 0, or -1 (touching nothing) when m has no grads, a's dims differ
+ * from m's, B > a's B, T > a's T, an id is outside [0,V), or the dropout is
+ * outside [0,1) or has no rng. */
 int lm_model_train_window(lm_model *m, lm_acts *a, int B, int T,
                           const int32_t *in, const int32_t *tgt, float *h,
                           float *c, const lm_step_opts *o, double *loss_sum,
@@ -90,16 +97,19 @@ int lm_model_train_window(lm_model *m, lm_acts *a, int B, int T,
 
 /* Forward only, no dropout, no gradients. Same state and loss conventions.
  * exclude_id >= 0 additionally leaves targets equal to it out of the sums
- * (e.g. <unk>); pass -1 for none. */
-void lm_model_eval_window(const lm_model *m, lm_acts *a, int B, int T,
-                          const int32_t *in, const int32_t *tgt, float *h,
-                          float *c, int pad_id, int exclude_id,
-                          double *loss_sum, long *n_tokens);
+ * (e.g. <unk>); pass -1 for none. Returns 0, or -1 on the size/id errors of
+ * lm_model_train_window (touching nothing). */
+int lm_model_eval_window(const lm_model *m, lm_acts *a, int B, int T,
+                         const int32_t *in, const int32_t *tgt, float *h,
+                         float *c, int pad_id, int exclude_id,
+                         double *loss_sum, long *n_tokens);
 
 /* Generation: advance one token with carried state h, c [H] and write the
- * logits [V]. scratch holds lm_model_step_scratch_floats(d) floats. */
+ * logits [V]. scratch holds lm_model_step_scratch_floats(d) floats.
+ * Returns 0, or -1 (touching nothing) when token is outside [0,V). Feeding a
+ * sequence token by token gives the same states and logits as a window. */
 size_t lm_model_step_scratch_floats(lm_dims d);
-void lm_model_step_token(const lm_model *m, int32_t token, float *h, float *c,
-                         float *logits, float *scratch);
+int lm_model_step_token(const lm_model *m, int32_t token, float *h, float *c,
+                        float *logits, float *scratch);
 
 #endif

@@ -1,6 +1,139 @@
-/* cmd_preprocess: 'lyricmind preprocess' (placeholder until its issue lands). */
+/* cmd_preprocess: 'lyricmind preprocess --out DIR [options] INPUT...'.
+ * Parses flags into pp_options, runs pp_run and prints warnings as they come
+ * and the summary at the end (text, or one JSON object with --json).
+ * Exit codes: 0 done, 1 bad input or I/O (one line on stderr naming the file
+ * and the problem; no output directory left behind), 2 bad command line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
 #include "cmds.h"
+#include "pp.h"
+
+static void on_warning(void *ctx, const char *msg) {
+    (void)ctx;
+    fprintf(stderr, "lyricmind preprocess: warning: %s\n", msg);
+}
+
+/* 1234567 -> "1,234,567" */
+static const char *group(unsigned long long v, char *buf, size_t n) {
+    char tmp[32];
+    int len = snprintf(tmp, sizeof tmp, "%llu", v);
+    size_t j = 0;
+    for (int i = 0; i < len && j + 2 < n; i++) {
+        if (i > 0 && (len - i) % 3 == 0) buf[j++] = ',';
+        buf[j++] = tmp[i];
+    }
+    buf[j] = 0;
+    return buf;
+}
+
+static void print_summary(FILE *f, const char *out, const pp_summary *s) {
+    char a[32], b[32], c[32];
+    fprintf(f, "preprocess: wrote %s\n", out);
+    fprintf(f, "  files read       %s (%.1f MB)\n", group(s->files, a, sizeof a), (double)s->bytes / 1e6);
+    fprintf(f, "  songs read       %s\n", group(s->songs_read, a, sizeof a));
+    fprintf(f, "  songs kept       %s\n", group(s->songs_kept, a, sizeof a));
+    fprintf(f, "  duplicates       %s\n", group(s->duplicates, a, sizeof a));
+    fprintf(f, "  skipped         ");
+    for (int r = 0; r < PP_N_REASONS; r++)
+        fprintf(f, " %s %s%s", pp_reason_name(r), group(s->skipped[r], a, sizeof a), r + 1 < PP_N_REASONS ? "," : "\n");
+    fprintf(f, "  train            %s songs, %s tokens, %u shard%s\n", group(s->train_songs, a, sizeof a),
+            group(s->train_tokens, b, sizeof b), s->train_shards, s->train_shards == 1 ? "" : "s");
+    fprintf(f, "  val              %s songs, %s tokens, %u shard%s\n", group(s->val_songs, a, sizeof a),
+            group(s->val_tokens, b, sizeof b), s->val_shards, s->val_shards == 1 ? "" : "s");
+    fprintf(f, "  vocabulary       %s tokens (hash %016llx), %s distinct words\n", group(s->vocab_size, a, sizeof a),
+            (unsigned long long)s->vocab_hash, group(s->word_types, b, sizeof b));
+    fprintf(f, "  OOV rate         %.3f%% (%s of %s word tokens are <unk>)\n", 100.0 * s->oov_rate,
+            group(s->oov_tokens, a, sizeof a), group(s->word_tokens, c, sizeof c));
+    fprintf(f, "  genres          ");
+    for (uint32_t g = 0; g < s->n_genres; g++)
+        fprintf(f, " %s %s%s", s->genres[g], group(s->genre_songs[g], a, sizeof a), g + 1 < s->n_genres ? "," : "");
+    fprintf(f, "\n  time             %.2f s, %.1f MB/s (pass 1 %.2f s, vocabulary %.2f s, pass 2 %.2f s, %d threads)\n",
+            s->wall_s, s->bytes_per_s / 1e6, s->pass1_s, s->vocab_s, s->pass2_s, s->threads);
+}
 
 int cmd_preprocess(int argc, char **argv) {
-    return cmd_not_implemented("preprocess", "[options]", "Not implemented yet.", argc, argv);
+    pp_options o;
+    pp_options_default(&o);
+    const char *out = NULL, *format = "auto";
+    long vocab = o.vocab_size, min_count = (long)o.min_count, shard = (long)o.shard_tokens, seed = 0;
+    int min_words = (int)o.min_words, threads = 0, force = 0, json = 0, max_warn = o.max_warnings;
+    double valf = o.val_fraction;
+    cli_opt opts[] = {
+        {"out", CLI_STR, &out, "DIR", "output corpus directory (built as DIR.tmp, renamed when complete)", 0, 0, 0},
+        {"format", CLI_STR, &format, "FMT", "input format: auto (by extension, then content), csv, jsonl or text", 0, 0, 0},
+        {"text-field", CLI_STR, &o.read.text_field, "NAME", "lyrics column/key (default: lyrics, text, lyric, content)", 0, 0, 0},
+        {"genre-field", CLI_STR, &o.read.genre_field, "NAME", "genre column/key (default: genre, tag, tags, category)", 0, 0, 0},
+        {"artist-field", CLI_STR, &o.read.artist_field, "NAME", "artist column/key (default: artist, singer)", 0, 0, 0},
+        {"title-field", CLI_STR, &o.read.title_field, "NAME", "title column/key (default: title, song, name)", 0, 0, 0},
+        {"boundary", CLI_STR, &o.read.boundary, "LINE", "text files: the line between songs (default <SONG_BOUNDARY>)", 0, 0, 0},
+        {"genre", CLI_STR, &o.read.text_genre, "NAME", "text files: genre label (default: the file's base name)", 0, 0, 0},
+        {"genre-map", CLI_STR, &o.genre_map, "FILE", "extra 'alias<TAB>genre' or 'alias=genre' lines over the built-in aliases", 0, 0, 0},
+        {"unknown-genre", CLI_STR, &o.unknown_genre, "MODE", "labels that map to no genre: keep (own genre), skip (count the song as skipped) or a genre NAME", 0, 0, 0},
+        {"vocab-size", CLI_LONG, &vocab, "N", "vocabulary size including the specials and <genre:..> tokens", 8, 65536, 0},
+        {"min-count", CLI_LONG, &min_count, "N", "words seen fewer times become <unk>", 1, 1e15, 0},
+        {"min-words", CLI_INT, &min_words, "N", "songs with fewer words are skipped as too short", 0, 1e9, 0},
+        {"val-fraction", CLI_DOUBLE, &valf, "F", "share of songs in validation, by a hash of the cleaned text", 0, 1, 0},
+        {"shard-tokens", CLI_LONG, &shard, "N", "tokens per shard (whole songs; a shard closes before passing N)", 1, 1e15, 0},
+        {"threads", CLI_INT, &threads, "N", "cleaning threads, plus one reader (0: all cores)", 0, 255, 0},
+        {"seed", CLI_LONG, &seed, "N", "salts the train/val split", 0, 0, 0},
+        {"max-warnings", CLI_INT, &max_warn, "N", "invalid-UTF-8 warnings printed one by one (the rest are counted)", 0, 1e9, 0},
+        {"force", CLI_BOOL, &force, NULL, "replace an existing corpus directory DIR", 0, 0, 0},
+        {"json", CLI_BOOL, &json, NULL, "print the summary as one JSON object on stdout", 0, 0, 0},
+        {0},
+    };
+    cli_cmd cmd = {"preprocess", "--out DIR [options] INPUT...",
+                   "Cleans and tokenizes lyrics files (CSV, JSON Lines, text with boundary lines; .zst "
+                   "decompressed on the fly) into a corpus directory: vocab.h5, train-NNNNN.h5 and "
+                   "val-NNNNN.h5 token shards and manifest.json. INPUT is a file or a directory "
+                   "(walked recursively in sorted order). See docs/preprocess.md.",
+                   opts};
+    char **pos = calloc((size_t)argc + 1, sizeof *pos);
+    if (!pos) return LM_EXIT_FAILURE;
+    int npos = 0;
+    int rc = cli_parse(&cmd, argc, argv, pos, argc, &npos);
+    if (rc != CLI_OK) {
+        free(pos);
+        return rc == CLI_HELP ? LM_EXIT_OK : LM_EXIT_USAGE;
+    }
+    if (!out) rc = cli_error(&cmd, "--out DIR is required");
+    else if (npos == 0) rc = cli_error(&cmd, "no INPUT given (files or directories)");
+    else if (pp_format_parse(format, &o.read.format)) rc = cli_error(&cmd, "--format must be auto, csv, jsonl or text, got '%s'", format);
+    if (rc) {
+        free(pos);
+        return LM_EXIT_USAGE;
+    }
+    o.out_dir = out;
+    o.inputs = (const char *const *)pos;
+    o.n_inputs = npos;
+    o.vocab_size = (uint32_t)vocab;
+    o.min_count = (uint64_t)min_count;
+    o.min_words = (uint32_t)min_words;
+    o.val_fraction = valf;
+    o.shard_tokens = (uint64_t)shard;
+    o.threads = threads;
+    o.seed = (uint64_t)seed;
+    o.force = force;
+    o.max_warnings = max_warn;
+    o.warn = on_warning;
+    pp_summary *s = calloc(1, sizeof *s);
+    lm_err err = {{0}};
+    if (!s || pp_run(&o, s, &err)) {
+        fprintf(stderr, "lyricmind preprocess: %s\n", s ? err.msg : "out of memory");
+        free(s);
+        free(pos);
+        return LM_EXIT_FAILURE;
+    }
+    if (json) {
+        char *txt = pp_summary_json(s, 1);
+        if (txt) printf("%s\n", txt);
+        free(txt);
+    } else {
+        print_summary(stdout, out, s);
+    }
+    free(s);
+    free(pos);
+    return LM_EXIT_OK;
 }

@@ -1,11 +1,51 @@
-/* pp_genre: canonical genre names and the alias table that maps the labels
- * found in real corpora (e.g. "['Hip-Hop/Rap']", "rap") onto them. */
+/* pp_genre: canonical genre names, the built-in alias table that maps the
+ * labels found in real corpora (e.g. "['Hip-Hop/Rap']", "rap") onto them, and
+ * user alias maps (--genre-map FILE) layered on top.
+ *
+ * A raw label is compared through its key: surrounding whitespace, brackets
+ * and quotes removed, the first element of a Python-list string
+ * ("['Pop', 'Rock']" -> "pop"), ASCII lower case. User aliases win over the
+ * built-in ones. A genre name is a token suffix ("<genre:NAME>"), so it is
+ * 1..64 bytes without '<', '>' or control characters. */
 #ifndef PP_GENRE_H
 #define PP_GENRE_H
 
-/* Returns the canonical name for a raw label using the built-in aliases
- * (case-insensitive, surrounding "['...']" and whitespace ignored), or NULL
- * if the label is unknown. */
+#include <stddef.h>
+
+#include "lm_err.h"
+
+#define PP_N_CANONICAL 8
+#define PP_GENRE_NAME_MAX 64
+
+/* Canonical genre i (0..PP_N_CANONICAL-1), in the fixed order Pop, Rock,
+ * Hip-Hop, Country, R&B, Metal, Indie, Folk. */
+const char *pp_genre_canonical(int i);
+/* Index of a canonical name (case-insensitive), or -1. */
+int pp_genre_canonical_index(const char *name);
+
+/* Writes the label's display form (stripped, case kept) into buf and returns
+ * its length; 0 if the label is empty or does not fit in n bytes. */
+size_t pp_genre_strip(const char *raw, char *buf, size_t n);
+/* As pp_genre_strip, lower-cased: the comparison key of a label. */
+size_t pp_genre_key(const char *raw, char *buf, size_t n);
+/* 1 if name can be a genre name (see above). */
+int pp_genre_name_ok(const char *name);
+
+/* Returns the canonical name for a raw label using the built-in aliases, or
+ * NULL if the label is unknown. */
 const char *pp_genre_builtin(const char *raw);
+
+typedef struct pp_genre_map pp_genre_map;
+
+pp_genre_map *pp_genre_map_new(void);
+void pp_genre_map_free(pp_genre_map *m);
+/* Adds alias -> genre (a canonical name is respelled canonically). */
+int pp_genre_map_add(pp_genre_map *m, const char *alias, const char *genre, lm_err *e);
+/* Loads "alias<TAB>genre" or "alias=genre" lines; blank lines and lines
+ * starting with '#' are ignored. Errors name the file and line. */
+int pp_genre_map_load(pp_genre_map *m, const char *path, lm_err *e);
+/* The genre of a raw label: user aliases, then built-in; NULL if unknown.
+ * m may be NULL (built-in only). */
+const char *pp_genre_map_lookup(const pp_genre_map *m, const char *raw);
 
 #endif

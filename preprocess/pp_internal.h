@@ -1,0 +1,94 @@
+/* pp_internal: what the pipeline's .c files (pp_run, pp_pass1, pp_pass2,
+ * pp_inputs, pp_outdir, pp_manifest) share. Not a public contract. */
+#ifndef PP_INTERNAL_H
+#define PP_INTERNAL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pp.h"
+#include "pp_vocab.h"
+
+/* One input file after directory expansion. */
+typedef struct pp_input {
+    char *path;
+    uint64_t bytes;
+    uint64_t xxh64; /* of the file's bytes as stored (compressed for .zst) */
+} pp_input;
+
+typedef struct pp_inputs {
+    pp_input *v;
+    size_t n, cap;
+} pp_inputs;
+
+/* pp_inputs.c: expands files and directories (recursively, sorted by name;
+ * in directories only files with a known extension, no dot files). Each path
+ * must exist and be readable. */
+int pp_inputs_expand(const char *const *paths, int n, pp_inputs *out, lm_err *e);
+void pp_inputs_free(pp_inputs *in);
+/* Fills every input's xxh64 by reading it once; stops early (returning 0)
+ * once *cancel becomes non-zero. */
+int pp_inputs_checksum(pp_inputs *in, const int *cancel, lm_err *e);
+
+/* pp_outdir.c: OUT.tmp lifecycle. */
+int pp_outdir_begin(const char *out, int force, char *tmp, size_t tmpn, lm_err *e);
+int pp_outdir_commit(const char *tmp, const char *out, lm_err *e);
+/* Removes the files the pipeline writes (and only those) and the directory. */
+int pp_outdir_remove(const char *dir, lm_err *e);
+/* 1 if name is a file the pipeline writes into a corpus directory. */
+int pp_outdir_is_ours(const char *name);
+
+#define PP_PASS1_FILE "tokens.pass1"
+
+/* Provisional genres (ids in input order of first appearance). */
+typedef struct pp_genre_table {
+    int n;
+    char name[PP_MAX_GENRES][PP_GENRE_NAME_MAX + 1];
+    uint64_t songs[PP_MAX_GENRES]; /* kept songs */
+} pp_genre_table;
+
+/* One kept song in the pass-1 file, followed by ntok uint32 provisional ids:
+ * 0 = <nl>, 1 = <sep>, 2 + i = word i of dict `owner`. */
+typedef struct pp_rec_hdr {
+    uint32_t ntok;
+    uint8_t genre, val, owner, pad;
+} pp_rec_hdr;
+
+enum { PP_LOCAL_NL = 0, PP_LOCAL_SEP = 1, PP_LOCAL_WORD0 = 2 };
+
+/* What pass 1 hands to the vocabulary and pass 2. */
+typedef struct pp_pass1 {
+    int n_dicts;
+    pp_dict *dicts;          /* one per worker */
+    pp_genre_table genres;
+    uint64_t nl_count, sep_count;
+} pp_pass1;
+
+int pp_pass1_run(const pp_options *o, const pp_inputs *in, const pp_genre_map *gm,
+                 const char *tokfile, int threads, pp_pass1 *p1, pp_summary *s, lm_err *e);
+void pp_pass1_free(pp_pass1 *p1);
+
+/* pp_pass2.c: builds the vocabulary (writes vocab.h5, fills the summary's
+ * vocabulary fields and final genres) and the shards. The shard lists are
+ * kept for the manifest. */
+typedef struct pp_shard_info {
+    char name[32];
+    uint64_t tokens, songs;
+} pp_shard_info;
+
+typedef struct pp_shards {
+    pp_shard_info *train, *val;
+    uint32_t n_train, n_val;
+} pp_shards;
+
+int pp_pass2_run(const pp_options *o, const char *tmpdir, pp_pass1 *p1, pp_shards *sh,
+                 pp_summary *s, lm_err *e);
+void pp_shards_free(pp_shards *sh);
+
+/* pp_manifest.c */
+int pp_manifest_write(const char *path, const pp_options *o, const pp_inputs *in,
+                      const pp_shards *sh, const pp_summary *s, lm_err *e);
+
+double pp_now(void);
+
+#endif

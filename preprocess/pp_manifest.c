@@ -1,0 +1,130 @@
+/* pp_manifest: manifest.json of a corpus directory and the summary as JSON.
+ * The manifest records what the corpus was built from (inputs with sizes and
+ * XXH64 checksums, every setting), what it holds (vocabulary, counts, shard
+ * list with tokens and songs) and nothing that varies between runs (no
+ * timings, thread counts or dates), so equal inputs give equal manifests. */
+#include "pp_internal.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io_atomic.h"
+
+static json_t *hex64(uint64_t v) {
+    char buf[20];
+    snprintf(buf, sizeof buf, "%016llx", (unsigned long long)v);
+    return json_string(buf);
+}
+
+static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+static json_t *summary_obj(const pp_summary *s, int with_timing) {
+    json_t *o = json_object(), *sk = json_object(), *g = json_object();
+    json_object_set_new(o, "files", json_integer((json_int_t)s->files));
+    json_object_set_new(o, "bytes", json_integer((json_int_t)s->bytes));
+    json_object_set_new(o, "songs_read", json_integer((json_int_t)s->songs_read));
+    json_object_set_new(o, "songs_kept", json_integer((json_int_t)s->songs_kept));
+    json_object_set_new(o, "duplicates", json_integer((json_int_t)s->duplicates));
+    for (int r = 0; r < PP_N_REASONS; r++)
+        json_object_set_new(sk, pp_reason_name(r), json_integer((json_int_t)s->skipped[r]));
+    json_object_set_new(o, "skipped", sk);
+    json_object_set_new(o, "train_songs", json_integer((json_int_t)s->train_songs));
+    json_object_set_new(o, "train_tokens", json_integer((json_int_t)s->train_tokens));
+    json_object_set_new(o, "train_shards", json_integer(s->train_shards));
+    json_object_set_new(o, "val_songs", json_integer((json_int_t)s->val_songs));
+    json_object_set_new(o, "val_tokens", json_integer((json_int_t)s->val_tokens));
+    json_object_set_new(o, "val_shards", json_integer(s->val_shards));
+    json_object_set_new(o, "vocab_size", json_integer(s->vocab_size));
+    json_object_set_new(o, "vocab_hash", hex64(s->vocab_hash));
+    json_object_set_new(o, "word_types", json_integer((json_int_t)s->word_types));
+    json_object_set_new(o, "word_tokens", json_integer((json_int_t)s->word_tokens));
+    json_object_set_new(o, "oov_tokens", json_integer((json_int_t)s->oov_tokens));
+    json_object_set_new(o, "oov_rate", json_real(s->oov_rate));
+    for (uint32_t i = 0; i < s->n_genres; i++)
+        json_object_set_new(g, s->genres[i], json_integer((json_int_t)s->genre_songs[i]));
+    json_object_set_new(o, "genres", g);
+    if (with_timing) {
+        double mb = (double)s->bytes / 1e6;
+        json_object_set_new(o, "threads", json_integer(s->threads));
+        json_object_set_new(o, "wall_s", json_real(s->wall_s));
+        json_object_set_new(o, "pass1_s", json_real(s->pass1_s));
+        json_object_set_new(o, "vocab_s", json_real(s->vocab_s));
+        json_object_set_new(o, "pass2_s", json_real(s->pass2_s));
+        json_object_set_new(o, "bytes_per_s", json_real(s->bytes_per_s));
+        json_object_set_new(o, "mb_per_s", json_real(s->wall_s > 0 ? mb / s->wall_s : 0));
+        json_object_set_new(o, "songs_per_s",
+                            json_real(s->wall_s > 0 ? (double)s->songs_read / s->wall_s : 0));
+    }
+    return o;
+}
+
+char *pp_summary_json(const pp_summary *s, int with_timing) {
+    json_t *o = summary_obj(s, with_timing);
+    char *txt = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
+    json_decref(o);
+    return txt;
+}
+
+static json_t *shard_list(const pp_shard_info *v, uint32_t n) {
+    json_t *a = json_array();
+    for (uint32_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "file", json_string(v[i].name));
+        json_object_set_new(o, "tokens", json_integer((json_int_t)v[i].tokens));
+        json_object_set_new(o, "songs", json_integer((json_int_t)v[i].songs));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+int pp_manifest_write(const char *path, const pp_options *o, const pp_inputs *in,
+                      const pp_shards *sh, const pp_summary *s, lm_err *e) {
+    json_t *m = json_object(), *inputs = json_array(), *set = json_object(), *voc = json_object(),
+           *gen = json_array(), *shards = json_object();
+    json_object_set_new(m, "format", json_string("lyricmind-corpus"));
+    json_object_set_new(m, "format_version", json_integer(PP_CORPUS_FORMAT_VERSION));
+    for (size_t i = 0; i < in->n; i++) {
+        json_t *f = json_object();
+        json_object_set_new(f, "path", json_string(in->v[i].path));
+        json_object_set_new(f, "bytes", json_integer((json_int_t)in->v[i].bytes));
+        json_object_set_new(f, "xxh64", hex64(in->v[i].xxh64));
+        json_array_append_new(inputs, f);
+    }
+    json_object_set_new(m, "inputs", inputs);
+    json_object_set_new(set, "format", json_string(pp_format_name(o->read.format)));
+    json_object_set_new(set, "text_field", str_or_null(o->read.text_field));
+    json_object_set_new(set, "genre_field", str_or_null(o->read.genre_field));
+    json_object_set_new(set, "artist_field", str_or_null(o->read.artist_field));
+    json_object_set_new(set, "title_field", str_or_null(o->read.title_field));
+    json_object_set_new(set, "boundary", str_or_null(o->read.boundary));
+    json_object_set_new(set, "genre", str_or_null(o->read.text_genre));
+    json_object_set_new(set, "genre_map", str_or_null(o->genre_map));
+    json_object_set_new(set, "unknown_genre", json_string(o->unknown_genre));
+    json_object_set_new(set, "vocab_size", json_integer(o->vocab_size));
+    json_object_set_new(set, "min_count", json_integer((json_int_t)o->min_count));
+    json_object_set_new(set, "min_words", json_integer(o->min_words));
+    json_object_set_new(set, "val_fraction", json_real(o->val_fraction));
+    json_object_set_new(set, "shard_tokens", json_integer((json_int_t)o->shard_tokens));
+    json_object_set_new(set, "seed", json_integer((json_int_t)o->seed));
+    json_object_set_new(m, "settings", set);
+    json_object_set_new(voc, "file", json_string("vocab.h5"));
+    json_object_set_new(voc, "size", json_integer(s->vocab_size));
+    json_object_set_new(voc, "hash", hex64(s->vocab_hash));
+    for (uint32_t g = 0; g < s->n_genres; g++) json_array_append_new(gen, json_string(s->genres[g]));
+    json_object_set_new(voc, "genres", gen);
+    json_object_set_new(m, "vocab", voc);
+    json_object_set_new(m, "counts", summary_obj(s, 0));
+    json_object_set_new(shards, "train", shard_list(sh->train, sh->n_train));
+    json_object_set_new(shards, "val", shard_list(sh->val, sh->n_val));
+    json_object_set_new(m, "shards", shards);
+    char *txt = json_dumps(m, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+    json_decref(m);
+    if (!txt) return lm_err_set(e, "%s: out of memory", path);
+    size_t len = strlen(txt);
+    txt[len] = '\n'; /* json_dumps leaves room for the NUL; the newline replaces it */
+    int rc = io_atomic_write(path, txt, len + 1, e);
+    free(txt);
+    return rc;
+}

@@ -1,0 +1,527 @@
+/* pp_pass1: read, clean, dedup and count, in parallel, deterministically.
+ *
+ * Threads: one reader (pp_read_file over the inputs in order) fills batches of
+ * records and numbers them; N workers clean and tokenize a batch each
+ * (pp_clean_song), hash every song (128 bits), claim the hash in the shared
+ * dedup set and turn words into ids of their own dictionary, counting the
+ * words of the first claimant of each hash only; the calling thread commits
+ * batches strictly in sequence order: it decides duplicates (first in input
+ * order wins), counts skips, reports warnings and appends kept songs to the
+ * pass-1 file. So every output depends on the input order only, never on
+ * which worker ran what or when.
+ * Invariants: at most nb batches exist; batches in flight have consecutive
+ * sequence numbers [next_commit, next_seq), so slot[seq % nb] is unique; a
+ * batch is touched only by its current owner (reader while filling, one
+ * worker while processing, the committer while committing), hand-overs
+ * happen under mu. On failure the first error wins and every thread stops. */
+#include "pp_internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "pp_clean.h"
+#include "pp_dedup.h"
+
+#define BATCH_BYTES (1u << 20)
+#define BATCH_SONGS 4096
+#define LABEL_CACHE 1024
+#define SKIP_NONE PP_N_REASONS
+
+typedef struct song {
+    uint64_t text_off, line, bad_off;
+    pp_h128 hash;
+    uint32_t text_len, file, tok_off, ntok, n_nl, n_sep;
+    int16_t genre;
+    uint8_t skip, val;
+} song;
+
+enum { B_FREE = 0, B_FILLING, B_TODO, B_DONE };
+
+typedef struct batch {
+    uint64_t seq;
+    int state, owner;
+    char *text;
+    size_t tlen, tcap;
+    song *songs;
+    size_t n, cap;
+    uint32_t *ids;
+    size_t nids, icap;
+} batch;
+
+typedef struct ctx ctx;
+
+typedef struct worker {
+    ctx *p;
+    int id;
+    pp_dict *dict;
+    pp_words words;
+    pthread_t th;
+} worker;
+
+struct ctx {
+    const pp_options *o;
+    const pp_inputs *in;
+    const pp_genre_map *gm;
+    pp_pass1 *p1;
+    pp_summary *s;
+    pp_dedup *dedup;
+    double split_threshold;
+    uint64_t split_salt;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv_free, cv_todo, cv_done;
+    batch *pool;
+    int nb, nalloc;
+    batch **slot, **freel, **todo;
+    int nfree, todo_head, todo_n;
+    uint64_t next_seq;
+    int reader_done, failed;
+    lm_err err;
+
+    /* reader-only state */
+    batch *cur;
+    uint32_t cur_file;
+    int n_labels;
+    char *label_key[LABEL_CACHE];
+    int16_t label_gid[LABEL_CACHE];
+    uint64_t warned;
+};
+
+static void fail(ctx *p, const lm_err *err) {
+    pthread_mutex_lock(&p->mu);
+    if (!p->failed) {
+        p->failed = 1;
+        p->err = *err;
+    }
+    pthread_cond_broadcast(&p->cv_free);
+    pthread_cond_broadcast(&p->cv_todo);
+    pthread_cond_broadcast(&p->cv_done);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void failf(ctx *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void failf(ctx *p, const char *fmt, ...) {
+    lm_err err;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err.msg, sizeof err.msg, fmt, ap);
+    va_end(ap);
+    fail(p, &err);
+}
+
+/* ---- genres (reader thread) ----------------------------------------------------- */
+
+static int16_t genre_id(ctx *p, const char *name) {
+    pp_genre_table *g = &p->p1->genres;
+    for (int i = 0; i < g->n; i++)
+        if (strcasecmp(g->name[i], name) == 0) return (int16_t)i;
+    if (g->n == PP_MAX_GENRES) {
+        failf(p, "%s: more than %d distinct genres; map labels with --genre-map or use "
+                 "--unknown-genre skip|NAME", p->in->v[p->cur_file].path, PP_MAX_GENRES);
+        return -2;
+    }
+    snprintf(g->name[g->n], sizeof g->name[0], "%s", name);
+    return (int16_t)g->n++;
+}
+
+/* A label that maps to nothing, under --unknown-genre keep: its own genre,
+ * named after the stripped label (made a valid name, cut at a UTF-8 boundary). */
+static void label_name(const char *raw, char *name) {
+    char buf[4096];
+    size_t len = raw ? pp_genre_strip(raw, buf, sizeof buf) : 0;
+    if (!len) {
+        strcpy(name, "Unknown");
+        return;
+    }
+    if (len > PP_GENRE_NAME_MAX) {
+        len = PP_GENRE_NAME_MAX;
+        while (len > 0 && ((unsigned char)buf[len] & 0xC0) == 0x80) len--;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        name[i] = (c < 0x20 || c == 0x7f || c == '<' || c == '>') ? '_' : (char)c;
+    }
+    name[len] = 0;
+}
+
+/* Provisional genre id of a raw label; -1: skip the song; -2: failed. */
+static int16_t resolve_genre(ctx *p, const char *raw) {
+    char key[256];
+    if (!raw || !pp_genre_key(raw, key, sizeof key)) key[0] = 0;
+    for (int i = 0; i < p->n_labels; i++)
+        if (strcmp(p->label_key[i], key) == 0) return p->label_gid[i];
+    const char *name = raw ? pp_genre_map_lookup(p->gm, raw) : NULL;
+    char own[PP_GENRE_NAME_MAX + 1];
+    int16_t gid;
+    if (name) gid = genre_id(p, name);
+    else if (!strcmp(p->o->unknown_genre, "skip")) gid = -1;
+    else if (!strcmp(p->o->unknown_genre, "keep")) {
+        label_name(raw, own);
+        gid = genre_id(p, own);
+    } else gid = genre_id(p, p->o->unknown_genre);
+    if (gid >= -1 && p->n_labels < LABEL_CACHE && (p->label_key[p->n_labels] = strdup(key)))
+        p->label_gid[p->n_labels++] = gid;
+    return gid;
+}
+
+/* ---- batches --------------------------------------------------------------------- */
+
+static int grow(void **ptr, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return 0;
+    size_t c = *cap ? *cap : 64;
+    while (c < need) c *= 2;
+    void *q = realloc(*ptr, c * elem);
+    if (!q) return -1;
+    *ptr = q;
+    *cap = c;
+    return 0;
+}
+
+static batch *take_free(ctx *p) {
+    pthread_mutex_lock(&p->mu);
+    while (!p->failed && p->nfree == 0 && p->nalloc == p->nb) pthread_cond_wait(&p->cv_free, &p->mu);
+    batch *b = NULL;
+    if (!p->failed) b = p->nfree ? p->freel[--p->nfree] : &p->pool[p->nalloc++];
+    pthread_mutex_unlock(&p->mu);
+    if (b) {
+        b->state = B_FILLING;
+        b->n = b->tlen = b->nids = 0;
+    }
+    return b;
+}
+
+static void submit(ctx *p, batch *b) {
+    pthread_mutex_lock(&p->mu);
+    b->seq = p->next_seq++;
+    b->state = B_TODO;
+    p->slot[b->seq % (uint64_t)p->nb] = b;
+    p->todo[(p->todo_head + p->todo_n++) % p->nb] = b;
+    pthread_cond_signal(&p->cv_todo);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- reader ----------------------------------------------------------------------- */
+
+static int on_record(const pp_record *r, void *vctx) {
+    ctx *p = vctx;
+    if (!p->cur && !(p->cur = take_free(p))) return 1;
+    batch *b = p->cur;
+    if (grow((void **)&b->songs, &b->cap, b->n + 1, sizeof *b->songs)) {
+        failf(p, "%s: out of memory", r->path);
+        return 1;
+    }
+    song *s = &b->songs[b->n];
+    memset(s, 0, sizeof *s);
+    s->file = p->cur_file;
+    s->line = r->line;
+    s->skip = SKIP_NONE;
+    if (r->skip == PP_SKIP_MISSING_TEXT || !r->text) {
+        s->skip = PP_REASON_MISSING_TEXT;
+    } else {
+        int16_t g = resolve_genre(p, r->genre);
+        if (g == -2) return 1;
+        if (g < 0) s->skip = PP_REASON_UNKNOWN_GENRE;
+        s->genre = g;
+    }
+    if (s->skip == SKIP_NONE) {
+        if (r->text_len > UINT32_MAX) {
+            failf(p, "%s:%llu: song text larger than 4 GiB", r->path, (unsigned long long)r->line);
+            return 1;
+        }
+        if (grow((void **)&b->text, &b->tcap, b->tlen + r->text_len + 1, 1)) {
+            failf(p, "%s: out of memory", r->path);
+            return 1;
+        }
+        memcpy(b->text + b->tlen, r->text, r->text_len);
+        s->text_off = b->tlen;
+        s->text_len = (uint32_t)r->text_len;
+        b->tlen += r->text_len;
+    }
+    b->n++;
+    if (b->tlen >= BATCH_BYTES || b->n >= BATCH_SONGS) {
+        submit(p, b);
+        p->cur = NULL;
+    }
+    return 0;
+}
+
+static void *reader_main(void *arg) {
+    ctx *p = arg;
+    for (size_t f = 0; f < p->in->n; f++) {
+        lm_err err = {{0}};
+        p->cur_file = (uint32_t)f;
+        int rc = pp_read_file(p->in->v[f].path, &p->o->read, on_record, p, &err);
+        if (rc < 0) fail(p, &err);
+        if (rc) break;
+    }
+    if (p->cur) {
+        if (p->cur->n) submit(p, p->cur);
+        else {
+            pthread_mutex_lock(&p->mu);
+            p->freel[p->nfree++] = p->cur;
+            pthread_mutex_unlock(&p->mu);
+        }
+        p->cur = NULL;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->reader_done = 1;
+    pthread_cond_broadcast(&p->cv_todo);
+    pthread_cond_broadcast(&p->cv_done);
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* ---- workers ---------------------------------------------------------------------- */
+
+static int process_song(worker *w, batch *b, song *s) {
+    ctx *p = w->p;
+    pp_words *wd = &w->words;
+    size_t bad = 0;
+    int rc = pp_clean_song(b->text + s->text_off, s->text_len, wd, &bad);
+    if (rc == PP_CLEAN_BAD_UTF8) {
+        s->skip = PP_REASON_BAD_UTF8;
+        s->bad_off = bad;
+        return 0;
+    }
+    if (rc != PP_CLEAN_OK) return -1;
+    if (wd->n_words == 0) {
+        s->skip = PP_REASON_EMPTY;
+        return 0;
+    }
+    if (wd->n_words < p->o->min_words) {
+        s->skip = PP_REASON_TOO_SHORT;
+        return 0;
+    }
+    s->hash = pp_hash128(wd->buf, wd->len, 0);
+    int first = pp_dedup_claim(p->dedup, s->hash);
+    if (first < 0 || grow((void **)&b->ids, &b->icap, b->nids + wd->n, sizeof *b->ids)) return -1;
+    uint32_t *ids = b->ids + b->nids;
+    pp_dict *d = w->dict;
+    uint32_t n_nl = 0, n_sep = 0;
+    for (size_t t = 0; t < wd->n; t++) {
+        const char *tok = wd->buf + wd->off[t];
+        size_t end = t + 1 < wd->n ? wd->off[t + 1] : wd->len;
+        if (tok[0] == '<') { /* "<nl>" or "<sep>": words never contain '<' */
+            int nl = tok[1] == 'n';
+            n_nl += nl, n_sep += !nl;
+            ids[t] = nl ? PP_LOCAL_NL : PP_LOCAL_SEP;
+            continue;
+        }
+        int64_t id = pp_dict_intern(d, tok, end - wd->off[t] - 1);
+        if (id < 0) return -1;
+        d->counts[id] += (uint64_t)first;
+        ids[t] = (uint32_t)id + PP_LOCAL_WORD0;
+    }
+    s->tok_off = (uint32_t)b->nids;
+    s->ntok = (uint32_t)wd->n;
+    s->n_nl = n_nl;
+    s->n_sep = n_sep;
+    b->nids += wd->n;
+    /* the split: a salted hash of the song's identity, uniform in [0, 1) */
+    double u = (double)(pp_mix64(s->hash.hi ^ p->split_salt) >> 11) * 0x1.0p-53;
+    s->val = u < p->split_threshold;
+    return 0;
+}
+
+static void *worker_main(void *arg) {
+    worker *w = arg;
+    ctx *p = w->p;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (!p->failed && p->todo_n == 0 && !p->reader_done) pthread_cond_wait(&p->cv_todo, &p->mu);
+        if (p->failed || p->todo_n == 0) {
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
+        batch *b = p->todo[p->todo_head];
+        p->todo_head = (p->todo_head + 1) % p->nb;
+        p->todo_n--;
+        pthread_mutex_unlock(&p->mu);
+        for (size_t i = 0; i < b->n; i++) {
+            song *s = &b->songs[i];
+            if (s->skip == SKIP_NONE && process_song(w, b, s)) {
+                failf(p, "%s:%llu: out of memory while cleaning", p->in->v[s->file].path,
+                      (unsigned long long)s->line);
+                return NULL;
+            }
+        }
+        pthread_mutex_lock(&p->mu);
+        b->state = B_DONE;
+        b->owner = w->id;
+        pthread_cond_signal(&p->cv_done);
+        pthread_mutex_unlock(&p->mu);
+    }
+    return NULL;
+}
+
+/* ---- committer (calling thread) ------------------------------------------------------ */
+
+static int commit(ctx *p, batch *b, FILE *tf, const char *tokfile) {
+    pp_summary *sm = p->s;
+    for (size_t i = 0; i < b->n; i++) {
+        song *s = &b->songs[i];
+        sm->songs_read++;
+        if (s->skip != SKIP_NONE) {
+            sm->skipped[s->skip]++;
+            if (s->skip == PP_REASON_BAD_UTF8 && p->o->warn && p->warned++ < (uint64_t)p->o->max_warnings) {
+                char msg[1200];
+                snprintf(msg, sizeof msg, "%s:%llu: invalid UTF-8 at byte %llu of the song text; song skipped",
+                         p->in->v[s->file].path, (unsigned long long)s->line,
+                         (unsigned long long)s->bad_off);
+                p->o->warn(p->o->warn_ctx, msg);
+            }
+            continue;
+        }
+        int keep = pp_dedup_commit(p->dedup, s->hash);
+        if (keep < 0) {
+            failf(p, "out of memory in the dedup set");
+            return -1;
+        }
+        if (!keep) {
+            sm->duplicates++;
+            continue;
+        }
+        sm->songs_kept++;
+        p->p1->genres.songs[s->genre]++;
+        p->p1->nl_count += s->n_nl;
+        p->p1->sep_count += s->n_sep;
+        sm->word_tokens += s->ntok - s->n_nl - s->n_sep;
+        if (s->val) sm->val_songs++, sm->val_tokens += s->ntok + 3;
+        else sm->train_songs++, sm->train_tokens += s->ntok + 3;
+        pp_rec_hdr h = {s->ntok, (uint8_t)s->genre, s->val, (uint8_t)b->owner, 0};
+        if (fwrite(&h, sizeof h, 1, tf) != 1 || fwrite(b->ids + s->tok_off, 4, s->ntok, tf) != s->ntok) {
+            failf(p, "%s: write failed: %s", tokfile, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void commit_loop(ctx *p, FILE *tf, const char *tokfile) {
+    for (uint64_t next = 0;; next++) {
+        batch *b = NULL;
+        pthread_mutex_lock(&p->mu);
+        while (!p->failed) {
+            b = p->slot[next % (uint64_t)p->nb];
+            if (b && b->seq == next && b->state == B_DONE) break;
+            b = NULL;
+            if (p->reader_done && next == p->next_seq) break;
+            pthread_cond_wait(&p->cv_done, &p->mu);
+        }
+        pthread_mutex_unlock(&p->mu);
+        if (!b || commit(p, b, tf, tokfile)) return;
+        pthread_mutex_lock(&p->mu);
+        p->slot[next % (uint64_t)p->nb] = NULL;
+        b->state = B_FREE;
+        p->freel[p->nfree++] = b;
+        pthread_cond_signal(&p->cv_free);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+/* ---- entry ---------------------------------------------------------------------------- */
+
+void pp_pass1_free(pp_pass1 *p1) {
+    for (int i = 0; i < p1->n_dicts; i++) pp_dict_free(&p1->dicts[i]);
+    free(p1->dicts);
+    p1->dicts = NULL;
+    p1->n_dicts = 0;
+}
+
+int pp_pass1_run(const pp_options *o, const pp_inputs *in, const pp_genre_map *gm,
+                 const char *tokfile, int threads, pp_pass1 *p1, pp_summary *s, lm_err *e) {
+    memset(p1, 0, sizeof *p1);
+    ctx *p = calloc(1, sizeof *p);
+    worker *w = calloc((size_t)threads, sizeof *w);
+    p1->dicts = calloc((size_t)threads, sizeof *p1->dicts);
+    if (!p || !w || !p1->dicts) {
+        free(p), free(w), free(p1->dicts);
+        p1->dicts = NULL;
+        return lm_err_set(e, "out of memory");
+    }
+    p->o = o, p->in = in, p->gm = gm, p->p1 = p1, p->s = s;
+    p->split_threshold = o->val_fraction;
+    p->split_salt = pp_mix64(o->seed ^ 0x5350c17a11d5eedULL);
+    p->nb = 2 * threads + 4;
+    p->pool = calloc((size_t)p->nb, sizeof *p->pool);
+    p->slot = calloc((size_t)p->nb, sizeof *p->slot);
+    p->freel = calloc((size_t)p->nb, sizeof *p->freel);
+    p->todo = calloc((size_t)p->nb, sizeof *p->todo);
+    p->dedup = pp_dedup_new();
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv_free, NULL);
+    pthread_cond_init(&p->cv_todo, NULL);
+    pthread_cond_init(&p->cv_done, NULL);
+    FILE *tf = NULL;
+    int started = 0;
+    pthread_t reader;
+    int reader_started = 0;
+    if (!p->pool || !p->slot || !p->freel || !p->todo || !p->dedup) {
+        failf(p, "out of memory");
+        goto join;
+    }
+    for (int i = 0; i < threads; i++) {
+        if (pp_dict_init(&p1->dicts[i])) {
+            failf(p, "out of memory");
+            goto join;
+        }
+        p1->n_dicts = i + 1;
+    }
+    tf = fopen(tokfile, "wb");
+    if (!tf) {
+        failf(p, "%s: cannot create: %s", tokfile, strerror(errno));
+        goto join;
+    }
+    setvbuf(tf, NULL, _IOFBF, 1 << 22);
+    for (; started < threads; started++) {
+        w[started] = (worker){.p = p, .id = started, .dict = &p1->dicts[started]};
+        if (pthread_create(&w[started].th, NULL, worker_main, &w[started])) {
+            failf(p, "cannot start a worker thread");
+            break;
+        }
+    }
+    if (!p->failed) {
+        if (pthread_create(&reader, NULL, reader_main, p)) failf(p, "cannot start the reader thread");
+        else reader_started = 1;
+    }
+    if (reader_started) commit_loop(p, tf, tokfile);
+join:
+    if (!reader_started) { /* unblock workers waiting for batches */
+        pthread_mutex_lock(&p->mu);
+        p->reader_done = 1;
+        pthread_cond_broadcast(&p->cv_todo);
+        pthread_mutex_unlock(&p->mu);
+    } else {
+        pthread_join(reader, NULL);
+    }
+    for (int i = 0; i < started; i++) pthread_join(w[i].th, NULL);
+    if (tf && fclose(tf) != 0 && !p->failed) failf(p, "%s: write failed: %s", tokfile, strerror(errno));
+    if (!p->failed && p->warned > (uint64_t)o->max_warnings && o->warn) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "... and %llu more songs with invalid UTF-8 (not shown)",
+                 (unsigned long long)(p->warned - (uint64_t)o->max_warnings));
+        o->warn(o->warn_ctx, msg);
+    }
+    int rc = 0;
+    if (p->failed) {
+        *e = p->err;
+        rc = -1;
+        pp_pass1_free(p1);
+    }
+    for (int i = 0; i < started; i++) pp_words_free(&w[i].words);
+    for (int i = 0; i < p->nalloc; i++) free(p->pool[i].text), free(p->pool[i].songs), free(p->pool[i].ids);
+    for (int i = 0; i < p->n_labels; i++) free(p->label_key[i]);
+    free(p->pool), free(p->slot), free(p->freel), free(p->todo);
+    pp_dedup_free(p->dedup);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv_free);
+    pthread_cond_destroy(&p->cv_todo);
+    pthread_cond_destroy(&p->cv_done);
+    free(p);
+    free(w);
+    return rc;
+}

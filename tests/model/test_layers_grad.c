@@ -1,0 +1,340 @@
+/* Finite-difference checks of the layer backward passes (lm_layers.h) on
+ * random small shapes, plus the head's chunking and dropout's mask.
+ *
+ * Method: central differences (f(p+eps) - f(p-eps)) / 2eps of a scalar loss
+ * accumulated in double, eps = 1e-2, against the analytic gradient. Tolerance
+ * per element: |fd - analytic| <= 2e-3 + 1e-2 |analytic|. Float rounding
+ * gives ~1e-4 here; a wrong term (a missing gate derivative, a transposed
+ * GEMM, a gradient step missing from BPTT) is off by the size of the
+ * gradient itself (>= 1e-2 on these shapes), which the test rejects. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lm_layers.h"
+#include "lm_rng.h"
+
+#define FD_EPS 1e-2f
+#define FD_ATOL 2e-3
+#define FD_RTOL 1e-2
+
+static float *rnd(lm_rng *r, size_t n, float scale) {
+    float *p = malloc(sizeof(float) * (n ? n : 1));
+    for (size_t i = 0; i < n; i++) p[i] = (2.0f * lm_rng_uniform(r) - 1.0f) * scale;
+    return p;
+}
+
+static void expect_grad(const char *what, int i, double fd, double an) {
+    cr_expect(fabs(fd - an) <= FD_ATOL + FD_RTOL * fabs(an),
+              "%s[%d]: finite difference %.6g, backward %.6g", what, i, fd, an);
+}
+
+/* ---- LSTM ----------------------------------------------------------------- */
+typedef struct {
+    int B, T, E, H;
+    float *x, *w_ih, *w_hh, *b, *h0, *c0, *R; /* R [B,T,H]: loss = sum R*hs */
+    float *hs, *hT, *cT;
+    lm_lstm_cache k;
+} lstm_case;
+
+static void lstm_case_init(lstm_case *c, int B, int T, int E, int H, uint64_t seed) {
+    lm_rng r;
+    lm_rng_seed(&r, seed);
+    size_t N = (size_t)B * T;
+    *c = (lstm_case){.B = B, .T = T, .E = E, .H = H};
+    c->x = rnd(&r, N * E, 1.0f);
+    c->w_ih = rnd(&r, 4 * H * E, 0.6f);
+    c->w_hh = rnd(&r, 4 * H * H, 0.6f);
+    c->b = rnd(&r, 4 * H, 0.5f);
+    c->h0 = rnd(&r, B * H, 0.5f);
+    c->c0 = rnd(&r, B * H, 0.5f);
+    c->R = rnd(&r, N * H, 1.0f);
+    c->hs = malloc(sizeof(float) * N * H);
+    c->hT = malloc(sizeof(float) * B * H);
+    c->cT = malloc(sizeof(float) * B * H);
+    c->k = (lm_lstm_cache){malloc(sizeof(float) * N * 4 * H), malloc(sizeof(float) * N * H),
+                           malloc(sizeof(float) * N * H), malloc(sizeof(float) * N * H)};
+}
+
+static void lstm_case_free(lstm_case *c) {
+    float *p[] = {c->x, c->w_ih, c->w_hh, c->b, c->h0, c->c0, c->R, c->hs, c->hT, c->cT,
+                  c->k.gates, c->k.hprev, c->k.cprev, c->k.tc};
+    for (size_t i = 0; i < sizeof p / sizeof *p; i++) free(p[i]);
+}
+
+static double lstm_loss(lstm_case *c) {
+    lm_lstm_forward(c->hs, &c->k, c->hT, c->cT, c->x, c->w_ih, c->w_hh, c->b, c->h0, c->c0,
+                    c->B, c->T, c->E, c->H);
+    double L = 0.0;
+    for (size_t i = 0; i < (size_t)c->B * c->T * c->H; i++) L += (double)c->R[i] * c->hs[i];
+    return L;
+}
+
+static void fd_check(const char *what, float *p, const float *grad, int n, lstm_case *c) {
+    for (int i = 0; i < n; i++) {
+        float keep = p[i];
+        p[i] = keep + FD_EPS;
+        double lp = lstm_loss(c);
+        p[i] = keep - FD_EPS;
+        double lm = lstm_loss(c);
+        p[i] = keep;
+        expect_grad(what, i, (lp - lm) / (2.0 * FD_EPS), grad[i]);
+    }
+}
+
+static void lstm_fd(int B, int T, int E, int H, uint64_t seed) {
+    lstm_case c;
+    lstm_case_init(&c, B, T, E, H, seed);
+    size_t N = (size_t)B * T;
+    float *dx = malloc(sizeof(float) * N * E), *dw_ih = malloc(sizeof(float) * 4 * H * E);
+    float *dw_hh = malloc(sizeof(float) * 4 * H * H), *db = malloc(sizeof(float) * 4 * H);
+    float *scratch = malloc(sizeof(float) * 2 * B * H);
+    lstm_loss(&c);
+    lm_lstm_backward(dx, dw_ih, dw_hh, db, c.R, &c.k, c.x, c.w_ih, c.w_hh, scratch, B, T, E, H);
+    fd_check("w_ih", c.w_ih, dw_ih, 4 * H * E, &c);
+    fd_check("w_hh", c.w_hh, dw_hh, 4 * H * H, &c);
+    fd_check("bias", c.b, db, 4 * H, &c);
+    fd_check("x", c.x, dx, (int)(N * E), &c);
+    free(dx), free(dw_ih), free(dw_hh), free(db), free(scratch);
+    lstm_case_free(&c);
+}
+
+Test(lstm, backward_matches_finite_differences_2x4x3x5) { lstm_fd(2, 4, 3, 5, 1); }
+Test(lstm, backward_matches_finite_differences_3x3x4x2) { lstm_fd(3, 3, 4, 2, 2); }
+Test(lstm, backward_matches_finite_differences_1x7x2x6) { lstm_fd(1, 7, 2, 6, 3); }
+
+Test(lstm, final_state_may_alias_initial_state_and_backward_overwrites) {
+    lstm_case c;
+    lstm_case_init(&c, 2, 3, 2, 3, 9);
+    lstm_loss(&c);
+    float hT[6], cT[6];
+    memcpy(hT, c.hT, sizeof hT), memcpy(cT, c.cT, sizeof cT);
+    lm_lstm_forward(c.hs, &c.k, c.h0, c.c0, c.x, c.w_ih, c.w_hh, c.b, c.h0, c.c0, 2, 3, 2, 3);
+    cr_expect_arr_eq(c.h0, hT, sizeof hT);
+    cr_expect_arr_eq(c.c0, cT, sizeof cT);
+    lstm_case_free(&c);
+}
+
+/* ---- fused softmax cross-entropy ------------------------------------------ */
+static double xent_loss(const float *z, const float *b, const int32_t *t, int N, int V,
+                        int ignore, float scale) {
+    float *tmp = malloc(sizeof(float) * N * V);
+    memcpy(tmp, z, sizeof(float) * N * V);
+    long cnt;
+    double L = lm_softmax_xent_forward(tmp, b, t, N, V, ignore, -1, &cnt);
+    free(tmp);
+    return scale * L;
+}
+
+Test(softmax_xent, loss_matches_a_direct_double_computation) {
+    lm_rng r;
+    lm_rng_seed(&r, 4);
+    int N = 5, V = 37;
+    float *z = rnd(&r, N * V, 8.0f), *b = rnd(&r, V, 1.0f), *db = calloc(V, sizeof(float));
+    int32_t t[5] = {3, 0, 36, 7, 0};
+    double want = 0.0;
+    for (int n = 0; n < N; n++) {
+        if (t[n] == 0) continue; /* ignored */
+        double mx = -INFINITY, s = 0.0;
+        for (int v = 0; v < V; v++) mx = fmax(mx, (double)z[n * V + v] + b[v]);
+        for (int v = 0; v < V; v++) s += exp((double)z[n * V + v] + b[v] - mx);
+        want += log(s) + mx - ((double)z[n * V + t[n]] + b[t[n]]);
+    }
+    long cnt;
+    double got = lm_softmax_xent_forward_backward(z, b, t, N, V, 0, 1.0f, db, &cnt);
+    cr_expect_eq(cnt, 3);
+    cr_expect(fabs(got - want) <= 1e-5 * fabs(want), "loss %.9g, want %.9g", got, want);
+    for (int v = 0; v < V; v++) { /* ignored rows get a zero gradient */
+        cr_expect_eq(z[1 * V + v], 0.0f);
+        cr_expect_eq(z[4 * V + v], 0.0f);
+    }
+    free(z), free(b), free(db);
+}
+
+Test(softmax_xent, gradient_matches_finite_differences) {
+    lm_rng r;
+    lm_rng_seed(&r, 5);
+    int N = 4, V = 19;
+    const float scale = 0.7f;
+    float *z = rnd(&r, N * V, 3.0f), *b = rnd(&r, V, 1.0f);
+    float *g = malloc(sizeof(float) * N * V), *db = calloc(V, sizeof(float));
+    int32_t t[4] = {5, 2, 18, 11}; /* ignore_id 2: row 1 is ignored */
+    memcpy(g, z, sizeof(float) * N * V);
+    long cnt;
+    lm_softmax_xent_forward_backward(g, b, t, N, V, 2, scale, db, &cnt);
+    cr_expect_eq(cnt, 3);
+    for (int i = 0; i < N * V; i++) {
+        float keep = z[i];
+        z[i] = keep + FD_EPS;
+        double lp = xent_loss(z, b, t, N, V, 2, scale);
+        z[i] = keep - FD_EPS;
+        double lm = xent_loss(z, b, t, N, V, 2, scale);
+        z[i] = keep;
+        expect_grad("dlogits", i, (lp - lm) / (2.0 * FD_EPS), g[i]);
+    }
+    for (int v = 0; v < V; v++) {
+        float keep = b[v];
+        b[v] = keep + FD_EPS;
+        double lp = xent_loss(z, b, t, N, V, 2, scale);
+        b[v] = keep - FD_EPS;
+        double lm = xent_loss(z, b, t, N, V, 2, scale);
+        b[v] = keep;
+        expect_grad("dbias", v, (lp - lm) / (2.0 * FD_EPS), db[v]);
+    }
+    free(z), free(b), free(g), free(db);
+}
+
+/* ---- the chunked output layer ---------------------------------------------- */
+typedef struct {
+    int N, H, V;
+    float *h, *w, *b, *dw, *db, *dh, *scratch;
+    int32_t *t;
+} head_case;
+
+static void head_case_init(head_case *c, int N, int H, int V, uint64_t seed) {
+    lm_rng r;
+    lm_rng_seed(&r, seed);
+    *c = (head_case){.N = N, .H = H, .V = V};
+    c->h = rnd(&r, (size_t)N * H, 1.0f);
+    c->w = rnd(&r, (size_t)V * H, 0.8f);
+    c->b = rnd(&r, V, 0.5f);
+    c->dw = malloc(sizeof(float) * V * H);
+    c->db = malloc(sizeof(float) * V);
+    c->dh = malloc(sizeof(float) * N * H);
+    c->scratch = malloc(sizeof(float) * (size_t)N * V);
+    c->t = malloc(sizeof(int32_t) * N);
+    for (int n = 0; n < N; n++) c->t[n] = (int32_t)lm_rng_below(&r, V);
+    c->t[N / 2] = 0; /* a pad target */
+}
+
+static void head_case_free(head_case *c) {
+    free(c->h), free(c->w), free(c->b), free(c->dw), free(c->db), free(c->dh);
+    free(c->scratch), free(c->t);
+}
+
+static double head_loss(head_case *c, float scale) {
+    long cnt;
+    return scale * lm_head_forward(c->h, c->t, c->w, c->b, c->N, c->H, c->V, 0, -1,
+                                   c->scratch, 3, &cnt);
+}
+
+static void head_fd_param(const char *what, float *p, const float *g, int n, head_case *c,
+                          float scale) {
+    for (int i = 0; i < n; i++) {
+        float keep = p[i];
+        p[i] = keep + FD_EPS;
+        double lp = head_loss(c, scale);
+        p[i] = keep - FD_EPS;
+        double lm = head_loss(c, scale);
+        p[i] = keep;
+        expect_grad(what, i, (lp - lm) / (2.0 * FD_EPS), g[i]);
+    }
+}
+
+Test(head, gradients_match_finite_differences) {
+    head_case c;
+    head_case_init(&c, 7, 5, 13, 6);
+    const float scale = 1.0f / 6.0f;
+    long cnt;
+    lm_head_forward_backward(c.dw, c.db, c.dh, c.h, c.t, c.w, c.b, c.N, c.H, c.V, 0, scale,
+                             c.scratch, 3, &cnt);
+    cr_expect_eq(cnt, 6);
+    head_fd_param("dW", c.w, c.dw, c.V * c.H, &c, scale);
+    head_fd_param("db", c.b, c.db, c.V, &c, scale);
+    head_fd_param("dh", c.h, c.dh, c.N * c.H, &c, scale);
+    head_case_free(&c);
+}
+
+static void expect_near_arrays(const char *what, const float *a, const float *b, size_t n) {
+    double scale = 0.0;
+    for (size_t i = 0; i < n; i++) scale = fmax(scale, fabs(b[i]));
+    for (size_t i = 0; i < n; i++)
+        if (!(fabs(a[i] - b[i]) <= 1e-5 * (fabs(b[i]) + scale))) {
+            cr_expect_fail("%s[%zu]: %.9g vs %.9g", what, i, a[i], b[i]);
+            return;
+        }
+}
+
+Test(head, row_chunks_give_the_same_result_as_one_chunk) {
+    head_case c;
+    head_case_init(&c, 37, 8, 300, 7);
+    float *dw1 = malloc(sizeof(float) * 300 * 8), *db1 = malloc(sizeof(float) * 300);
+    float *dh1 = malloc(sizeof(float) * 37 * 8);
+    long cnt1, cnt;
+    double l1 = lm_head_forward_backward(dw1, db1, dh1, c.h, c.t, c.w, c.b, 37, 8, 300, 0,
+                                         0.1f, c.scratch, 37, &cnt1);
+    const int chunks[] = {1, 5, 36};
+    for (int k = 0; k < 3; k++) {
+        double l = lm_head_forward_backward(c.dw, c.db, c.dh, c.h, c.t, c.w, c.b, 37, 8, 300,
+                                            0, 0.1f, c.scratch, chunks[k], &cnt);
+        cr_expect_eq(cnt, cnt1);
+        cr_expect(fabs(l - l1) <= 1e-6 * fabs(l1), "chunk %d: loss %.9g vs %.9g", chunks[k],
+                  l, l1);
+        expect_near_arrays("dW", c.dw, dw1, 300 * 8);
+        expect_near_arrays("db", c.db, db1, 300);
+        expect_near_arrays("dh", c.dh, dh1, 37 * 8);
+        double lf = lm_head_forward(c.h, c.t, c.w, c.b, 37, 8, 300, 0, -1, c.scratch,
+                                    chunks[k], &cnt);
+        cr_expect(fabs(lf - l1) <= 1e-6 * fabs(l1), "forward-only loss %.9g vs %.9g", lf, l1);
+    }
+    free(dw1), free(db1), free(dh1);
+    head_case_free(&c);
+}
+
+Test(head, linear_forward_is_h_times_w_transposed_plus_bias) {
+    head_case c;
+    head_case_init(&c, 3, 4, 6, 8);
+    float out[18];
+    lm_linear_forward(out, c.h, c.w, c.b, 3, 4, 6);
+    for (int n = 0; n < 3; n++)
+        for (int v = 0; v < 6; v++) {
+            double s = c.b[v];
+            for (int j = 0; j < 4; j++) s += (double)c.h[n * 4 + j] * c.w[v * 4 + j];
+            cr_expect(fabs(out[n * 6 + v] - s) <= 1e-5, "[%d,%d] %g vs %g", n, v, out[n * 6 + v], s);
+        }
+    head_case_free(&c);
+}
+
+/* ---- dropout -------------------------------------------------------------- */
+Test(dropout, drops_a_fraction_p_and_keeps_the_expectation) {
+    const size_t n = 200000;
+    const float p = 0.3f;
+    float *in = malloc(sizeof(float) * n), *out = malloc(sizeof(float) * n);
+    float *mask = malloc(sizeof(float) * n);
+    for (size_t i = 0; i < n; i++) in[i] = 1.0f + (float)(i % 5);
+    lm_rng r;
+    lm_rng_seed(&r, 10);
+    lm_dropout_forward(out, mask, in, n, p, &r);
+    size_t zeros = 0;
+    double sum_in = 0.0, sum_out = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        zeros += mask[i] == 0.0f;
+        cr_assert(mask[i] == 0.0f || mask[i] == 1.0f / (1.0f - p));
+        cr_assert_eq(out[i], in[i] * mask[i]);
+        sum_in += in[i], sum_out += out[i];
+    }
+    /* 5 standard deviations of a binomial(n, p) count */
+    double sd = sqrt(n * p * (1 - p));
+    cr_expect(fabs((double)zeros - n * p) < 5 * sd, "%zu zeros of %zu", zeros, n);
+    /* E[out] = in: relative sd of the mean is sqrt(p/(1-p)/n) * (rms/mean) */
+    cr_expect(fabs(sum_out / sum_in - 1.0) < 5 * sqrt(p / (1 - p) / n) * 1.2,
+              "mean ratio %.5f", sum_out / sum_in);
+    free(in), free(out), free(mask);
+}
+
+Test(dropout, backward_uses_the_forward_mask_and_replays_with_the_rng_state) {
+    const size_t n = 1000;
+    float in[1000], out[1000], mask[1000], mask2[1000], dout[1000], din[1000];
+    for (size_t i = 0; i < n; i++) in[i] = (float)i, dout[i] = 1.0f + (float)i;
+    lm_rng r, saved;
+    lm_rng_seed(&r, 11);
+    saved = r;
+    lm_dropout_forward(out, mask, in, n, 0.5f, &r);
+    lm_dropout_backward(din, dout, mask, n);
+    for (size_t i = 0; i < n; i++) cr_assert_eq(din[i], dout[i] * mask[i]);
+    lm_dropout_forward(out, mask2, in, n, 0.5f, &saved);
+    cr_expect_arr_eq(mask, mask2, sizeof mask);
+    lm_dropout_forward(out, mask, in, n, 0.0f, &r); /* p = 0: identity */
+    cr_expect_arr_eq(out, in, sizeof in);
+}

@@ -1,0 +1,72 @@
+/* The vector kernels (lm_vmath.h) against libm/double, including the
+ * scalar tails (lengths that are not a multiple of the 16-float block). */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "lm_vmath.h"
+
+Test(vmath, exp_is_within_4e_minus_7_relative_over_the_float_range) {
+    const size_t n = 100003;
+    float *x = malloc(sizeof(float) * n);
+    for (size_t i = 0; i < n; i++) x[i] = -87.0f + 175.0f * (float)i / (float)n;
+    float *y = malloc(sizeof(float) * n);
+    for (size_t i = 0; i < n; i++) y[i] = x[i];
+    lm_vexp(y, n);
+    for (size_t i = 0; i < n; i++) {
+        double want = exp((double)x[i]);
+        cr_assert(fabs(y[i] - want) <= 4e-7 * want, "exp(%.9g) = %.9g, want %.9g", x[i], y[i],
+                  want);
+    }
+    free(x), free(y);
+}
+
+Test(vmath, exp_clamps_instead_of_overflowing_or_going_denormal) {
+    float x[19];
+    for (int i = 0; i < 19; i++) x[i] = i % 2 ? -1e30f : -INFINITY;
+    x[18] = 1e30f;
+    lm_vexp(x, 19);
+    for (int i = 0; i < 18; i++) cr_expect(x[i] > 0.0f && x[i] < 1e-37f && isnormal(x[i]));
+    cr_expect(isfinite(x[18]) && x[18] > 1e38f);
+}
+
+Test(vmath, exp_sum_shifts_and_sums) {
+    for (size_t n = 1; n < 70; n += 7) {
+        float x[80];
+        double want = 0.0;
+        for (size_t i = 0; i < n; i++) x[i] = (float)i * 0.25f - 3.0f;
+        for (size_t i = 0; i < n; i++) want += exp((double)x[i] - 2.0);
+        float s = lm_vexp_sum(x, n, 2.0f);
+        cr_expect(fabs(s - want) <= 1e-6 * want, "n=%zu sum %.9g want %.9g", n, s, want);
+        for (size_t i = 0; i < n; i++)
+            cr_expect(fabs(x[i] - exp((double)i * 0.25 - 5.0)) <= 1e-6 * x[i]);
+    }
+}
+
+Test(vmath, max_and_add_max_see_every_element) {
+    for (size_t n = 1; n < 70; n++) {
+        for (size_t at = 0; at < n; at++) {
+            float x[70], b[70];
+            for (size_t i = 0; i < n; i++) x[i] = -(float)i, b[i] = 1.0f;
+            x[at] = 100.0f;
+            cr_assert_eq(lm_vmax(x, n), 100.0f, "n=%zu at=%zu", n, at);
+            cr_assert_eq(lm_vadd_max(x, b, n), 101.0f, "n=%zu at=%zu", n, at);
+            cr_assert_eq(x[at], 101.0f);
+            cr_assert_eq(x[n - 1], n - 1 == at ? 101.0f : 2.0f - (float)n);
+        }
+    }
+}
+
+Test(vmath, scale_acc_scales_and_accumulates) {
+    for (size_t n = 1; n < 40; n += 3) {
+        float x[40], acc[40];
+        for (size_t i = 0; i < n; i++) x[i] = (float)i, acc[i] = 1.0f;
+        lm_vscale_acc(x, n, 0.5f, acc);
+        for (size_t i = 0; i < n; i++) {
+            cr_assert_eq(x[i], 0.5f * (float)i);
+            cr_assert_eq(acc[i], 1.0f + 0.5f * (float)i);
+        }
+        lm_vscale_acc(x, n, 2.0f, NULL);
+        for (size_t i = 0; i < n; i++) cr_assert_eq(x[i], (float)i);
+    }
+}

@@ -81,12 +81,13 @@ static ptrdiff_t fill_zst(pp_src *s, lm_err *e) {
         ZSTD_inBuffer in = {s->in, s->in_len, s->in_pos};
         size_t before = out.pos;
         size_t ret = ZSTD_decompressStream(s->dstream, &out, &in);
-        s->in_pos = in.pos;
         if (ZSTD_isError(ret))
             return lm_err_set(e, "%s: corrupt zstd data at byte %llu: %s", s->path,
                               (unsigned long long)(s->in_off + in.pos), ZSTD_getErrorName(ret));
-        s->zret = ret;
-        if (s->in_eof && s->in_pos == s->in_len && out.pos == before) break;
+        int progress = in.pos != s->in_pos || out.pos != before;
+        s->in_pos = in.pos;
+        if (progress) s->zret = ret; /* an idle call after a frame says "want a header" */
+        if (s->in_eof && s->in_pos == s->in_len && !progress) break;
     }
     if (out.pos == 0 && s->in_off + s->in_len == 0) return 0; /* 0-byte file */
     if (out.pos == 0 && s->zret != 0)

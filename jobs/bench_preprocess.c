@@ -1,11 +1,193 @@
-/* bench_preprocess: placeholder until the preprocess benchmark lands. */
+/* bench_preprocess: the preprocess scale benchmark.
+ *
+ *   bench corpus      grows a synthetic CSV corpus (columns lyrics,genre) of
+ *                     N songs from a real one (bench_markov.c); deterministic
+ *                     for a seed. Written to FILE.tmp.<pid>, renamed at the end.
+ *   bench preprocess  runs the whole preprocess pipeline on a corpus into a
+ *                     temporary directory (removed afterwards) and prints one
+ *                     JSON line: songs_per_s, mb_per_s, wall_s, peak_rss_mb...
+ *
+ * Measurements, not tests: nothing compares a figure with a target. Peak RSS
+ * is the process's getrusage high-water mark, so it counts everything. */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "bench.h"
+#include "bench_markov.h"
+#include "cli.h"
 #include "cmds.h"
+#include "pp.h"
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int parse_or_exit(cli_cmd *cmd, int argc, char **argv) {
+    int rc = cli_parse(cmd, argc, argv, NULL, 0, NULL);
+    if (rc == CLI_HELP) return LM_EXIT_OK;
+    if (rc != CLI_OK) return LM_EXIT_USAGE;
+    return -1;
+}
+
+/* Writes one CSV field in double quotes, doubling quotes inside. */
+static void csv_field(FILE *f, const char *s, size_t n) {
+    fputc('"', f);
+    for (const char *q; n && (q = memchr(s, '"', n)) != NULL; n -= (size_t)(q + 1 - s), s = q + 1) {
+        fwrite(s, 1, (size_t)(q + 1 - s), f);
+        fputc('"', f);
+    }
+    fwrite(s, 1, n, f);
+    fputc('"', f);
+}
 
 int bench_corpus_main(int argc, char **argv) {
-    return cmd_not_implemented("bench corpus", "[options]", "Not implemented yet.", argc, argv);
+    long songs = 100000, seed = 1;
+    const char *out = NULL, *from = "../shared/data/lyrics";
+    cli_opt opts[] = {
+        {"songs", CLI_LONG, &songs, "N", "number of synthetic songs", 1, 1e12, 0},
+        {"out", CLI_STR, &out, "FILE", "CSV file to write (keep large ones out of the repository, e.g. /tmp)", 0, 0, 0},
+        {"seed", CLI_LONG, &seed, "S", "sampler seed (same corpus + seed = same file)", 0, 0, 0},
+        {"from", CLI_STR, &from, "DIR", "real corpus to learn from (any preprocess input)", 0, 0, 0},
+        {0},
+    };
+    cli_cmd cmd = {"bench corpus", "--songs N --out FILE.csv [--seed S] [--from DIR]",
+                   "Grows a synthetic lyrics corpus from a real one with a seeded order-2 word Markov "
+                   "sampler per genre; song lengths follow the real distribution.",
+                   opts};
+    int rc = parse_or_exit(&cmd, argc, argv);
+    if (rc >= 0) return rc;
+    if (!out) return cli_error(&cmd, "--out FILE is required"), LM_EXIT_USAGE;
+    double t0 = now_s();
+    lm_err e = {{0}};
+    bench_markov *m = bench_markov_learn(from, &e);
+    if (!m) {
+        fprintf(stderr, "lyricmind bench corpus: %s\n", e.msg);
+        return LM_EXIT_FAILURE;
+    }
+    double t_learn = now_s() - t0;
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        fprintf(stderr, "lyricmind bench corpus: %s: cannot create: %s\n", tmp, strerror(errno));
+        bench_markov_free(m);
+        return LM_EXIT_FAILURE;
+    }
+    setvbuf(f, NULL, _IOFBF, 1 << 22);
+    fputs("lyrics,genre\n", f);
+    lm_rng rng;
+    lm_rng_seed(&rng, (uint64_t)seed);
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    rc = LM_EXIT_OK;
+    for (long i = 0; i < songs; i++) {
+        const char *genre;
+        if (bench_markov_sample(m, &rng, &buf, &len, &cap, &genre)) {
+            fprintf(stderr, "lyricmind bench corpus: out of memory\n");
+            rc = LM_EXIT_FAILURE;
+            break;
+        }
+        csv_field(f, buf, len);
+        fprintf(f, ",%s\n", genre);
+    }
+    if (fclose(f) != 0 && rc == LM_EXIT_OK) {
+        fprintf(stderr, "lyricmind bench corpus: %s: write failed: %s\n", tmp, strerror(errno));
+        rc = LM_EXIT_FAILURE;
+    }
+    if (rc == LM_EXIT_OK && rename(tmp, out) != 0) {
+        fprintf(stderr, "lyricmind bench corpus: %s: cannot rename: %s\n", out, strerror(errno));
+        rc = LM_EXIT_FAILURE;
+    }
+    if (rc != LM_EXIT_OK) unlink(tmp);
+    else {
+        FILE *g = fopen(out, "rb");
+        long long bytes = -1;
+        if (g && fseek(g, 0, SEEK_END) == 0) bytes = (long long)ftell(g);
+        if (g) fclose(g);
+        printf("{\"bench\":\"corpus\",\"songs\":%ld,\"seed\":%ld,\"bytes\":%lld,\"learnt_songs\":%zu,"
+               "\"raw_word_types\":%zu,\"learn_s\":%.3f,\"wall_s\":%.3f,\"out\":\"%s\"}\n",
+               songs, seed, bytes, bench_markov_songs(m), bench_markov_words(m), t_learn, now_s() - t0, out);
+    }
+    free(buf);
+    bench_markov_free(m);
+    return rc;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
 }
 
 int bench_preprocess_main(int argc, char **argv) {
-    return cmd_not_implemented("bench preprocess", "[options]", "Not implemented yet.", argc, argv);
+    const char *input = NULL, *tmpdir = NULL, *format = "auto";
+    int threads = 2, keep = 0;
+    long vocab = 50000;
+    cli_opt opts[] = {
+        {"input", CLI_STR, &input, "PATH", "corpus file or directory to preprocess", 0, 0, 0},
+        {"threads", CLI_INT, &threads, "N", "preprocess --threads (0: all cores)", 0, 255, 0},
+        {"vocab-size", CLI_LONG, &vocab, "N", "preprocess --vocab-size", 8, 65536, 0},
+        {"format", CLI_STR, &format, "FMT", "preprocess --format", 0, 0, 0},
+        {"tmp", CLI_STR, &tmpdir, "DIR", "where the temporary corpus directory goes (default $TMPDIR or /tmp)", 0, 0, 0},
+        {"keep", CLI_BOOL, &keep, NULL, "keep the output directory and print its path", 0, 0, 0},
+        {0},
+    };
+    cli_cmd cmd = {"bench preprocess", "--input PATH [--threads N] [options]",
+                   "Preprocesses a corpus into a temporary directory and prints one JSON line with "
+                   "songs_per_s, mb_per_s, wall_s and peak_rss_mb (the whole process's high-water mark).",
+                   opts};
+    int rc = parse_or_exit(&cmd, argc, argv);
+    if (rc >= 0) return rc;
+    if (!input) return cli_error(&cmd, "--input PATH is required"), LM_EXIT_USAGE;
+    pp_options o;
+    pp_options_default(&o);
+    if (pp_format_parse(format, &o.read.format))
+        return cli_error(&cmd, "--format must be auto, csv, jsonl or text"), LM_EXIT_USAGE;
+    if (!tmpdir) tmpdir = getenv("TMPDIR");
+    if (!tmpdir || !*tmpdir) tmpdir = "/tmp";
+    char base[4096], out[4200];
+    snprintf(base, sizeof base, "%s/lyricmind-bench-pp-XXXXXX", tmpdir);
+    if (!mkdtemp(base)) {
+        fprintf(stderr, "lyricmind bench preprocess: %s: %s\n", base, strerror(errno));
+        return LM_EXIT_FAILURE;
+    }
+    snprintf(out, sizeof out, "%s/corpus", base);
+    o.out_dir = out;
+    o.inputs = &input;
+    o.n_inputs = 1;
+    o.threads = threads;
+    o.vocab_size = (uint32_t)vocab;
+    pp_summary *s = calloc(1, sizeof *s);
+    lm_err e = {{0}};
+    if (!s || pp_run(&o, s, &e)) {
+        fprintf(stderr, "lyricmind bench preprocess: %s\n", s ? e.msg : "out of memory");
+        rc = LM_EXIT_FAILURE;
+    } else {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        double mb = (double)s->bytes / 1e6;
+        printf("{\"bench\":\"preprocess\",\"input\":\"%s\",\"threads\":%d,\"bytes\":%llu,\"songs\":%llu,"
+               "\"songs_kept\":%llu,\"tokens\":%llu,\"vocab_size\":%u,\"wall_s\":%.3f,\"pass1_s\":%.3f,"
+               "\"vocab_s\":%.3f,\"pass2_s\":%.3f,\"songs_per_s\":%.0f,\"mb_per_s\":%.1f,"
+               "\"peak_rss_mb\":%.1f,\"user_s\":%.2f,\"sys_s\":%.2f}\n",
+               input, s->threads, (unsigned long long)s->bytes, (unsigned long long)s->songs_read,
+               (unsigned long long)s->songs_kept, (unsigned long long)(s->train_tokens + s->val_tokens),
+               s->vocab_size, s->wall_s, s->pass1_s, s->vocab_s, s->pass2_s,
+               (double)s->songs_read / s->wall_s, mb / s->wall_s, (double)ru.ru_maxrss / 1024.0,
+               (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec,
+               (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec);
+        rc = LM_EXIT_OK;
+    }
+    free(s);
+    if (keep && rc == LM_EXIT_OK) fprintf(stderr, "lyricmind bench preprocess: kept %s\n", out);
+    else nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return rc;
 }

@@ -1,6 +1,254 @@
-/* cmd_bench: 'lyricmind bench' (placeholder until its issue lands). */
+/* cmd_bench: 'lyricmind bench <what>', benchmarks that print one JSON line.
+ *
+ *   bench train      full training steps (forward, backward, clip, Adam) on
+ *                    random tokens with the LSTM state carried between steps
+ *   bench generate   one token at a time with carried state: step + sample
+ *   bench corpus / bench preprocess   dispatched to bench.h (preprocess room)
+ *
+ * These are measurements, not tests: nothing here compares a figure against a
+ * target. Timings exclude set-up and warm-up steps; peak RSS is the process's
+ * getrusage high-water mark, so it includes everything allocated. */
+#include <cblas.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "bench.h"
+#include "cli.h"
 #include "cmds.h"
+#include "lm_model.h"
+#include "lm_optim.h"
+#include "lm_rng.h"
+#include "lm_sample.h"
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double peak_rss_mb(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0; /* Linux: kilobytes */
+}
+
+/* Parses a sub-benchmark's flags; returns -1 to go on, else the exit code. */
+static int parse_or_exit(cli_cmd *cmd, int argc, char **argv) {
+    int rc = cli_parse(cmd, argc, argv, NULL, 0, NULL);
+    if (rc == CLI_HELP) return LM_EXIT_OK;
+    if (rc != CLI_OK) return LM_EXIT_USAGE;
+    return -1;
+}
+
+/* The model with random weights, as both benchmarks use it. */
+static int make_model(lm_model *m, lm_dims d, int with_grads, uint64_t seed, lm_rng *rng) {
+    lm_err e = {{0}};
+    if (lm_model_init(m, d, with_grads, &e)) {
+        fprintf(stderr, "lyricmind bench: %s\n", e.msg);
+        return -1;
+    }
+    lm_rng_seed(rng, seed);
+    lm_model_init_weights(m, rng);
+    return 0;
+}
+
+static void random_tokens(lm_rng *rng, int32_t *t, size_t n, int V) {
+    for (size_t i = 0; i < n; i++) t[i] = (int32_t)lm_rng_below(rng, (uint64_t)V);
+}
+
+/* ---- bench train ---------------------------------------------------------- */
+
+static int bench_train(int argc, char **argv) {
+    int B = 8, T = 30, V = 50000, E = 64, H = 128, threads = 1, steps = 20, warmup = 3;
+    long seed = 1;
+    float dropout = 0.3f, lr = 1e-3f, clip = 1.0f;
+    cli_opt opts[] = {
+        {"batch", CLI_INT, &B, "N", "sequences per step (B)", 1, 1 << 20, 0},
+        {"seq-len", CLI_INT, &T, "N", "tokens per sequence per step (T)", 1, 1 << 20, 0},
+        {"vocab", CLI_INT, &V, "N", "vocabulary size (V)", 2, 1 << 24, 0},
+        {"embed", CLI_INT, &E, "N", "embedding size (E)", 1, 65536, 0},
+        {"hidden", CLI_INT, &H, "N", "LSTM hidden size (H)", 1, 65536, 0},
+        {"threads", CLI_INT, &threads, "N", "OpenBLAS threads", 1, 1024, 0},
+        {"steps", CLI_INT, &steps, "N", "timed training steps", 1, 1000000, 0},
+        {"warmup", CLI_INT, &warmup, "N", "untimed steps before timing", 0, 1000000, 0},
+        {"dropout", CLI_FLOAT, &dropout, "P", "dropout probability", 0, 0.99, 0},
+        {"lr", CLI_FLOAT, &lr, "LR", "Adam learning rate", 0, 10, 0},
+        {"clip", CLI_FLOAT, &clip, "NORM", "gradient clipping max norm (0 = off)", 0, 1e9, 0},
+        {"seed", CLI_LONG, &seed, "S", "seed for weights, tokens and dropout", 0, 0, 0},
+        {0},
+    };
+    cli_cmd cmd = {"bench train", "[options]",
+                   "Times full training steps (forward, loss, backward, gradient clipping, Adam) "
+                   "on random tokens after warm-up, with the LSTM state carried from step to "
+                   "step, and prints one JSON line (tokens_per_s, ms_per_step, peak_rss_mb, "
+                   "the settings and a per-phase breakdown).",
+                   opts};
+    int rc = parse_or_exit(&cmd, argc, argv);
+    if (rc >= 0) return rc;
+    openblas_set_num_threads(threads);
+
+    lm_dims d = {V, E, H};
+    lm_model m;
+    lm_rng rng;
+    if (make_model(&m, d, 1, (uint64_t)seed, &rng)) return LM_EXIT_FAILURE;
+    const size_t N = (size_t)B * T;
+    lm_acts *acts = lm_acts_create(d, B, T);
+    float *mo = calloc(m.n_params, sizeof *mo), *vo = calloc(m.n_params, sizeof *vo);
+    float *h = calloc((size_t)B * H, sizeof *h), *c = calloc((size_t)B * H, sizeof *c);
+    int32_t *tok = malloc((N + B) * sizeof *tok);
+    int32_t *in = malloc(N * sizeof *in), *tgt = malloc(N * sizeof *tgt);
+    if (!acts || !mo || !vo || !h || !c || !tok || !in || !tgt) {
+        fprintf(stderr, "lyricmind bench train: out of memory (B=%d T=%d V=%d)\n", B, T, V);
+        rc = LM_EXIT_FAILURE;
+        goto done;
+    }
+    lm_adam adam;
+    lm_adam_defaults(&adam);
+    lm_step_opts so = {dropout, &rng, -1, 1.0f / (float)N, NULL, NULL};
+    double t_fb = 0, t_clip = 0, t_adam = 0, loss_sum = 0, last_loss = NAN;
+    for (int s = 0; s < warmup + steps; s++) {
+        /* B streams of T+1 tokens: in = t[0..T), tgt = t[1..T] per stream */
+        random_tokens(&rng, tok, N + B, V);
+        for (int b = 0; b < B; b++) {
+            memcpy(in + (size_t)b * T, tok + (size_t)b * (T + 1), T * sizeof *in);
+            memcpy(tgt + (size_t)b * T, tok + (size_t)b * (T + 1) + 1, T * sizeof *tgt);
+        }
+        long ntok = 0;
+        double t0 = now_s();
+        if (lm_model_train_window(&m, acts, B, T, in, tgt, h, c, &so, &loss_sum, &ntok)) {
+            fprintf(stderr, "lyricmind bench train: training step failed\n");
+            rc = LM_EXIT_FAILURE;
+            goto done;
+        }
+        double t1 = now_s();
+        lm_grad_clip(m.grads, m.n_params, clip);
+        double t2 = now_s();
+        lm_adam_update(&adam, lr, m.params, m.grads, mo, vo, m.n_params);
+        double t3 = now_s();
+        if (s >= warmup) t_fb += t1 - t0, t_clip += t2 - t1, t_adam += t3 - t2;
+        last_loss = ntok ? loss_sum / (double)ntok : NAN;
+    }
+    double total = t_fb + t_clip + t_adam;
+    printf("{\"bench\":\"train\",\"batch\":%d,\"seq_len\":%d,\"vocab\":%d,\"embed\":%d,"
+           "\"hidden\":%d,\"threads\":%d,\"steps\":%d,\"warmup\":%d,\"dropout\":%g,"
+           "\"params\":%zu,\"tokens_per_s\":%.1f,\"ms_per_step\":%.3f,"
+           "\"ms_forward_backward\":%.3f,\"ms_clip\":%.3f,\"ms_adam\":%.3f,"
+           "\"loss\":%.4f,\"peak_rss_mb\":%.1f}\n",
+           B, T, V, E, H, threads, steps, warmup, dropout, m.n_params,
+           (double)N * steps / total, 1e3 * total / steps, 1e3 * t_fb / steps,
+           1e3 * t_clip / steps, 1e3 * t_adam / steps, last_loss, peak_rss_mb());
+    rc = LM_EXIT_OK;
+done:
+    free(tok), free(in), free(tgt), free(h), free(c), free(mo), free(vo);
+    lm_acts_free(acts);
+    lm_model_free(&m);
+    return rc;
+}
+
+/* ---- bench generate --------------------------------------------------------- */
+
+static int bench_generate(int argc, char **argv) {
+    int V = 50000, E = 64, H = 128, threads = 1, tokens = 200, warmup = 20, top_k = 0;
+    long seed = 1;
+    float temperature = 1.0f, top_p = 0.9f;
+    cli_opt opts[] = {
+        {"vocab", CLI_INT, &V, "N", "vocabulary size (V)", 2, 1 << 24, 0},
+        {"embed", CLI_INT, &E, "N", "embedding size (E)", 1, 65536, 0},
+        {"hidden", CLI_INT, &H, "N", "LSTM hidden size (H)", 1, 65536, 0},
+        {"threads", CLI_INT, &threads, "N", "OpenBLAS threads", 1, 1024, 0},
+        {"tokens", CLI_INT, &tokens, "N", "timed tokens", 1, 100000000, 0},
+        {"warmup", CLI_INT, &warmup, "N", "untimed tokens before timing", 0, 100000000, 0},
+        {"temperature", CLI_FLOAT, &temperature, "T", "sampling temperature (0 = greedy)", 0, 100, 0},
+        {"top-k", CLI_INT, &top_k, "K", "keep the K most likely tokens (0 = all)", 0, 1 << 24, 0},
+        {"top-p", CLI_FLOAT, &top_p, "P", "nucleus mass (1 = all)", 0, 1, 0},
+        {"seed", CLI_LONG, &seed, "S", "seed for weights and sampling", 0, 0, 0},
+        {0},
+    };
+    cli_cmd cmd = {"bench generate", "[options]",
+                   "Times generating tokens one at a time with carried LSTM state (one "
+                   "embedding lookup, LSTM step and output layer per token, then the "
+                   "sampler) and prints one JSON line (tokens_per_s, ms_per_token, "
+                   "peak_rss_mb and the settings).",
+                   opts};
+    int rc = parse_or_exit(&cmd, argc, argv);
+    if (rc >= 0) return rc;
+    openblas_set_num_threads(threads);
+
+    lm_dims d = {V, E, H};
+    lm_model m;
+    lm_rng rng;
+    if (make_model(&m, d, 0, (uint64_t)seed, &rng)) return LM_EXIT_FAILURE;
+    float *h = calloc((size_t)H, sizeof *h), *c = calloc((size_t)H, sizeof *c);
+    float *logits = malloc((size_t)V * sizeof *logits);
+    float *step_scr = malloc(lm_model_step_scratch_floats(d) * sizeof(float));
+    float *samp_scr = malloc(lm_sample_scratch_floats(V) * sizeof(float));
+    if (!h || !c || !logits || !step_scr || !samp_scr) {
+        fprintf(stderr, "lyricmind bench generate: out of memory (V=%d)\n", V);
+        rc = LM_EXIT_FAILURE;
+        goto done;
+    }
+    lm_sampler smp = {temperature, top_k, top_p};
+    int32_t tok = 0;
+    double logprob_sum = 0, t0 = 0;
+    for (int i = 0; i < warmup + tokens; i++) {
+        if (i == warmup) t0 = now_s();
+        float lp = 0;
+        lm_model_step_token(&m, tok, h, c, logits, step_scr);
+        tok = lm_sample(&smp, logits, V, &rng, samp_scr, &lp);
+        if (i >= warmup) logprob_sum += lp;
+    }
+    double dt = now_s() - t0;
+    printf("{\"bench\":\"generate\",\"vocab\":%d,\"embed\":%d,\"hidden\":%d,\"threads\":%d,"
+           "\"tokens\":%d,\"warmup\":%d,\"temperature\":%g,\"top_k\":%d,\"top_p\":%g,"
+           "\"tokens_per_s\":%.1f,\"ms_per_token\":%.4f,\"mean_logprob\":%.4f,"
+           "\"peak_rss_mb\":%.1f}\n",
+           V, E, H, threads, tokens, warmup, temperature, top_k, top_p, tokens / dt,
+           1e3 * dt / tokens, logprob_sum / tokens, peak_rss_mb());
+    rc = LM_EXIT_OK;
+done:
+    free(h), free(c), free(logits), free(step_scr), free(samp_scr);
+    lm_model_free(&m);
+    return rc;
+}
+
+/* ---- dispatch ----------------------------------------------------------------- */
+
+typedef struct {
+    const char *name;
+    int (*fn)(int, char **);
+} bench_entry;
+
+static const bench_entry BENCHES[] = {
+    {"train", bench_train},
+    {"generate", bench_generate},
+    {"corpus", bench_corpus_main},
+    {"preprocess", bench_preprocess_main},
+};
 
 int cmd_bench(int argc, char **argv) {
-    return cmd_not_implemented("bench", "[options]", "Not implemented yet.", argc, argv);
+    cli_opt none[] = {{0}};
+    cli_cmd cmd = {"bench", "<train|generate|corpus|preprocess> [options]",
+                   "Benchmarks; each prints one JSON line of figures. "
+                   "'lyricmind bench <what> --help' lists its flags.\n\n"
+                   "  train       full training steps (forward, backward, clip, Adam) on random tokens\n"
+                   "  generate    sampling tokens one at a time with carried LSTM state\n"
+                   "  corpus      grow a synthetic corpus from a real one (for preprocess timing)\n"
+                   "  preprocess  preprocess a corpus and report throughput",
+                   none};
+    if (argc >= 2 && argv[1][0] != '-') {
+        for (size_t i = 0; i < sizeof BENCHES / sizeof BENCHES[0]; i++)
+            if (!strcmp(argv[1], BENCHES[i].name)) return BENCHES[i].fn(argc - 1, argv + 1);
+        cli_error(&cmd, "unknown benchmark '%s' (see 'lyricmind bench --help')", argv[1]);
+        return LM_EXIT_USAGE;
+    }
+    int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
+    if (rc == CLI_HELP) return LM_EXIT_OK;
+    if (rc != CLI_OK) return LM_EXIT_USAGE;
+    cli_error(&cmd, "which benchmark? (see 'lyricmind bench --help')");
+    return LM_EXIT_USAGE;
 }

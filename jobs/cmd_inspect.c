@@ -1,6 +1,223 @@
-/* cmd_inspect: 'lyricmind inspect' (placeholder until its issue lands). */
+/* cmd_inspect: 'lyricmind inspect FILE...' validates shards, vocabularies and
+ * checkpoints fully and prints a short summary of each.
+ *
+ * The kind comes from the file's root "kind" attribute. A shard is checked
+ * against the vocab.h5 beside it when there is one (hash, size, genre ids).
+ * Each file's summary is built once as a JSON object, printed either as
+ * indented "key: value" lines or (--json) as one JSON line. Exit 0 when every
+ * file is valid, 1 otherwise (one line per bad file on stderr, naming it). */
+#include <inttypes.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
 #include "cmds.h"
+#include "io_ckpt.h"
+#include "io_file.h"
+#include "io_shard.h"
+#include "io_vocab.h"
+
+static void put_hex(json_t *o, const char *k, uint64_t v) {
+    char buf[24];
+    snprintf(buf, sizeof buf, "%016" PRIx64, v);
+    json_object_set_new(o, k, json_string(buf));
+}
+
+/* The vocab.h5 in path's directory, if any (cached across files of one dir). */
+typedef struct vocab_cache {
+    char path[4096];
+    int state; /* 0 not looked, 1 none, 2 loaded, 3 unreadable */
+    io_vocab v;
+    lm_err err;
+} vocab_cache;
+
+static const io_vocab *vocab_beside(vocab_cache *vc, const char *path, lm_err *e) {
+    char dup[4096], want[4096];
+    snprintf(dup, sizeof dup, "%s", path);
+    snprintf(want, sizeof want, "%s/vocab.h5", dirname(dup));
+    if (vc->state == 0 || strcmp(vc->path, want) != 0) {
+        if (vc->state == 2) io_vocab_free(&vc->v);
+        memcpy(vc->path, want, sizeof want);
+        if (access(want, F_OK) != 0) vc->state = 1;
+        else vc->state = io_vocab_read(want, &vc->v, &vc->err) == 0 ? 2 : 3;
+    }
+    if (vc->state == 3) *e = vc->err;
+    return vc->state == 2 ? &vc->v : NULL;
+}
+
+static int inspect_shard(const char *path, vocab_cache *vc, json_t *o, lm_err *e) {
+    io_shard s;
+    if (io_shard_open(&s, path, e)) return -1;
+    int rc = io_shard_validate(&s, e);
+    lm_err verr = {{0}};
+    const io_vocab *v = rc ? NULL : vocab_beside(vc, path, &verr);
+    if (!rc && !v && verr.msg[0]) rc = lm_err_set(e, "%s: cannot check against its vocabulary: %s",
+                                                  path, verr.msg);
+    if (!rc && v) rc = io_shard_check_vocab(&s, v->hash, v->size, vc->path, e);
+    for (uint64_t i = 0; !rc && v && i < s.n_songs; i++)
+        if (s.song_genre[i] >= v->n_genres)
+            rc = lm_err_set(e, "%s: song %" PRIu64 " has genre id %u but %s has %u genres", path, i,
+                            s.song_genre[i], vc->path, v->n_genres);
+    if (rc) {
+        io_shard_close(&s);
+        return -1;
+    }
+    uint64_t stored = io_shard_stored_bytes(&s);
+    json_object_set_new(o, "format_version", json_integer(IO_SHARD_FORMAT_VERSION));
+    json_object_set_new(o, "vocab_size", json_integer(s.vocab_size));
+    put_hex(o, "vocab_hash", s.vocab_hash);
+    json_object_set_new(o, "vocab_check", json_string(v ? "matches vocab.h5 beside it"
+                                                        : "no vocab.h5 beside it"));
+    json_object_set_new(o, "songs", json_integer((json_int_t)s.n_songs));
+    json_object_set_new(o, "tokens", json_integer((json_int_t)s.n_tokens));
+    json_object_set_new(o, "tokens_per_song",
+                        json_real(s.n_songs ? (double)s.n_tokens / (double)s.n_songs : 0));
+    json_object_set_new(o, "stored_bytes", json_integer((json_int_t)stored));
+    json_object_set_new(o, "compression_ratio",
+                        json_real(stored ? 2.0 * (double)s.n_tokens / (double)stored : 0));
+    uint64_t per[256] = {0};
+    for (uint64_t i = 0; i < s.n_songs; i++) per[s.song_genre[i]]++;
+    json_t *g = json_object();
+    for (int i = 0; i < 256; i++) {
+        if (!per[i]) continue;
+        char name[64];
+        snprintf(name, sizeof name, "%s", v ? v->genres[i] : "");
+        if (!v) snprintf(name, sizeof name, "genre %d", i);
+        json_object_set_new(g, name, json_integer((json_int_t)per[i]));
+    }
+    json_object_set_new(o, "songs_per_genre", g);
+    io_shard_close(&s);
+    return 0;
+}
+
+static int inspect_vocab(const char *path, json_t *o, lm_err *e) {
+    io_vocab v;
+    if (io_vocab_read(path, &v, e)) return -1;
+    json_object_set_new(o, "format_version", json_integer(IO_VOCAB_FORMAT_VERSION));
+    json_object_set_new(o, "size", json_integer(v.size));
+    put_hex(o, "vocab_hash", v.hash);
+    json_t *g = json_array();
+    for (uint32_t i = 0; i < v.n_genres; i++) json_array_append_new(g, json_string(v.genres[i]));
+    json_object_set_new(o, "genres", g);
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < v.size; i++) total += v.counts[i];
+    json_object_set_new(o, "total_count", json_integer((json_int_t)total));
+    json_t *top = json_array();
+    for (uint32_t i = IO_TOK_FIRST_GENRE + v.n_genres; i < v.size && i < IO_TOK_FIRST_GENRE + v.n_genres + 10; i++)
+        json_array_append_new(top, json_string(v.tokens[i]));
+    json_object_set_new(o, "first_words", top);
+    io_vocab_free(&v);
+    return 0;
+}
+
+static int inspect_checkpoint(const char *path, json_t *o, lm_err *e) {
+    io_ckpt_summary s;
+    if (io_ckpt_validate(path, &s, e)) return -1;
+    json_object_set_new(o, "format_version", json_integer(s.format_version));
+    json_object_set_new(o, "step", json_integer(s.step));
+    json_object_set_new(o, "epoch", json_integer(s.epoch));
+    json_object_set_new(o, "val_loss", json_real(s.val_loss));
+    json_t *d = json_object();
+    json_object_set_new(d, "V", json_integer(s.dims.V));
+    json_object_set_new(d, "E", json_integer(s.dims.E));
+    json_object_set_new(d, "H", json_integer(s.dims.H));
+    json_object_set_new(o, "dims", d);
+    json_object_set_new(o, "params", json_integer((json_int_t)s.n_params));
+    put_hex(o, "vocab_hash", s.vocab_hash);
+    json_object_set_new(o, "optimizer_state", json_string(s.has_optim ? "yes" : "no"));
+    json_object_set_new(o, "state_arrays", json_integer((json_int_t)s.n_state));
+    put_hex(o, "checksum", s.checksum);
+    json_object_set_new(o, "checksum_ok", json_true());
+    return 0;
+}
+
+/* "key: value" lines; objects as "k v, k v", arrays as "a, b". */
+static void print_value(const json_t *v) {
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        int first = 1;
+        json_object_foreach((json_t *)v, k, x) {
+            printf("%s%s ", first ? "" : ", ", k);
+            print_value(x);
+            first = 0;
+        }
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            printf("%s", i ? ", " : "");
+            print_value(json_array_get(v, i));
+        }
+    } else if (json_is_string(v)) printf("%s", json_string_value(v));
+    else if (json_is_integer(v)) printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else if (json_is_real(v)) printf("%.4g", json_real_value(v));
+    else if (json_is_true(v)) printf("yes");
+    else printf("no");
+}
+
+static void print_text(const char *path, json_t *o) {
+    printf("%s: %s, valid\n", path, json_string_value(json_object_get(o, "kind")));
+    const char *k;
+    json_t *x;
+    json_object_foreach(o, k, x) {
+        if (!strcmp(k, "file") || !strcmp(k, "kind") || !strcmp(k, "valid")) continue;
+        printf("  %s: ", k);
+        print_value(x);
+        printf("\n");
+    }
+}
 
 int cmd_inspect(int argc, char **argv) {
-    return cmd_not_implemented("inspect", "[options]", "Not implemented yet.", argc, argv);
+    int as_json = 0;
+    cli_opt opts[] = {
+        {"json", CLI_BOOL, &as_json, NULL, "print one JSON object per file instead of text", 0, 0, 0},
+        {0},
+    };
+    cli_cmd cmd = {"inspect", "[--json] FILE...",
+                   "Validates each LyricMind file fully (shard: attributes, shapes, offsets, every "
+                   "token id < V, and the vocab.h5 beside it if any; vocabulary: specials, genres, "
+                   "hash; checkpoint: format, shapes, checksums) and prints a short summary. "
+                   "Exits 0 when all files are valid, 1 otherwise with one line per bad file.",
+                   opts};
+    char *files[4096];
+    int n = 0;
+    int rc = cli_parse(&cmd, argc, argv, files, 4096, &n);
+    if (rc == CLI_HELP) return LM_EXIT_OK;
+    if (rc != CLI_OK) return LM_EXIT_USAGE;
+    if (n == 0) return cli_error(&cmd, "no FILE given (see 'lyricmind inspect --help')"), LM_EXIT_USAGE;
+    vocab_cache vc = {.state = 0};
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        lm_err e = {{0}};
+        io_file_kind kind;
+        json_t *o = json_object();
+        json_object_set_new(o, "file", json_string(files[i]));
+        int r = io_file_detect(files[i], &kind, &e);
+        if (r == 0) {
+            json_object_set_new(o, "kind", json_string(io_file_kind_name(kind)));
+            r = kind == IO_FILE_SHARD ? inspect_shard(files[i], &vc, o, &e)
+              : kind == IO_FILE_VOCAB ? inspect_vocab(files[i], o, &e)
+                                      : inspect_checkpoint(files[i], o, &e);
+        }
+        json_object_set_new(o, "valid", json_boolean(r == 0));
+        if (r) {
+            bad++;
+            fprintf(stderr, "lyricmind inspect: %s\n", e.msg);
+            json_object_set_new(o, "error", json_string(e.msg));
+        }
+        if (as_json) {
+            char *line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
+            printf("%s\n", line);
+            free(line);
+        } else if (r == 0) {
+            print_text(files[i], o);
+        }
+        json_decref(o);
+    }
+    if (vc.state == 2) io_vocab_free(&vc.v);
+    fflush(stdout);
+    return bad ? LM_EXIT_FAILURE : LM_EXIT_OK;
 }

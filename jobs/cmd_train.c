@@ -1,6 +1,122 @@
-/* cmd_train: 'lyricmind train' (placeholder until its issue lands). */
+/* cmd_train: 'lyricmind train' flags and job file (defaults < --config INI <
+ * flags), then train_run. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
 #include "cmds.h"
+#include "train.h"
+
+void train_config_defaults(train_config *c) {
+    memset(c, 0, sizeof *c);
+    c->resume = "auto";
+    c->lr_schedule = "plateau";
+    c->state = "carry";
+    c->epochs = 5;
+    c->batch_size = 8;
+    c->seq_len = 30;
+    c->embed = 64;
+    c->hidden = 128;
+    c->threads = 1;
+    c->keep = 3;
+    c->lr = 0.001f;
+    c->clip = 1.0f;
+    c->dropout = 0.3f;
+    c->min_lr = 1e-5f;
+    c->step_size = 1000;
+    c->gamma = 0.5f;
+    c->warmup_steps = 200;
+    c->plateau_factor = 0.5f;
+    c->plateau_patience = 1;
+    c->plateau_threshold = 1e-3f;
+    c->patience = 3;
+    c->min_delta = 1e-3f;
+    c->eval_every = 0;
+    c->eval_tokens = 100000;
+    c->checkpoint_every = 0;
+    c->checkpoint_minutes = 10;
+    c->seed = 1234;
+    c->log_seconds = 10;
+}
+
+static cli_opt g_train_opts[64];
+static cli_cmd g_train_cmd;
+
+cli_cmd *train_cli(train_config *c) {
+    cli_opt t[] = {
+        {"data", CLI_STR, &c->data, "DIR", "corpus directory written by 'lyricmind preprocess' (required)", 0, 0, 0},
+        {"run", CLI_STR, &c->run, "DIR", "run directory: checkpoints, metrics.jsonl (required; created)", 0, 0, 0},
+        {"config", CLI_STR, &c->config, "FILE", "INI job file ([train] section; keys are flag names); flags win", 0, 0, 0},
+        {"epochs", CLI_INT, &c->epochs, "N", "passes over the training data", 1, 1e6, 0},
+        {"batch-size", CLI_INT, &c->batch_size, "B", "streams per rank; global batch G = B x ranks", 1, 65536, 0},
+        {"seq-len", CLI_INT, &c->seq_len, "T", "tokens per window (truncated BPTT length)", 1, 4096, 0},
+        {"embed", CLI_INT, &c->embed, "E", "embedding size", 1, 65536, 0},
+        {"hidden", CLI_INT, &c->hidden, "H", "LSTM hidden size", 1, 65536, 0},
+        {"lr", CLI_FLOAT, &c->lr, "X", "Adam learning rate", 1e-9, 10, 0},
+        {"weight-decay", CLI_FLOAT, &c->weight_decay, "X", "Adam L2 weight decay", 0, 1, 0},
+        {"clip", CLI_FLOAT, &c->clip, "X", "clip gradients to this global L2 norm (0: off)", 0, 1e9, 0},
+        {"dropout", CLI_FLOAT, &c->dropout, "P", "dropout after the LSTM", 0, 0.99, 0},
+        {"lr-schedule", CLI_STR, &c->lr_schedule, "KIND", "constant|step|cosine|plateau", 0, 0, 0},
+        {"min-lr", CLI_FLOAT, &c->min_lr, "X", "lowest LR of the cosine and plateau schedules", 0, 10, 0},
+        {"step-size", CLI_LONG, &c->step_size, "N", "step schedule: multiply LR by --gamma every N steps", 1, 1e12, 0},
+        {"gamma", CLI_FLOAT, &c->gamma, "X", "step schedule factor", 1e-6, 1, 0},
+        {"warmup-steps", CLI_LONG, &c->warmup_steps, "N", "cosine schedule: linear warmup steps", 0, 1e12, 0},
+        {"plateau-factor", CLI_FLOAT, &c->plateau_factor, "X", "plateau schedule: LR factor when validation stalls", 1e-6, 0.999999, 0},
+        {"plateau-patience", CLI_INT, &c->plateau_patience, "N", "plateau schedule: evaluations without improvement", 0, 1e6, 0},
+        {"plateau-threshold", CLI_FLOAT, &c->plateau_threshold, "X", "plateau schedule: relative improvement that counts", 0, 1, 0},
+        {"patience", CLI_INT, &c->patience, "N", "early stopping: evaluations without improvement (0: off)", 0, 1e6, 0},
+        {"min-delta", CLI_FLOAT, &c->min_delta, "X", "early stopping: improvement in loss that counts", 0, 1e3, 0},
+        {"state", CLI_STR, &c->state, "MODE", "carry (LSTM state carried across windows) or reset (zero-state windows)", 0, 0, 0},
+        {"eval-every", CLI_LONG, &c->eval_every, "STEPS", "evaluate every STEPS steps (0: 4 times per epoch); always at epoch end", 0, 1e12, 0},
+        {"eval-tokens", CLI_LONG, &c->eval_tokens, "N", "validation tokens for routine evaluations (epoch ends use all)", 1, 1e15, 0},
+        {"checkpoint-every", CLI_LONG, &c->checkpoint_every, "STEPS", "checkpoint every STEPS steps (0: off)", 0, 1e12, 0},
+        {"checkpoint-minutes", CLI_DOUBLE, &c->checkpoint_minutes, "M", "checkpoint every M minutes (0: off); also at epoch ends", 0, 1e9, 0},
+        {"keep", CLI_INT, &c->keep, "K", "keep the last K checkpoints (plus best.h5)", 1, 1e6, 0},
+        {"max-steps", CLI_LONG, &c->max_steps, "N", "stop after N global steps in total (0: no limit)", 0, 1e15, 0},
+        {"time-limit", CLI_DOUBLE, &c->time_limit, "MIN", "checkpoint and stop after MIN minutes of this run (0: none)", 0, 1e9, 0},
+        {"seed", CLI_LONG, &c->seed, "S", "seed of initialisation, data order and dropout", 0, 9.2e18, 0},
+        {"resume", CLI_STR, &c->resume, "WHAT", "auto (newest valid checkpoint in --run), none, or a checkpoint PATH", 0, 0, 0},
+        {"threads", CLI_INT, &c->threads, "N", "OpenBLAS threads per rank", 1, 1024, 0},
+        {"log-seconds", CLI_DOUBLE, &c->log_seconds, "S", "progress line interval when output is not a terminal", 0.1, 1e6, 0},
+        {"check-params", CLI_BOOL, &c->check_params, NULL, "debug: verify parameters are bitwise identical on all ranks every step", 0, 0, 0},
+        {"quiet", CLI_BOOL, &c->quiet, NULL, "no progress output (errors and the summary only)", 0, 0, 0},
+        {0},
+    };
+    memcpy(g_train_opts, t, sizeof t);
+    g_train_cmd = (cli_cmd){
+        "train", "--data DIR --run DIR [options]",
+        "Trains the LSTM language model data-parallel: run it under mpirun or srun for N ranks\n"
+        "(each rank takes --batch-size streams of every global step; gradients are averaged\n"
+        "with MPI allreduce). Rank 0 evaluates, schedules the LR, stops early and writes\n"
+        "checkpoints to --run; --resume auto continues the newest valid one exactly.\n"
+        "Exit codes: 0 done (epochs, --max-steps, --time-limit or early stop), 1 error,\n"
+        "2 bad flags, 75 stopped by SIGTERM/SIGUSR1 after checkpointing (requeue me).",
+        g_train_opts};
+    return &g_train_cmd;
+}
 
 int cmd_train(int argc, char **argv) {
-    return cmd_not_implemented("train", "[options]", "Not implemented yet.", argc, argv);
+    train_config c;
+    train_config_defaults(&c);
+    cli_cmd *cmd = train_cli(&c);
+    int rc = cli_parse(cmd, argc, argv, NULL, 0, NULL);
+    if (rc == CLI_HELP) return LM_EXIT_OK;
+    if (rc != CLI_OK) return LM_EXIT_USAGE;
+    char err[1024];
+    if (c.config && cli_load_ini(cmd, c.config, "train", err, sizeof err)) {
+        fprintf(stderr, "lyricmind train: %s\n", err);
+        return LM_EXIT_USAGE;
+    }
+    if (!c.data) return cli_error(cmd, "--data DIR is required"), LM_EXIT_USAGE;
+    if (!c.run) return cli_error(cmd, "--run DIR is required"), LM_EXIT_USAGE;
+    if (strcmp(c.state, "carry") && strcmp(c.state, "reset"))
+        return cli_error(cmd, "--state must be carry or reset, got '%s'", c.state), LM_EXIT_USAGE;
+    if (strcmp(c.lr_schedule, "constant") && strcmp(c.lr_schedule, "step") &&
+        strcmp(c.lr_schedule, "cosine") && strcmp(c.lr_schedule, "plateau"))
+        return cli_error(cmd, "--lr-schedule must be constant, step, cosine or plateau, got '%s'", c.lr_schedule),
+               LM_EXIT_USAGE;
+    static char settings[16384];
+    cli_dump_ini(cmd, settings, sizeof settings);
+    return train_run(&c, settings, &argc, &argv);
 }

@@ -1,0 +1,33 @@
+/* train: the 'lyricmind train' job: settings, the loop, checkpoints, logs.
+ * Wires core (model, Adam, schedules), dist (MPI) and io (shards,
+ * checkpoints). Only rank 0 prints, writes metrics and checkpoints. */
+#ifndef TRAIN_H
+#define TRAIN_H
+
+#include <stdint.h>
+
+#include "cli.h"
+
+typedef struct train_config {
+    const char *data, *run, *config, *resume, *lr_schedule, *state;
+    int epochs, batch_size, seq_len, embed, hidden, threads, keep;
+    float lr, clip, dropout, weight_decay, min_lr;
+    long step_size;     float gamma;                /* step schedule */
+    long warmup_steps;                              /* cosine */
+    float plateau_factor; int plateau_patience; float plateau_threshold;
+    int patience;       float min_delta;            /* early stopping */
+    long eval_every, eval_tokens, checkpoint_every, max_steps, seed;
+    double checkpoint_minutes, time_limit, log_seconds;
+    int check_params;   /* debug: verify params identical across ranks */
+    int quiet;
+} train_config;
+
+/* Fills the flag table for cfg (defaults already in cfg). */
+void train_config_defaults(train_config *c);
+cli_cmd *train_cli(train_config *c);
+
+/* Runs training; returns a process exit code (LM_EXIT_*). argc/argv go to
+ * MPI_Init. The settings text is stored in checkpoints. */
+int train_run(const train_config *c, const char *settings_ini, int *argc, char ***argv);
+
+#endif

@@ -1,0 +1,46 @@
+/* train_ctx: the state of one training process, shared by the loop
+ * (train_loop.c) and the checkpoint adapter (train_ckpt.c).
+ * Invariant: everything that decides what the next step computes lives in
+ * the "resumable" block and is saved in checkpoints; dropout masks and data
+ * order are derived from (seed, epoch, step, stream), so no RNG stream needs
+ * saving beyond the seed. */
+#ifndef TRAIN_CTX_H
+#define TRAIN_CTX_H
+
+#include "dist.h"
+#include "lm_model.h"
+#include "lm_optim.h"
+#include "train.h"
+#include "train_data.h"
+
+typedef struct train_ctx {
+    const train_config *cfg;
+    dist_world world;
+    train_corpus corpus;
+    lm_dims dims;
+    int B, T, G, first; /* this rank owns streams [first, first+B) of G */
+    lm_model model;
+    lm_acts *acts;
+    float *adam_m, *adam_v;
+    float *h, *c;       /* [B,H] carried state of this rank's streams */
+    /* ---- resumable ---- */
+    long epoch, step_in_epoch, global_step;
+    float lr;
+    lm_adam adam;
+    lm_sched sched;
+    lm_early_stop es;
+    double best_val;
+    uint64_t seed;
+    int state_mode;     /* TRAIN_STATE_CARRY / RESET */
+} train_ctx;
+
+/* Checkpoints (train_ckpt.c). save: rank 0 writes (all ranks must call: the
+ * carried states are gathered). load: rank 0 reads, everything is broadcast. */
+int train_ckpt_save(train_ctx *t, const char *path, const char *settings, lm_err *e);
+int train_ckpt_load(train_ctx *t, const char *path, lm_err *e);
+/* Rank-0 helpers over the run directory. */
+int train_ckpt_path(const train_ctx *t, char *out, size_t n); /* RUN/ckpt-<step>.h5 */
+int train_ckpt_newest(const char *run_dir, char *out, size_t n, lm_err *e); /* 0 found, 1 none, -1 error */
+void train_ckpt_prune(const char *run_dir, int keep);
+
+#endif

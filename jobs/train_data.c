@@ -1,0 +1,219 @@
+/* train_data: corpus directory -> per-step token batches (see train_data.h).
+ * Invariant: a batch depends only on (corpus, seed, epoch, G, T, k, stream),
+ * so any rank count that keeps G reads the same tokens for the same stream. */
+#include "train_data.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lm_rng.h"
+
+/* The current song of one stream, read whole from its shard when entered. */
+typedef struct train_song_cache {
+    uint64_t song; /* global song id, UINT64_MAX if none */
+    uint16_t *tok;
+    uint64_t len, cap;
+} train_song_cache;
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Opens DIR/<prefix>-*.h5 in name order. */
+static int split_open(train_split *sp, const char *dir, const char *prefix,
+                      const io_vocab *v, lm_err *e) {
+    memset(sp, 0, sizeof *sp);
+    DIR *d = opendir(dir);
+    if (!d) return lm_err_set(e, "%s: cannot open data directory", dir);
+    char **names = NULL;
+    int n = 0, cap = 0;
+    size_t pl = strlen(prefix);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l > pl + 4 && !strncmp(de->d_name, prefix, pl) && de->d_name[pl] == '-' &&
+            !strcmp(de->d_name + l - 3, ".h5")) {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 16;
+                names = realloc(names, (size_t)cap * sizeof *names);
+            }
+            names[n++] = strdup(de->d_name);
+        }
+    }
+    closedir(d);
+    int rc = 0;
+    if (n == 0) {
+        rc = lm_err_set(e, "%s: no %s-*.h5 shards (is this a 'lyricmind preprocess' output?)", dir, prefix);
+        goto out;
+    }
+    qsort(names, (size_t)n, sizeof *names, cmp_str);
+    sp->shards = calloc((size_t)n, sizeof *sp->shards);
+    sp->song_base = calloc((size_t)n + 1, sizeof *sp->song_base);
+    for (int i = 0; i < n; i++) {
+        char path[8192];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (io_shard_open(&sp->shards[i], path, e)) { rc = -1; goto out; }
+        sp->n_shards = i + 1;
+        if (sp->shards[i].vocab_hash != v->hash || sp->shards[i].vocab_size != v->size) {
+            rc = lm_err_set(e, "%s: vocabulary hash %016llx does not match %s/vocab.h5 (%016llx)", path,
+                            (unsigned long long)sp->shards[i].vocab_hash, dir, (unsigned long long)v->hash);
+            goto out;
+        }
+        sp->song_base[i + 1] = sp->song_base[i] + sp->shards[i].n_songs;
+        sp->n_tokens += sp->shards[i].n_tokens;
+    }
+    sp->n_songs = sp->song_base[n];
+out:
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+    return rc;
+}
+
+static void split_close(train_split *sp) {
+    for (int i = 0; i < sp->n_shards; i++) io_shard_close(&sp->shards[i]);
+    free(sp->shards);
+    free(sp->song_base);
+    memset(sp, 0, sizeof *sp);
+}
+
+int train_corpus_open(train_corpus *c, const char *dir, lm_err *e) {
+    memset(c, 0, sizeof *c);
+    snprintf(c->dir, sizeof c->dir, "%s", dir);
+    char path[8192];
+    snprintf(path, sizeof path, "%s/vocab.h5", dir);
+    if (io_vocab_read(path, &c->vocab, e)) return -1;
+    if (split_open(&c->train, dir, "train", &c->vocab, e) ||
+        split_open(&c->val, dir, "val", &c->vocab, e)) {
+        train_corpus_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+void train_corpus_close(train_corpus *c) {
+    split_close(&c->train);
+    split_close(&c->val);
+    io_vocab_free(&c->vocab);
+}
+
+/* Locates global song id g: shard index and token range within the shard. */
+static void song_locate(const train_split *sp, uint64_t g, int *shard, uint64_t *start, uint64_t *len) {
+    int lo = 0, hi = sp->n_shards - 1;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (sp->song_base[mid] <= g) lo = mid;
+        else hi = mid - 1;
+    }
+    const io_shard *s = &sp->shards[lo];
+    uint64_t local = g - sp->song_base[lo];
+    *shard = lo;
+    *start = s->song_offsets[local];
+    *len = s->song_offsets[local + 1] - s->song_offsets[local];
+}
+
+int train_plan_init(train_plan *p, const train_split *s, train_state_mode mode, int G, int T,
+                    uint64_t seed, long epoch, int shuffle, lm_err *e) {
+    memset(p, 0, sizeof *p);
+    p->split = s;
+    p->mode = mode;
+    p->G = G;
+    p->T = T;
+    uint64_t n = s->n_songs;
+    p->cum = malloc((n + 1) * sizeof *p->cum);
+    p->caches = calloc((size_t)G, sizeof *p->caches);
+    if (!p->cum || !p->caches) return lm_err_set(e, "out of memory planning %llu songs", (unsigned long long)n);
+    lm_rng r;
+    lm_rng_seed2(&r, seed, 0x5eed0000ULL + (uint64_t)epoch);
+    if (mode == TRAIN_STATE_CARRY && shuffle) {
+        p->order = malloc(n * sizeof *p->order);
+        if (!p->order) return lm_err_set(e, "out of memory planning %llu songs", (unsigned long long)n);
+        for (uint64_t i = 0; i < n; i++) p->order[i] = (uint32_t)i;
+        lm_rng_shuffle_u32(&r, p->order, n);
+    }
+    p->cum[0] = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        int sh;
+        uint64_t st, len;
+        song_locate(s, p->order ? p->order[i] : i, &sh, &st, &len);
+        p->cum[i + 1] = p->cum[i] + len;
+    }
+    uint64_t N = p->cum[n];
+    if (mode == TRAIN_STATE_CARRY) {
+        p->L = N / (uint64_t)G;
+        p->steps = p->L > 0 ? (long)((p->L - 1) / (uint64_t)T) : 0;
+    } else {
+        p->n_windows = N > 0 ? (N - 1) / (uint64_t)T : 0;
+        p->steps = (long)(p->n_windows / (uint64_t)G);
+        p->windows = malloc((p->n_windows ? p->n_windows : 1) * sizeof *p->windows);
+        if (!p->windows) return lm_err_set(e, "out of memory planning %llu windows", (unsigned long long)p->n_windows);
+        for (uint64_t i = 0; i < p->n_windows; i++) p->windows[i] = (uint32_t)i;
+        if (shuffle) lm_rng_shuffle_u32(&r, p->windows, p->n_windows);
+    }
+    if (p->steps <= 0)
+        return lm_err_set(e, "%llu tokens are too few for a global batch of %d streams x %d tokens",
+                          (unsigned long long)N, G, T);
+    return 0;
+}
+
+void train_plan_free(train_plan *p) {
+    free(p->order);
+    free(p->cum);
+    free(p->windows);
+    for (int g = 0; p->caches && g < p->G; g++) free(p->caches[g].tok);
+    free(p->caches);
+    memset(p, 0, sizeof *p);
+}
+
+/* Copies n tokens of the epoch stream starting at pos into out. */
+static int stream_read(train_plan *p, train_song_cache *c, uint64_t pos, int n, int32_t *out, lm_err *e) {
+    const train_split *sp = p->split;
+    while (n > 0) {
+        /* song index i with cum[i] <= pos < cum[i+1] */
+        uint64_t lo = 0, hi = sp->n_songs - 1;
+        while (lo < hi) {
+            uint64_t mid = (lo + hi + 1) / 2;
+            if (p->cum[mid] <= pos) lo = mid;
+            else hi = mid - 1;
+        }
+        uint64_t g = p->order ? p->order[lo] : lo;
+        if (g != c->song || !c->tok) {
+            int sh;
+            uint64_t st, len;
+            song_locate(sp, g, &sh, &st, &len);
+            if (len > c->cap) {
+                free(c->tok);
+                c->tok = malloc(len * sizeof *c->tok);
+                c->cap = c->tok ? len : 0;
+                if (!c->tok) return lm_err_set(e, "out of memory reading a song of %llu tokens", (unsigned long long)len);
+            }
+            if (io_shard_read(&sp->shards[sh], st, len, c->tok, e)) return -1;
+            c->song = g;
+            c->len = len;
+        }
+        uint64_t off = pos - p->cum[lo];
+        uint64_t take = c->len - off;
+        if (take > (uint64_t)n) take = (uint64_t)n;
+        for (uint64_t j = 0; j < take; j++) out[j] = c->tok[off + j];
+        out += take;
+        n -= (int)take;
+        pos += take;
+    }
+    return 0;
+}
+
+int train_plan_batch(train_plan *p, long k, int first, int B, int32_t *in, int32_t *tgt, lm_err *e) {
+    int T = p->T;
+    int32_t buf[T + 1];
+    for (int b = 0; b < B; b++) {
+        uint64_t g = (uint64_t)(first + b);
+        uint64_t pos = p->mode == TRAIN_STATE_CARRY
+                           ? g * p->L + (uint64_t)k * (uint64_t)T
+                           : (uint64_t)p->windows[(uint64_t)k * (uint64_t)p->G + g] * (uint64_t)T;
+        if (stream_read(p, &p->caches[g], pos, T + 1, buf, e)) return -1;
+        memcpy(in + (size_t)b * T, buf, (size_t)T * sizeof *in);
+        memcpy(tgt + (size_t)b * T, buf + 1, (size_t)T * sizeof *tgt);
+    }
+    return 0;
+}

@@ -1,0 +1,67 @@
+/* train_data: the training corpus as G parallel token streams (DESIGN.md,
+ * "Training loop", step 1).
+ *
+ * carry mode: each epoch the training songs are shuffled (seeded by seed and
+ * epoch) and concatenated; the stream of N tokens is cut into G contiguous
+ * parts of L = N / G tokens; step k gives stream g the inputs
+ * stream[gL + kT .. gL + kT + T) and the targets shifted by one, so there are
+ * (L - 1) / T steps per epoch and state carries from step k to k+1.
+ * reset mode: the unshuffled stream is cut into W = (N - 1) / T windows of
+ * T+1 tokens (stride T); an epoch-seeded permutation of the windows is dealt G
+ * per step. Either way the tokens of stream g at step k depend only on the
+ * corpus, seed, epoch, G and T: never on the number of ranks, so a rank owning
+ * streams [first, first+B) reads exactly its part, lazily, song by song.
+ * Validation uses the same carry layout over the unshuffled validation songs. */
+#ifndef TRAIN_DATA_H
+#define TRAIN_DATA_H
+
+#include <stdint.h>
+
+#include "io_shard.h"
+#include "io_vocab.h"
+#include "lm_err.h"
+
+typedef struct train_split {
+    int n_shards;
+    io_shard *shards;
+    uint64_t n_songs, n_tokens;
+    uint64_t *song_base; /* [n_shards+1]: first global song id of each shard */
+} train_split;
+
+typedef struct train_corpus {
+    char dir[4096];
+    io_vocab vocab;
+    train_split train, val;
+} train_corpus;
+
+/* Opens DIR/vocab.h5 and every DIR/train-*.h5 and DIR/val-*.h5 (sorted),
+ * checking that each shard's vocabulary hash matches vocab.h5. */
+int train_corpus_open(train_corpus *c, const char *dir, lm_err *e);
+void train_corpus_close(train_corpus *c);
+
+typedef enum { TRAIN_STATE_CARRY = 0, TRAIN_STATE_RESET = 1 } train_state_mode;
+
+/* One epoch's plan for a split. */
+typedef struct train_plan {
+    const train_split *split;
+    train_state_mode mode;
+    int G, T;
+    uint32_t *order;   /* carry: song order [n_songs]; reset: unused (identity) */
+    uint64_t *cum;     /* tokens before order[i] in the stream [n_songs+1] */
+    uint64_t L;        /* carry: tokens per stream */
+    uint32_t *windows; /* reset: permuted window ids [W] */
+    uint64_t n_windows;
+    long steps;        /* steps in this epoch */
+    struct train_song_cache *caches; /* [G]: the song each stream is in */
+} train_plan;
+
+/* shuffle != 0: permute songs with (seed, epoch) (training); 0: corpus order. */
+int train_plan_init(train_plan *p, const train_split *s, train_state_mode mode,
+                    int G, int T, uint64_t seed, long epoch, int shuffle, lm_err *e);
+void train_plan_free(train_plan *p);
+
+/* Fills in/tgt [B,T] for streams first..first+B-1 at step k (0 <= k < steps). */
+int train_plan_batch(train_plan *p, long k, int first, int B, int32_t *in,
+                     int32_t *tgt, lm_err *e);
+
+#endif

@@ -1,0 +1,97 @@
+/* train_log: progress lines and metrics.jsonl for rank 0 (see train_log.h). */
+#include "train_log.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+double train_log_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int train_log_open(train_log *l, const char *run_dir, int rank, int quiet, double log_seconds,
+                   long start_step, char *err, size_t n) {
+    memset(l, 0, sizeof *l);
+    l->quiet = quiet;
+    l->log_seconds = log_seconds;
+    l->t0 = l->last_print = train_log_now();
+    l->steps_at_start = start_step;
+    if (rank != 0) return 0;
+    l->tty = isatty(STDOUT_FILENO);
+    char path[8192];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
+    l->metrics = fopen(path, "a");
+    if (!l->metrics) {
+        snprintf(err, n, "%s: cannot open for append: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void train_log_close(train_log *l) {
+    if (l->tty && !l->quiet) fputc('\n', stdout);
+    if (l->metrics) fclose(l->metrics);
+    l->metrics = NULL;
+}
+
+static void fmt_duration(char *buf, size_t n, double s) {
+    if (!isfinite(s) || s < 0) snprintf(buf, n, "?");
+    else if (s >= 3600) snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+    else snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+}
+
+void train_log_step(train_log *l, const train_step_info *s) {
+    if (!l->metrics) return;
+    fprintf(l->metrics,
+            "{\"type\":\"train\",\"step\":%ld,\"epoch\":%ld,\"loss\":%.9g,\"lr\":%.9g,"
+            "\"grad_norm\":%.9g,\"tokens_per_s\":%.1f,\"comm_share\":%.4f}\n",
+            s->step, s->epoch, s->loss, s->lr, s->grad_norm, s->tokens_per_s, s->comm_share);
+    fflush(l->metrics);
+    if (l->quiet) return;
+    double now = train_log_now();
+    int last = s->step >= s->total_steps;
+    if (!l->tty && now - l->last_print < l->log_seconds && !last) return;
+    if (l->tty && now - l->last_print < 0.2 && !last) return;
+    l->last_print = now;
+    double done = (double)(s->step - l->steps_at_start);
+    double eta = done > 0 ? (now - l->t0) / done * (double)(s->total_steps - s->step) : NAN;
+    char etas[32];
+    fmt_duration(etas, sizeof etas, eta);
+    double pct = s->total_steps > 0 ? 100.0 * (double)s->step / (double)s->total_steps : 0;
+    printf("%sepoch %ld/%ld  step %ld/%ld (%.1f%%)  loss %.4f  lr %.2e  %.0f tok/s  comm %.0f%%  ETA %s%s",
+           l->tty ? "\r\033[K" : "", s->epoch + 1, s->epochs, s->step, s->total_steps, pct, s->loss, s->lr,
+           s->tokens_per_s, 100.0 * s->comm_share, etas, l->tty ? "" : "\n");
+    fflush(stdout);
+}
+
+void train_log_eval(train_log *l, long step, long epoch, double loss, long tokens, int full, double lr,
+                    int improved) {
+    if (!l->metrics) return;
+    fprintf(l->metrics,
+            "{\"type\":\"eval\",\"step\":%ld,\"epoch\":%ld,\"val_loss\":%.9g,\"val_ppl\":%.6g,"
+            "\"tokens\":%ld,\"full\":%s,\"lr\":%.9g,\"improved\":%s}\n",
+            step, epoch, loss, exp(loss), tokens, full ? "true" : "false", lr, improved ? "true" : "false");
+    fflush(l->metrics);
+    if (l->quiet) return;
+    printf("%sstep %ld: validation loss %.4f (ppl %.1f) on %ld tokens%s%s\n", l->tty ? "\r\033[K" : "", step,
+           loss, exp(loss), tokens, full ? " [full]" : "", improved ? " *best*" : "");
+    fflush(stdout);
+}
+
+void train_log_event(train_log *l, const char *kind, long step, const char *detail) {
+    if (!l->metrics) return;
+    fprintf(l->metrics, "{\"type\":\"%s\",\"step\":%ld,\"detail\":\"", kind, step);
+    for (const char *p = detail; *p; p++) {
+        if (*p == '"' || *p == '\\') fputc('\\', l->metrics);
+        if ((unsigned char)*p >= 0x20) fputc(*p, l->metrics);
+    }
+    fputs("\"}\n", l->metrics);
+    fflush(l->metrics);
+    if (l->quiet) return;
+    printf("%s%s at step %ld: %s\n", l->tty ? "\r\033[K" : "", kind, step, detail);
+    fflush(stdout);
+}

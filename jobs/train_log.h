@@ -1,0 +1,35 @@
+/* train_log: what rank 0 tells people and plotting tools.
+ * Progress: a live single line (\r) on a terminal, one line every
+ * --log-seconds otherwise. Metrics: RUNDIR/metrics.jsonl, one JSON object per
+ * line, flushed after each, appended across resumes. */
+#ifndef TRAIN_LOG_H
+#define TRAIN_LOG_H
+
+#include <stdio.h>
+
+typedef struct train_log {
+    FILE *metrics;   /* NULL on ranks other than 0 */
+    int tty, quiet;
+    double log_seconds, last_print, t0;
+    long steps_at_start; /* global step when this process started */
+} train_log;
+
+int train_log_open(train_log *l, const char *run_dir, int rank, int quiet,
+                   double log_seconds, long start_step, char *err, size_t errlen);
+void train_log_close(train_log *l);
+double train_log_now(void); /* monotonic seconds */
+
+typedef struct train_step_info {
+    long step, total_steps, epoch, epochs, step_in_epoch, steps_per_epoch;
+    double loss, lr, grad_norm, tokens_per_s, comm_share;
+} train_step_info;
+
+/* One metrics line per step; the progress line when due. */
+void train_log_step(train_log *l, const train_step_info *s);
+/* An evaluation: metrics line and a printed line. */
+void train_log_eval(train_log *l, long step, long epoch, double loss, long tokens,
+                    int full, double lr, int improved);
+/* Free-form event: metrics {"type":kind,"step":..,"detail":...} and a line. */
+void train_log_event(train_log *l, const char *kind, long step, const char *detail);
+
+#endif

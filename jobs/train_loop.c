@@ -1,0 +1,393 @@
+/* train_loop: 'lyricmind train' per rank (DESIGN.md "Training loop").
+ * Per global step: read this rank's B streams, forward/backward, sum the
+ * gradients over ranks (the head reduction overlaps the LSTM backward), clip,
+ * Adam; one small allreduce agrees on loss, signals and rank 0's clocks.
+ * Evaluations feed rank 0's decisions {lr, stop, save best}, broadcast.
+ * Invariant: every rank holds bitwise-identical parameters and optimizer
+ * state, and every collective is reached by all ranks in the same order. */
+#include <cblas.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "io_vocab.h"
+#include "train_ctx.h"
+#include "train_log.h"
+
+static volatile sig_atomic_t g_signal; /* set by SIGTERM/SIGUSR1, read at step boundaries */
+
+static void on_signal(int sig) { g_signal = sig; }
+
+static void install_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+/* Every rank learns whether any rank failed; one rank reports it (rank 0 if
+ * it failed, else the failing rank). Returns 0 when all succeeded. */
+static int agree(train_ctx *t, int failed, const lm_err *e) {
+    double v[2] = {failed ? 1.0 : 0.0, (failed && t->world.rank == 0) ? 1.0 : 0.0};
+    lm_err e2;
+    if (dist_sum_doubles(&t->world, v, 2, &e2)) {
+        fprintf(stderr, "lyricmind train: %s\n", e2.msg);
+        dist_world_abort(&t->world, LM_EXIT_FAILURE);
+    }
+    if (failed && (t->world.rank == 0 || v[1] == 0.0)) {
+        if (t->world.rank == 0) fprintf(stderr, "lyricmind train: %s\n", e->msg);
+        else fprintf(stderr, "lyricmind train: rank %d: %s\n", t->world.rank, e->msg);
+    }
+    return v[0] > 0 ? -1 : 0;
+}
+
+/* A collective failed mid-run: the ranks may disagree now, so end the job. */
+static void fatal(train_ctx *t, const lm_err *e) {
+    fprintf(stderr, "lyricmind train: rank %d: %s\n", t->world.rank, e->msg);
+    dist_world_abort(&t->world, LM_EXIT_FAILURE);
+}
+
+static int mkdir_p(const char *path, lm_err *e) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == 0) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return lm_err_set(e, "%s: cannot create run directory: %s", buf, strerror(errno));
+            *p = c;
+            if (!c) break;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return lm_err_set(e, "%s: not a directory", path);
+    return 0;
+}
+
+static int setup(train_ctx *t, lm_err *e) {
+    const train_config *c = t->cfg;
+    t->B = c->batch_size;
+    t->T = c->seq_len;
+    t->G = t->B * t->world.size;
+    t->first = t->world.rank * t->B;
+    t->seed = (uint64_t)c->seed;
+    t->state_mode = strcmp(c->state, "reset") == 0 ? TRAIN_STATE_RESET : TRAIN_STATE_CARRY;
+    if (train_corpus_open(&t->corpus, c->data, e)) return -1;
+    t->dims = (lm_dims){(int)t->corpus.vocab.size, c->embed, c->hidden};
+    if (lm_model_init(&t->model, t->dims, 1, e)) return -1;
+    size_t n = t->model.n_params, bh = (size_t)t->B * (size_t)t->dims.H;
+    t->acts = lm_acts_create(t->dims, t->B, t->T);
+    t->adam_m = calloc(n, sizeof(float));
+    t->adam_v = calloc(n, sizeof(float));
+    t->h = calloc(bh, sizeof(float));
+    t->c = calloc(bh, sizeof(float));
+    if (!t->acts || !t->adam_m || !t->adam_v || !t->h || !t->c)
+        return lm_err_set(e, "out of memory for a model of %zu parameters", n);
+    lm_adam_defaults(&t->adam);
+    t->adam.weight_decay = c->weight_decay;
+    lm_sched_kind kind;
+    lm_sched_kind_parse(c->lr_schedule, &kind);
+    lm_sched_init(&t->sched, kind, c->lr);
+    t->sched.min_lr = c->min_lr;
+    t->sched.step_size = c->step_size;
+    t->sched.gamma = c->gamma;
+    t->sched.warmup_steps = c->warmup_steps;
+    t->sched.factor = c->plateau_factor;
+    t->sched.patience = c->plateau_patience;
+    t->sched.threshold = c->plateau_threshold;
+    lm_early_stop_init(&t->es, c->patience, c->min_delta);
+    t->lr = c->lr;
+    t->best_val = INFINITY;
+    return 0;
+}
+
+/* Chooses the checkpoint to resume from (rank 0) and loads it, or initialises
+ * fresh weights; either way all ranks end with rank 0's state. */
+static int start_state(train_ctx *t, lm_err *e) {
+    const train_config *c = t->cfg;
+    char path[4096] = "";
+    int failed = 0;
+    if (t->world.rank == 0) {
+        if (!strcmp(c->resume, "auto")) {
+            if (train_ckpt_newest(c->run, path, sizeof path, e) < 0) failed = 1;
+        } else if (strcmp(c->resume, "none") != 0) {
+            snprintf(path, sizeof path, "%s", c->resume);
+        } else {
+            char found[4096];
+            int r = train_ckpt_newest(c->run, found, sizeof found, e);
+            if (r == 0)
+                failed = lm_err_set(e, "%s: run directory already has checkpoints (%s); use --resume auto "
+                                       "to continue it or choose a new --run", c->run, found) != 0;
+            else if (r < 0) failed = 1;
+        }
+    }
+    if (agree(t, failed, e)) return -1;
+    if (dist_bcast_bytes(&t->world, path, sizeof path, 0, e)) fatal(t, e);
+    if (path[0]) {
+        if (train_ckpt_load(t, path, e) == 0) return 0;
+        if (t->world.rank == 0) fprintf(stderr, "lyricmind train: %s\n", e->msg);
+        return -1;
+    }
+    if (t->world.rank == 0) {
+        lm_rng r;
+        lm_rng_seed2(&r, t->seed, 0x1417ULL);
+        lm_model_init_weights(&t->model, &r);
+    }
+    if (dist_bcast_floats(&t->world, t->model.params, t->model.n_params, 0, e)) fatal(t, e);
+    return 0;
+}
+
+/* Validation over this rank's streams; returns (summed over ranks) the loss
+ * on the first prefix_steps steps and on the whole pass. */
+static int evaluate(train_ctx *t, train_plan *vp, int full, long prefix_steps, double out[4], lm_err *e) {
+    size_t bh = (size_t)t->B * (size_t)t->dims.H;
+    float *h = calloc(bh, sizeof *h), *c = calloc(bh, sizeof *c);
+    int32_t *in = malloc((size_t)t->B * t->T * sizeof *in), *tg = malloc((size_t)t->B * t->T * sizeof *tg);
+    int rc = 0;
+    if (!h || !c || !in || !tg) {
+        rc = lm_err_set(e, "out of memory in evaluation");
+        goto out;
+    }
+    double v[4] = {0, 0, 0, 0}; /* prefix loss, prefix tokens, full loss, full tokens */
+    long steps = full ? vp->steps : (prefix_steps < vp->steps ? prefix_steps : vp->steps);
+    for (long k = 0; k < steps; k++) {
+        if (train_plan_batch(vp, k, t->first, t->B, in, tg, e)) {
+            rc = -1;
+            goto out;
+        }
+        if (t->state_mode == TRAIN_STATE_RESET) {
+            memset(h, 0, bh * sizeof *h);
+            memset(c, 0, bh * sizeof *c);
+        }
+        double ls = 0;
+        long nt = 0;
+        lm_model_eval_window(&t->model, t->acts, t->B, t->T, in, tg, h, c, IO_TOK_PAD, -1, &ls, &nt);
+        if (k < prefix_steps) {
+            v[0] += ls;
+            v[1] += (double)nt;
+        }
+        v[2] += ls;
+        v[3] += (double)nt;
+    }
+    if (dist_sum_doubles(&t->world, v, 4, e)) fatal(t, e);
+    memcpy(out, v, sizeof v);
+out:
+    free(h), free(c), free(in), free(tg);
+    return rc;
+}
+
+static void print_settings(const train_ctx *t, const char *settings, long steps_per_epoch, long total) {
+    if (t->world.rank != 0) return;
+    printf("lyricmind train: %d rank%s x batch %d = global batch %d streams x %d tokens\n", t->world.size,
+           t->world.size == 1 ? "" : "s", t->B, t->G, t->T);
+    printf("model: V=%d E=%d H=%d, %zu parameters; corpus: %llu train / %llu val tokens\n", t->dims.V,
+           t->dims.E, t->dims.H, t->model.n_params, (unsigned long long)t->corpus.train.n_tokens,
+           (unsigned long long)t->corpus.val.n_tokens);
+    printf("%ld steps per epoch, %ld steps planned; effective settings:\n%s", steps_per_epoch, total, settings);
+    fflush(stdout);
+}
+
+enum { STOP_NONE = 0, STOP_DONE, STOP_EARLY, STOP_MAX_STEPS, STOP_TIME, STOP_SIGNAL };
+
+static int save_ckpt(train_ctx *t, const char *settings, train_log *lg, const char *why, lm_err *e) {
+    char path[4096] = "";
+    if (t->world.rank == 0) train_ckpt_path(t, path, sizeof path);
+    if (train_ckpt_save(t, path, settings, e)) return -1;
+    if (t->world.rank == 0) {
+        train_ckpt_prune(t->cfg->run, t->cfg->keep);
+        char d[4200];
+        snprintf(d, sizeof d, "%s (%s)", path, why);
+        train_log_event(lg, "checkpoint", t->global_step, d);
+    }
+    return 0;
+}
+
+static int loop(train_ctx *t, const char *settings) {
+    const train_config *c = t->cfg;
+    lm_err e = {{0}};
+    train_plan plan, vplan;
+    memset(&plan, 0, sizeof plan);
+    int failed = train_plan_init(&vplan, &t->corpus.val, (train_state_mode)t->state_mode, t->G, t->T,
+                                 t->seed, 0, 0, &e) != 0;
+    if (!failed) failed = train_plan_init(&plan, &t->corpus.train, (train_state_mode)t->state_mode, t->G,
+                                          t->T, t->seed, t->epoch, 1, &e) != 0;
+    if (agree(t, failed, &e)) {
+        train_plan_free(&vplan);
+        train_plan_free(&plan);
+        return LM_EXIT_FAILURE;
+    }
+    long spe = plan.steps;
+    long total = spe * c->epochs;
+    if (c->max_steps > 0 && c->max_steps < total) total = c->max_steps;
+    if (t->sched.kind == LM_SCHED_COSINE) t->sched.total_steps = total;
+    long eval_every = c->eval_every > 0 ? c->eval_every : (spe >= 4 ? spe / 4 : 1);
+    long prefix_steps = (c->eval_tokens + (long)t->G * t->T - 1) / ((long)t->G * t->T);
+    print_settings(t, settings, spe, total);
+
+    dist_grad_layout L = dist_grad_layout_of_model(&t->model);
+    dist_grad_sync *gs = dist_grad_sync_create(&t->world, t->model.grads, &L, 0, &e);
+    train_log lg;
+    char lerr[1024] = "";
+    failed = !gs || train_log_open(&lg, c->run, t->world.rank, c->quiet, c->log_seconds, t->global_step, lerr,
+                                   sizeof lerr);
+    if (failed && gs) lm_err_set(&e, "%s", lerr);
+    if (agree(t, failed, &e)) return LM_EXIT_FAILURE;
+
+    size_t bt = (size_t)t->B * t->T, bh = (size_t)t->B * t->dims.H;
+    int32_t *in = malloc(bt * sizeof *in), *tg = malloc(bt * sizeof *tg);
+    double t_start = train_log_now(), t_last_ckpt = t_start;
+    long steps_here = 0, last_saved = t->global_step;
+    int stop = STOP_NONE, rc = LM_EXIT_OK;
+    if (t->global_step > 0 && t->world.rank == 0) {
+        char d[128];
+        snprintf(d, sizeof d, "epoch %ld, step %ld of the epoch", t->epoch + 1, t->step_in_epoch);
+        train_log_event(&lg, "resume", t->global_step, d);
+    }
+    while (!stop && t->epoch < c->epochs) {
+        if (plan.steps == 0 && train_plan_init(&plan, &t->corpus.train, (train_state_mode)t->state_mode, t->G,
+                                               t->T, t->seed, t->epoch, 1, &e))
+            fatal(t, &e);
+        if (t->step_in_epoch == 0) {
+            memset(t->h, 0, bh * sizeof *t->h);
+            memset(t->c, 0, bh * sizeof *t->c);
+        }
+        for (long k = t->step_in_epoch; k < plan.steps && !stop; k++) {
+            if (c->max_steps > 0 && t->global_step >= c->max_steps) {
+                stop = STOP_MAX_STEPS;
+                break;
+            }
+            double t0 = train_log_now();
+            if (train_plan_batch(&plan, k, t->first, t->B, in, tg, &e)) fatal(t, &e);
+            if (t->state_mode == TRAIN_STATE_RESET) {
+                memset(t->h, 0, bh * sizeof *t->h);
+                memset(t->c, 0, bh * sizeof *t->c);
+            }
+            if (dist_grad_sync_tokens(gs, in, bt, &e)) fatal(t, &e);
+            lm_rng drop;
+            lm_rng_seed2(&drop, t->seed ^ 0xd50f0a7ULL, ((uint64_t)t->global_step << 24) + (uint64_t)t->first);
+            lm_step_opts o = {c->dropout, &drop, IO_TOK_PAD, 1.0f / (float)((double)t->G * t->T),
+                              dist_grad_sync_on_head_grads, gs};
+            double loss_sum = 0;
+            long ntok = 0;
+            if (lm_model_train_window(&t->model, t->acts, t->B, t->T, in, tg, t->h, t->c, &o, &loss_sum, &ntok)) {
+                lm_err_set(&e, "%s: token id out of range for V=%d in the training batch", c->data, t->dims.V);
+                fatal(t, &e);
+            }
+            if (dist_grad_sync_finish(gs, &e)) fatal(t, &e);
+            double norm = lm_grad_clip(t->model.grads, t->model.n_params, c->clip);
+            float lr = t->sched.kind == LM_SCHED_PLATEAU ? t->lr : lm_sched_lr(&t->sched, t->global_step);
+            t->lr = lr;
+            if (isfinite(norm))
+                lm_adam_update(&t->adam, lr, t->model.params, t->model.grads, t->adam_m, t->adam_v,
+                               t->model.n_params);
+            t->global_step++;
+            t->step_in_epoch = k + 1;
+            steps_here++;
+            double now = train_log_now();
+            double v[5] = {loss_sum, (double)ntok, g_signal ? 1.0 : 0.0, 0, 0};
+            if (t->world.rank == 0) {
+                v[3] = c->checkpoint_minutes > 0 && now - t_last_ckpt >= 60.0 * c->checkpoint_minutes;
+                v[4] = c->time_limit > 0 && now - t_start >= 60.0 * c->time_limit;
+            }
+            if (dist_sum_doubles(&t->world, v, 5, &e)) fatal(t, &e);
+            if (c->check_params && dist_check_identical(&t->world, t->model.params, t->model.n_params, &e))
+                fatal(t, &e);
+            dist_grad_stats st;
+            dist_grad_sync_stats(gs, &st);
+            train_step_info si = {t->global_step, total, t->epoch, c->epochs, t->step_in_epoch, spe,
+                                  v[1] > 0 ? v[0] / v[1] : NAN, lr, norm,
+                                  (double)steps_here * t->G * t->T / (now - t_start),
+                                  now > t0 ? st.comm_s / (now - t0) : 0};
+            train_log_step(&lg, &si);
+            if (!isfinite(norm)) train_log_event(&lg, "skip", t->global_step, "non-finite gradient norm; step skipped");
+
+            int epoch_end = t->step_in_epoch == plan.steps;
+            int want_save = 0;
+            if (epoch_end || t->global_step % eval_every == 0) {
+                double ev[4] = {0, 0, 0, 0};
+                if (evaluate(t, &vplan, epoch_end, prefix_steps, ev, &e)) fatal(t, &e);
+                double metric = ev[1] > 0 ? ev[0] / ev[1] : NAN;
+                int improved = 0;
+                int es_stop = lm_early_stop_observe(&t->es, (float)metric, &improved);
+                if (t->sched.kind == LM_SCHED_PLATEAU) lm_sched_observe(&t->sched, (float)metric);
+                dist_decision d = {t->sched.kind == LM_SCHED_PLATEAU ? t->sched.cur_lr : lr, es_stop, improved,
+                                   0};
+                if (dist_bcast_decision(&t->world, &d, &e)) fatal(t, &e);
+                t->lr = d.lr;
+                if (d.save) t->best_val = metric;
+                train_log_eval(&lg, t->global_step, t->epoch, epoch_end ? ev[2] / ev[3] : metric,
+                               (long)(epoch_end ? ev[3] : ev[1]), epoch_end, d.lr, d.save);
+                if (d.save) {
+                    char best[4200];
+                    snprintf(best, sizeof best, "%s/best.h5", c->run);
+                    if (train_ckpt_save(t, best, settings, &e)) fatal(t, &e);
+                }
+                if (d.stop) stop = STOP_EARLY;
+            }
+            if (v[2] > 0) stop = STOP_SIGNAL;
+            else if (v[4] > 0) stop = STOP_TIME;
+            if (t->global_step >= total && !stop) stop = STOP_DONE;
+            want_save = stop || epoch_end || v[3] > 0 ||
+                        (c->checkpoint_every > 0 && t->global_step % c->checkpoint_every == 0);
+            if (want_save) {
+                const char *why = stop == STOP_SIGNAL ? "signal" : stop == STOP_TIME ? "time limit"
+                                : stop == STOP_EARLY ? "early stop" : stop ? "end" : epoch_end ? "epoch end" : "periodic";
+                if (save_ckpt(t, settings, &lg, why, &e)) fatal(t, &e);
+                last_saved = t->global_step;
+                t_last_ckpt = train_log_now();
+            }
+        }
+        if (!stop && t->step_in_epoch >= plan.steps) {
+            t->epoch++;
+            t->step_in_epoch = 0;
+            train_plan_free(&plan);
+        }
+    }
+    if (last_saved != t->global_step && save_ckpt(t, settings, &lg, "end", &e)) fatal(t, &e);
+    if (stop == STOP_SIGNAL) {
+        train_log_event(&lg, "stopped", t->global_step, "signal received; checkpoint written, exit 75 to requeue");
+        rc = LM_EXIT_REQUEUE;
+    } else if (t->world.rank == 0 && !c->quiet) {
+        const char *why = stop == STOP_EARLY ? "early stopping" : stop == STOP_TIME ? "time limit"
+                        : stop == STOP_MAX_STEPS || (c->max_steps > 0 && t->global_step >= c->max_steps) ? "max steps"
+                        : "all epochs done";
+        train_log_event(&lg, "finished", t->global_step, why);
+    }
+    train_log_close(&lg);
+    dist_grad_sync_free(gs);
+    train_plan_free(&plan);
+    train_plan_free(&vplan);
+    free(in);
+    free(tg);
+    return rc;
+}
+
+int train_run(const train_config *c, const char *settings, int *argc, char ***argv) {
+    train_ctx t;
+    memset(&t, 0, sizeof t);
+    t.cfg = c;
+    lm_err e = {{0}};
+    if (dist_world_init(&t.world, argc, argv, &e)) {
+        fprintf(stderr, "lyricmind train: %s\n", e.msg);
+        return LM_EXIT_FAILURE;
+    }
+    openblas_set_num_threads(c->threads);
+    install_signals();
+    int rc = LM_EXIT_FAILURE;
+    int failed = t.world.rank == 0 && mkdir_p(c->run, &e) != 0;
+    if (!agree(&t, failed, &e) && !agree(&t, setup(&t, &e) != 0, &e) && !start_state(&t, &e))
+        rc = loop(&t, settings);
+    lm_acts_free(t.acts);
+    lm_model_free(&t.model);
+    free(t.adam_m), free(t.adam_v), free(t.h), free(t.c);
+    train_corpus_close(&t.corpus);
+    dist_world_finalize(&t.world);
+    return rc;
+}

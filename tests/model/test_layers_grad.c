@@ -25,9 +25,20 @@ static float *rnd(lm_rng *r, size_t n, float scale) {
     return p;
 }
 
-static void expect_grad(const char *what, int i, double fd, double an) {
-    cr_expect(fabs(fd - an) <= FD_ATOL + FD_RTOL * fabs(an),
-              "%s[%d]: finite difference %.6g, backward %.6g", what, i, fd, an);
+/* Central differences of loss(ctx) in each p[i] against grad[i]. */
+static void fd_check(const char *what, float *p, const float *grad, int n,
+                     double (*loss)(void *), void *ctx) {
+    for (int i = 0; i < n; i++) {
+        float keep = p[i];
+        p[i] = keep + FD_EPS;
+        double lp = loss(ctx);
+        p[i] = keep - FD_EPS;
+        double lm = loss(ctx);
+        p[i] = keep;
+        double fd = (lp - lm) / (2.0 * FD_EPS);
+        cr_expect(fabs(fd - grad[i]) <= FD_ATOL + FD_RTOL * fabs(grad[i]),
+                  "%s[%d]: finite difference %.6g, backward %.6g", what, i, fd, grad[i]);
+    }
 }
 
 /* ---- LSTM ----------------------------------------------------------------- */
@@ -71,17 +82,7 @@ static double lstm_loss(lstm_case *c) {
     return L;
 }
 
-static void fd_check(const char *what, float *p, const float *grad, int n, lstm_case *c) {
-    for (int i = 0; i < n; i++) {
-        float keep = p[i];
-        p[i] = keep + FD_EPS;
-        double lp = lstm_loss(c);
-        p[i] = keep - FD_EPS;
-        double lm = lstm_loss(c);
-        p[i] = keep;
-        expect_grad(what, i, (lp - lm) / (2.0 * FD_EPS), grad[i]);
-    }
-}
+static double lstm_loss_ctx(void *c) { return lstm_loss(c); }
 
 static void lstm_fd(int B, int T, int E, int H, uint64_t seed) {
     lstm_case c;
@@ -92,10 +93,10 @@ static void lstm_fd(int B, int T, int E, int H, uint64_t seed) {
     float *scratch = malloc(sizeof(float) * 2 * B * H);
     lstm_loss(&c);
     lm_lstm_backward(dx, dw_ih, dw_hh, db, c.R, &c.k, c.x, c.w_ih, c.w_hh, scratch, B, T, E, H);
-    fd_check("w_ih", c.w_ih, dw_ih, 4 * H * E, &c);
-    fd_check("w_hh", c.w_hh, dw_hh, 4 * H * H, &c);
-    fd_check("bias", c.b, db, 4 * H, &c);
-    fd_check("x", c.x, dx, (int)(N * E), &c);
+    fd_check("w_ih", c.w_ih, dw_ih, 4 * H * E, lstm_loss_ctx, &c);
+    fd_check("w_hh", c.w_hh, dw_hh, 4 * H * H, lstm_loss_ctx, &c);
+    fd_check("bias", c.b, db, 4 * H, lstm_loss_ctx, &c);
+    fd_check("x", c.x, dx, (int)(N * E), lstm_loss_ctx, &c);
     free(dx), free(dw_ih), free(dw_hh), free(db), free(scratch);
     lstm_case_free(&c);
 }
@@ -117,14 +118,21 @@ Test(lstm, final_state_may_alias_initial_state_and_backward_overwrites) {
 }
 
 /* ---- fused softmax cross-entropy ------------------------------------------ */
-static double xent_loss(const float *z, const float *b, const int32_t *t, int N, int V,
-                        int ignore, float scale) {
-    float *tmp = malloc(sizeof(float) * N * V);
-    memcpy(tmp, z, sizeof(float) * N * V);
+typedef struct {
+    float *z, *b;
+    const int32_t *t;
+    int N, V, ignore;
+    float scale;
+} xent_case;
+
+static double xent_loss(void *p) {
+    xent_case *c = p;
+    float *tmp = malloc(sizeof(float) * c->N * c->V);
+    memcpy(tmp, c->z, sizeof(float) * c->N * c->V);
     long cnt;
-    double L = lm_softmax_xent_forward(tmp, b, t, N, V, ignore, -1, &cnt);
+    double L = lm_softmax_xent_forward(tmp, c->b, c->t, c->N, c->V, c->ignore, -1, &cnt);
     free(tmp);
-    return scale * L;
+    return c->scale * L;
 }
 
 Test(softmax_xent, loss_matches_a_direct_double_computation) {
@@ -164,30 +172,16 @@ Test(softmax_xent, gradient_matches_finite_differences) {
     long cnt;
     lm_softmax_xent_forward_backward(g, b, t, N, V, 2, scale, db, &cnt);
     cr_expect_eq(cnt, 3);
-    for (int i = 0; i < N * V; i++) {
-        float keep = z[i];
-        z[i] = keep + FD_EPS;
-        double lp = xent_loss(z, b, t, N, V, 2, scale);
-        z[i] = keep - FD_EPS;
-        double lm = xent_loss(z, b, t, N, V, 2, scale);
-        z[i] = keep;
-        expect_grad("dlogits", i, (lp - lm) / (2.0 * FD_EPS), g[i]);
-    }
-    for (int v = 0; v < V; v++) {
-        float keep = b[v];
-        b[v] = keep + FD_EPS;
-        double lp = xent_loss(z, b, t, N, V, 2, scale);
-        b[v] = keep - FD_EPS;
-        double lm = xent_loss(z, b, t, N, V, 2, scale);
-        b[v] = keep;
-        expect_grad("dbias", v, (lp - lm) / (2.0 * FD_EPS), db[v]);
-    }
+    xent_case c = {z, b, t, N, V, 2, scale};
+    fd_check("dlogits", z, g, N * V, xent_loss, &c);
+    fd_check("dbias", b, db, V, xent_loss, &c);
     free(z), free(b), free(g), free(db);
 }
 
 /* ---- the chunked output layer ---------------------------------------------- */
 typedef struct {
     int N, H, V;
+    float scale;
     float *h, *w, *b, *dw, *db, *dh, *scratch;
     int32_t *t;
 } head_case;
@@ -213,36 +207,24 @@ static void head_case_free(head_case *c) {
     free(c->scratch), free(c->t);
 }
 
-static double head_loss(head_case *c, float scale) {
+static double head_loss(void *p) {
+    head_case *c = p;
     long cnt;
-    return scale * lm_head_forward(c->h, c->t, c->w, c->b, c->N, c->H, c->V, 0, -1,
-                                   c->scratch, 3, &cnt);
-}
-
-static void head_fd_param(const char *what, float *p, const float *g, int n, head_case *c,
-                          float scale) {
-    for (int i = 0; i < n; i++) {
-        float keep = p[i];
-        p[i] = keep + FD_EPS;
-        double lp = head_loss(c, scale);
-        p[i] = keep - FD_EPS;
-        double lm = head_loss(c, scale);
-        p[i] = keep;
-        expect_grad(what, i, (lp - lm) / (2.0 * FD_EPS), g[i]);
-    }
+    return c->scale * lm_head_forward(c->h, c->t, c->w, c->b, c->N, c->H, c->V, 0, -1,
+                                      c->scratch, 3, &cnt);
 }
 
 Test(head, gradients_match_finite_differences) {
     head_case c;
     head_case_init(&c, 7, 5, 13, 6);
-    const float scale = 1.0f / 6.0f;
+    c.scale = 1.0f / 6.0f;
     long cnt;
-    lm_head_forward_backward(c.dw, c.db, c.dh, c.h, c.t, c.w, c.b, c.N, c.H, c.V, 0, scale,
+    lm_head_forward_backward(c.dw, c.db, c.dh, c.h, c.t, c.w, c.b, c.N, c.H, c.V, 0, c.scale,
                              c.scratch, 3, &cnt);
     cr_expect_eq(cnt, 6);
-    head_fd_param("dW", c.w, c.dw, c.V * c.H, &c, scale);
-    head_fd_param("db", c.b, c.db, c.V, &c, scale);
-    head_fd_param("dh", c.h, c.dh, c.N * c.H, &c, scale);
+    fd_check("dW", c.w, c.dw, c.V * c.H, head_loss, &c);
+    fd_check("db", c.b, c.db, c.V, head_loss, &c);
+    fd_check("dh", c.h, c.dh, c.N * c.H, head_loss, &c);
     head_case_free(&c);
 }
 

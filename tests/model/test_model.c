@@ -21,6 +21,15 @@ static void random_ids(int32_t *ids, int n, int V, lm_rng *r) {
     for (int i = 0; i < n; i++) ids[i] = (int32_t)lm_rng_below(r, (uint64_t)V);
 }
 
+/* A model with random weights and n random inputs and targets in [0,V). */
+static void make_case(lm_model *m, lm_dims d, uint64_t seed, int32_t *in, int32_t *tgt,
+                      int n, lm_rng *r) {
+    make_model(m, d, seed);
+    lm_rng_seed(r, seed + 1000);
+    random_ids(in, n, d.V, r);
+    random_ids(tgt, n, d.V, r);
+}
+
 static int close_rel(double a, double b, double rtol) { return fabs(a - b) <= rtol * fmax(fabs(a), fabs(b)) + 1e-12; }
 
 static int arrays_close(const float *a, const float *b, size_t n, double tol) {
@@ -70,6 +79,19 @@ Test(model, init_weights_follow_pytorch_defaults) {
     lm_model_free(&m);
 }
 
+/* Loss sum of one window, pad id 0, by eval (train == 0) or by train
+ * without dropout; carries the state in h, c. */
+static double run_window(lm_model *m, lm_acts *a, int train, int B, int T, const int32_t *in,
+                         const int32_t *tgt, float *h, float *c, long *n) {
+    double L;
+    lm_step_opts o = {.pad_id = 0, .loss_scale = 0.5f};
+    if (train)
+        cr_assert_eq(lm_model_train_window(m, a, B, T, in, tgt, h, c, &o, &L, n), 0);
+    else
+        cr_assert_eq(lm_model_eval_window(m, a, B, T, in, tgt, h, c, 0, -1, &L, n), 0);
+    return L;
+}
+
 /* Loss of one window under train_window (dropout with a fixed rng state) */
 static double train_loss(lm_model *m, lm_acts *a, int B, int T, const int32_t *in,
                          const int32_t *tgt, const float *h0, const float *c0, float p,
@@ -90,13 +112,10 @@ static double train_loss(lm_model *m, lm_acts *a, int B, int T, const int32_t *i
 Test(model, gradients_match_finite_differences_through_dropout) {
     const int B = 2, T = 3, H = 4;
     lm_model m;
-    make_model(&m, (lm_dims){11, 3, H}, 2);
-    lm_acts *a = lm_acts_create_chunked(m.d, B, T, 4);
     lm_rng r, rng0;
-    lm_rng_seed(&r, 3);
     int32_t in[6], tgt[6];
-    random_ids(in, 6, 11, &r);
-    random_ids(tgt, 6, 11, &r);
+    make_case(&m, (lm_dims){11, 3, H}, 2, in, tgt, 6, &r);
+    lm_acts *a = lm_acts_create_chunked(m.d, B, T, 4);
     tgt[2] = 0, in[0] = in[4]; /* a pad target; a repeated input row */
     float h0[8], c0[8];
     for (int i = 0; i < 8; i++) h0[i] = lm_rng_uniform(&r) - 0.5f, c0[i] = lm_rng_uniform(&r);
@@ -131,36 +150,25 @@ Test(model, gradients_match_finite_differences_through_dropout) {
 Test(model, carried_state_splits_a_window_exactly) {
     const int B = 3, T = 4, H = 6;
     lm_model m;
-    make_model(&m, (lm_dims){23, 5, H}, 4);
     lm_rng r;
-    lm_rng_seed(&r, 5);
     int32_t in[3 * 8], tgt[3 * 8], in1[12], tgt1[12], in2[12], tgt2[12];
-    random_ids(in, 24, 23, &r);
-    random_ids(tgt, 24, 23, &r);
+    make_case(&m, (lm_dims){23, 5, H}, 4, in, tgt, 24, &r);
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++) {
             in1[b * T + t] = in[b * 2 * T + t], tgt1[b * T + t] = tgt[b * 2 * T + t];
             in2[b * T + t] = in[b * 2 * T + T + t], tgt2[b * T + t] = tgt[b * 2 * T + T + t];
         }
     lm_acts *a = lm_acts_create(m.d, B, 2 * T);
-    float h[18] = {0}, c[18] = {0}, h2[18] = {0}, c2[18] = {0};
-    double L, L1, L2;
-    long n, n1, n2;
-    /* eval */
-    cr_assert_eq(lm_model_eval_window(&m, a, B, 2 * T, in, tgt, h, c, 0, -1, &L, &n), 0);
-    cr_assert_eq(lm_model_eval_window(&m, a, B, T, in1, tgt1, h2, c2, 0, -1, &L1, &n1), 0);
-    cr_assert_eq(lm_model_eval_window(&m, a, B, T, in2, tgt2, h2, c2, 0, -1, &L2, &n2), 0);
-    cr_expect_eq(n, n1 + n2);
-    cr_expect(close_rel(L, L1 + L2, 1e-6), "%.9g vs %.9g", L, L1 + L2);
-    cr_expect(arrays_close(h, h2, 18, 1e-6) && arrays_close(c, c2, 18, 1e-6));
-    /* train (forward part) */
-    lm_step_opts o = {.pad_id = 0, .loss_scale = 1.0f};
-    memset(h, 0, sizeof h), memset(c, 0, sizeof c), memset(h2, 0, sizeof h2), memset(c2, 0, sizeof c2);
-    cr_assert_eq(lm_model_train_window(&m, a, B, 2 * T, in, tgt, h, c, &o, &L, &n), 0);
-    cr_assert_eq(lm_model_train_window(&m, a, B, T, in1, tgt1, h2, c2, &o, &L1, &n1), 0);
-    cr_assert_eq(lm_model_train_window(&m, a, B, T, in2, tgt2, h2, c2, &o, &L2, &n2), 0);
-    cr_expect(close_rel(L, L1 + L2, 1e-6), "%.9g vs %.9g", L, L1 + L2);
-    cr_expect(arrays_close(h, h2, 18, 1e-6) && arrays_close(c, c2, 18, 1e-6));
+    for (int train = 0; train < 2; train++) {
+        float h[18] = {0}, c[18] = {0}, h2[18] = {0}, c2[18] = {0};
+        long n, n1, n2;
+        double L = run_window(&m, a, train, B, 2 * T, in, tgt, h, c, &n);
+        double L1 = run_window(&m, a, train, B, T, in1, tgt1, h2, c2, &n1);
+        double L2 = run_window(&m, a, train, B, T, in2, tgt2, h2, c2, &n2);
+        cr_expect_eq(n, n1 + n2);
+        cr_expect(close_rel(L, L1 + L2, 1e-6), "train %d: %.9g vs %.9g", train, L, L1 + L2);
+        cr_expect(arrays_close(h, h2, 18, 1e-6) && arrays_close(c, c2, 18, 1e-6));
+    }
     lm_acts_free(a);
     lm_model_free(&m);
 }
@@ -168,21 +176,18 @@ Test(model, carried_state_splits_a_window_exactly) {
 Test(model, eval_equals_train_without_dropout_and_excludes_ids) {
     const int B = 2, T = 5, H = 7;
     lm_model m;
-    make_model(&m, (lm_dims){31, 4, H}, 6);
     lm_rng r;
-    lm_rng_seed(&r, 7);
     int32_t in[10], tgt[10];
-    random_ids(in, 10, 31, &r);
+    make_case(&m, (lm_dims){31, 4, H}, 6, in, tgt, 10, &r);
     random_ids(tgt, 10, 29, &r);
     for (int i = 0; i < 10; i++) tgt[i] += 2; /* ids 0 and 1 only where set: */
     tgt[3] = 0, tgt[7] = 1, tgt[8] = 1;
     lm_acts *a = lm_acts_create(m.d, B, T);
     float h[14] = {0}, c[14] = {0}, h2[14] = {0}, c2[14] = {0};
-    lm_step_opts o = {.pad_id = 0, .loss_scale = 0.5f};
-    double Lt, Le, Lx;
+    double Lx;
     long nt, ne, nx;
-    cr_assert_eq(lm_model_train_window(&m, a, B, T, in, tgt, h, c, &o, &Lt, &nt), 0);
-    cr_assert_eq(lm_model_eval_window(&m, a, B, T, in, tgt, h2, c2, 0, -1, &Le, &ne), 0);
+    double Lt = run_window(&m, a, 1, B, T, in, tgt, h, c, &nt);
+    double Le = run_window(&m, a, 0, B, T, in, tgt, h2, c2, &ne);
     cr_expect_eq(nt, 9);
     cr_expect_eq(ne, 9);
     cr_expect(close_rel(Lt, Le, 1e-6), "train %.9g eval %.9g", Lt, Le);
@@ -201,12 +206,9 @@ Test(model, eval_equals_train_without_dropout_and_excludes_ids) {
 Test(model, step_token_reproduces_eval_window) {
     const int T = 9, H = 8, V = 40;
     lm_model m;
-    make_model(&m, (lm_dims){V, 6, H}, 8);
     lm_rng r;
-    lm_rng_seed(&r, 9);
     int32_t in[9], tgt[9];
-    random_ids(in, T, V, &r);
-    random_ids(tgt, T, V, &r);
+    make_case(&m, (lm_dims){V, 6, H}, 8, in, tgt, T, &r);
     for (int t = 0; t < T; t++) tgt[t] += tgt[t] == 0; /* no pad */
     float h[8], c[8], hs[8], cs[8];
     for (int i = 0; i < H; i++) h[i] = hs[i] = 0.1f * (float)i, c[i] = cs[i] = -0.05f * (float)i;
@@ -253,12 +255,9 @@ static void on_head(void *p) {
 Test(model, chunking_hook_and_overwritten_gradients) {
     const int B = 4, T = 6, H = 5, V = 57;
     lm_model m;
-    make_model(&m, (lm_dims){V, 3, H}, 10);
     lm_rng r;
-    lm_rng_seed(&r, 11);
     int32_t in[24], tgt[24], in2[24];
-    random_ids(in, 24, V, &r);
-    random_ids(tgt, 24, V, &r);
+    make_case(&m, (lm_dims){V, 3, H}, 10, in, tgt, 24, &r);
     random_ids(in2, 24, V, &r);
     size_t n_fc = m.info[LM_P_FC_B].offset + V;
     hook_ctx hc = {&m, malloc(sizeof(float) * n_fc), 0};

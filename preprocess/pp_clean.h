@@ -3,11 +3,13 @@
  *
  * NFKC + case fold (utf8proc; an ASCII fast path gives the same result),
  * curly quotes -> ', [Section]-style tags removed, punctuation dropped except
- * apostrophes and hyphens inside words. A line break is the token "<nl>", one
- * or more blank lines "<sep>"; leading/trailing breaks are dropped and runs
- * collapse. Words cannot contain '<' or '>', so "<nl>" and "<sep>" are
- * unambiguous. Invalid UTF-8 is reported, never repaired. Thread-safe: all
- * state lives in the caller's pp_words. */
+ * apostrophes and hyphens inside words ("'cause" -> "cause", "rock-" ->
+ * "rock"). A line break is the token "<nl>", one or more blank lines "<sep>"
+ * (in place of the <nl>: "a\n\nb" is a <sep> b); a line with content but no
+ * word ("[Chorus]", "...") is dropped; leading/trailing breaks are dropped
+ * and runs collapse. Words cannot contain '<' or '>', so "<nl>" and "<sep>"
+ * are unambiguous. Invalid UTF-8 is reported, never repaired. Thread-safe:
+ * all state lives in the caller's pp_words. Rules in docs/preprocess-text.md. */
 #ifndef PP_CLEAN_H
 #define PP_CLEAN_H
 

@@ -11,7 +11,11 @@
  * Per-file problems (unreadable, empty, malformed CSV, missing text column,
  * corrupt .zst, bad JSON) end the read with -1 and one line in lm_err naming
  * the file and line. Per-record problems are passed to the callback in
- * pp_record.skip so the caller can count them. */
+ * pp_record.skip so the caller can count them. A JSON line that is not valid
+ * UTF-8 is passed with the raw line as text (skip = PP_SKIP_NONE), so that
+ * pp_clean_song reports it as invalid UTF-8 like in the other formats. A
+ * record (CSV field, JSON line, text song) over 64 MiB is a per-file error.
+ * Details and every message: docs/preprocess-text.md. */
 #ifndef PP_READ_H
 #define PP_READ_H
 
@@ -39,7 +43,7 @@ typedef struct pp_read_opts {
 
 typedef struct pp_record {
     const char *text;   size_t text_len;  /* valid until the callback returns */
-    const char *genre;  /* raw label or NULL */
+    const char *genre;  /* raw label or NULL (an empty label is NULL) */
     const char *artist; /* or NULL */
     const char *title;  /* or NULL */
     const char *path;   /* file being read */

@@ -11,10 +11,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "io_file.h"
 #include "io_shard.h"
 #include "io_zstd_filter.h"
 
 io_h5_quiet io_h5_quiet_begin(void) {
+    /* HDF5 1.10 can keep internal references after reading a corrupt file,
+     * and its at-exit shutdown then prints "infinite loop closing library" on
+     * stderr. We close every file we open ourselves, so we ask HDF5 (before it
+     * initialises; later calls are no-ops) not to run that shutdown. */
+    H5dont_atexit();
     io_h5_quiet q = {NULL, NULL};
     H5Eget_auto2(H5E_DEFAULT, &q.fn, &q.data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -54,6 +60,10 @@ hid_t io_h5_fapl(void) {
     if (fapl < 0) return -1;
     H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG); /* H5Fclose also closes leftovers */
     H5Pset_file_locking(fapl, 1, 1);              /* tolerate filesystems without locks */
+    /* Files we create use the HDF5 1.8 format: its object headers and
+     * superblock carry checksums (so corrupt metadata is reported, not
+     * parsed), and every HDF5 >= 1.8 reader (h5py, h5dump) opens it. */
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18);
     return fapl;
 }
 
@@ -181,31 +191,22 @@ int io_h5_attr_get_f64(hid_t obj, const char *name, double *v, const char *path,
 }
 
 int io_h5_attr_get_str(hid_t obj, const char *name, char **s, const char *path, lm_err *e) {
+    *s = NULL;
     hid_t a = attr_open(obj, name, H5T_STRING, path, e);
     if (a < 0) return -1;
     hid_t ft = H5Aget_type(a);
-    hid_t mt = H5Tcopy(ft);
+    size_t n = H5Tget_size(ft);
     int rc = -1;
-    *s = NULL;
-    if (H5Tis_variable_str(ft) > 0) {
-        char *v = NULL;
-        if (H5Aread(a, mt, &v) >= 0) {
-            *s = strdup(v ? v : "");
-            rc = *s ? 0 : -1;
-            H5free_memory(v);
-        }
-    } else {
-        size_t n = H5Tget_size(ft);
-        *s = calloc(n + 1, 1);
-        if (*s && H5Aread(a, mt, *s) >= 0) rc = 0;
-    }
-    H5Tclose(mt);
+    /* Only fixed-length strings: variable-length ones live in the global heap. */
+    if (H5Tis_variable_str(ft) == 0 && n > 0 && n <= 65536 && (*s = calloc(n + 1, 1)) &&
+        H5Aread(a, ft, *s) >= 0)
+        rc = 0;
     H5Tclose(ft);
     H5Aclose(a);
     if (rc) {
         free(*s);
         *s = NULL;
-        return lm_err_set(e, "%s: attribute '%s' unreadable", path, name);
+        return lm_err_set(e, "%s: attribute '%s' is not a readable fixed-length string", path, name);
     }
     return 0;
 }
@@ -314,26 +315,46 @@ int io_h5_read(hid_t loc, const char *name, io_h5_type t, int rank, const uint64
     return rc < 0 ? -1 : 0;
 }
 
-/* ---- strings ------------------------------------------------------------------- */
+/* ---- strings -------------------------------------------------------------------
+ * Fixed-length (NUL-padded) UTF-8 strings stored inline in a deflated chunked
+ * dataset: no HDF5 global heap, whose unchecksummed records a corrupt file
+ * can use to crash the HDF5 library, and deflate is in every HDF5 build. */
 
-static hid_t vlen_utf8(void) {
+static hid_t fixed_utf8(size_t len) {
     hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_size(t, len);
+    H5Tset_strpad(t, H5T_STR_NULLPAD);
     H5Tset_cset(t, H5T_CSET_UTF8);
     return t;
 }
 
 int io_h5_write_strings(hid_t loc, const char *name, char *const *s, size_t n, const char *path,
                         lm_err *e) {
-    hsize_t dim = n;
-    hid_t t = vlen_utf8(), sp = H5Screate_simple(1, &dim, NULL);
-    hid_t d = H5Dcreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(s[i]);
+        if (l > len) len = l;
+    }
+    if (len > IO_H5_STR_MAX) return lm_err_set(e, "%s: a string in '%s' is longer than %d bytes", path, name, IO_H5_STR_MAX);
+    char *buf = calloc(n ? n : 1, len);
+    if (!buf) return lm_err_set(e, "%s: out of memory writing '%s'", path, name);
+    for (size_t i = 0; i < n; i++) memcpy(buf + i * len, s[i], strlen(s[i]));
+    hsize_t dim = n, chunk = (1 << 20) / len;
+    if (chunk > dim) chunk = dim;
+    hid_t t = fixed_utf8(len), sp = H5Screate_simple(1, &dim, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (n > 0) {
+        H5Pset_chunk(dcpl, 1, &chunk);
+        H5Pset_deflate(dcpl, 6);
+    }
+    hid_t d = H5Dcreate2(loc, name, t, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     herr_t rc = d < 0 ? -1 : 0;
-    if (d >= 0 && n > 0) rc = H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, s);
+    if (d >= 0 && n > 0) rc = H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
     if (rc < 0) io_h5_fail(e, path, name);
     if (d >= 0) H5Dclose(d);
+    H5Pclose(dcpl);
     H5Sclose(sp);
     H5Tclose(t);
+    free(buf);
     return rc < 0 ? -1 : 0;
 }
 
@@ -351,15 +372,18 @@ int io_h5_read_strings(hid_t loc, const char *name, char ***out, size_t *n, cons
         return lm_err_set(e, "%s: dataset '%s' missing", path, name);
     hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
     if (d < 0) return io_h5_fail(e, path, "cannot open dataset");
-    hid_t ft = H5Dget_type(d), sp = H5Dget_space(d), mt = vlen_utf8();
-    int ok = H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) > 0 &&
-             H5Sget_simple_extent_ndims(sp) == 1;
+    hid_t ft = H5Dget_type(d), sp = H5Dget_space(d);
+    size_t len = H5Tget_size(ft);
+    int ok = H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) == 0 &&
+             H5Sget_simple_extent_ndims(sp) == 1 && len >= 1 && len <= IO_H5_STR_MAX;
     hssize_t cnt = ok ? H5Sget_simple_extent_npoints(sp) : 0;
-    char **raw = NULL, **res = NULL;
+    char *raw = NULL, **res = NULL;
+    hid_t mt = ok ? fixed_utf8(len) : -1;
     int rc = -1;
-    if (!ok) {
-        lm_err_set(e, "%s: dataset '%s' is not a 1-D variable-length string array", path, name);
-    } else if (!(raw = calloc(cnt ? (size_t)cnt : 1, sizeof *raw)) ||
+    if (!ok || cnt < 0 || cnt > (1 << 24)) {
+        lm_err_set(e, "%s: dataset '%s' is not a 1-D fixed-length string array", path, name);
+        cnt = 0;
+    } else if (!(raw = calloc(cnt ? (size_t)cnt : 1, len)) ||
                !(res = calloc(cnt ? (size_t)cnt : 1, sizeof *res))) {
         lm_err_set(e, "%s: out of memory reading '%s'", path, name);
     } else if (cnt && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0) {
@@ -367,12 +391,11 @@ int io_h5_read_strings(hid_t loc, const char *name, char ***out, size_t *n, cons
     } else {
         rc = 0;
         for (hssize_t i = 0; i < cnt && rc == 0; i++)
-            if (!(res[i] = strdup(raw[i] ? raw[i] : "")))
+            if (!(res[i] = strndup(raw + (size_t)i * len, len)))
                 rc = lm_err_set(e, "%s: out of memory reading '%s'", path, name);
-        if (cnt) H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, raw);
     }
     free(raw);
-    H5Tclose(mt);
+    if (mt >= 0) H5Tclose(mt);
     H5Tclose(ft);
     H5Sclose(sp);
     H5Dclose(d);
@@ -392,4 +415,28 @@ uint64_t io_fnv1a(uint64_t h, const void *data, size_t len) {
         h *= 0x100000001b3ULL;
     }
     return h;
+}
+
+/* ---- io_file.h ------------------------------------------------------------------ */
+
+const char *io_file_kind_name(io_file_kind k) {
+    return k == IO_FILE_SHARD ? IO_KIND_SHARD : k == IO_FILE_VOCAB ? IO_KIND_VOCAB : IO_KIND_CHECKPOINT;
+}
+
+int io_file_detect(const char *path, io_file_kind *kind, lm_err *e) {
+    io_h5_quiet q = io_h5_quiet_begin();
+    char k[IO_KIND_MAX];
+    hid_t f = io_h5_open(path, NULL, k, e);
+    int rc = -1;
+    if (f >= 0) {
+        H5Fclose(f);
+        for (io_file_kind i = IO_FILE_SHARD; i <= IO_FILE_CHECKPOINT; i++)
+            if (strcmp(k, io_file_kind_name(i)) == 0) {
+                *kind = i;
+                rc = 0;
+            }
+        if (rc) lm_err_set(e, "%s: unknown LyricMind file kind '%s'", path, k);
+    }
+    io_h5_quiet_end(q);
+    return rc;
 }

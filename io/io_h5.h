@@ -76,7 +76,9 @@ hid_t io_h5_open_dataset(hid_t loc, const char *name, io_h5_type t, int rank, ui
 int io_h5_read(hid_t loc, const char *name, io_h5_type t, int rank, const uint64_t *dims,
                void *out, const char *path, lm_err *e);
 
-/* Variable-length UTF-8 string datasets [n]. */
+/* String datasets [n]: fixed-length NUL-padded UTF-8, deflate-compressed
+ * (no HDF5 global heap, see io_h5.c); each string at most IO_H5_STR_MAX. */
+#define IO_H5_STR_MAX 4096
 int io_h5_write_strings(hid_t loc, const char *name, char *const *s, size_t n, const char *path,
                         lm_err *e);
 /* Allocates *out (n strings, each malloc'd); *n gets the count. */

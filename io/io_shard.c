@@ -180,6 +180,14 @@ int io_shard_writer_add(io_shard_writer *w, const uint16_t *tokens, size_t n, ui
 
 uint64_t io_shard_writer_tokens(const io_shard_writer *w) { return w->n_tokens; }
 
+/* FNV-1a 64 over song_offsets then song_genre (little-endian bytes): the
+ * index has no other integrity check (token chunks carry zstd checksums,
+ * attributes HDF5's object-header checksums). */
+static uint64_t index_hash(const uint64_t *off, const uint8_t *genre, uint64_t n_songs) {
+    uint64_t h = io_fnv1a(IO_FNV_OFFSET, off, (n_songs + 1) * sizeof *off);
+    return io_fnv1a(h, genre, n_songs);
+}
+
 static int write_tail(io_shard_writer *w, lm_err *e) {
     uint64_t n_off = w->n_songs + 1, n_gen = w->n_songs;
     if (flush_chunk(w, e)) return -1;
@@ -193,7 +201,8 @@ static int write_tail(io_shard_writer *w, lm_err *e) {
         io_h5_attr_put_u64(w->file, "vocab_hash", w->vocab_hash) ||
         io_h5_attr_put_u64(w->file, "vocab_size", w->vocab_size) ||
         io_h5_attr_put_u64(w->file, "n_tokens", w->n_tokens) ||
-        io_h5_attr_put_u64(w->file, "n_songs", w->n_songs))
+        io_h5_attr_put_u64(w->file, "n_songs", w->n_songs) ||
+        io_h5_attr_put_u64(w->file, "index_checksum", index_hash(w->offsets, w->genres, w->n_songs)))
         return io_h5_fail(e, w->path, "cannot write attributes");
     herr_t rc = H5Dclose(w->tokens);
     w->tokens = -1;
@@ -274,7 +283,13 @@ static int open_impl(io_shard *s, const char *path, lm_err *e) {
     if (io_h5_read(s->h5file, "song_offsets", IO_H5_U64, 1, &n_off, s->song_offsets, p, e) ||
         io_h5_read(s->h5file, "song_genre", IO_H5_U8, 1, &s->n_songs, s->song_genre, p, e))
         return -1;
-    return check_offsets(s, e);
+    uint64_t stored, h = index_hash(s->song_offsets, s->song_genre, s->n_songs);
+    if (io_h5_attr_get_u64(s->h5file, "index_checksum", &stored, p, e)) return -1;
+    if (check_offsets(s, e)) return -1;
+    if (stored != h)
+        return lm_err_set(e, "%s: song_offsets/song_genre checksum mismatch (stored %016" PRIx64
+                             ", computed %016" PRIx64 "): corrupt shard", p, stored, h);
+    return 0;
 }
 
 int io_shard_open(io_shard *s, const char *path, lm_err *e) {

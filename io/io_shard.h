@@ -2,8 +2,11 @@
  *
  * A shard holds whole songs: /tokens uint16 [N] (chunked, zstd filter 32015),
  * /song_offsets uint64 [S+1] (song s is tokens[off[s], off[s+1]), off[0]=0,
- * off[S]=N), /song_genre uint8 [S]; attributes format_version, vocab_hash
- * (uint64), vocab_size, n_tokens, n_songs.
+ * off[S]=N), /song_genre uint8 [S]; attributes kind="shard", format_version,
+ * vocab_hash (uint64), vocab_size, n_tokens, n_songs, index_checksum
+ * (FNV-1a 64 of song_offsets then song_genre bytes). Integrity: every token
+ * chunk is a checksummed zstd frame, the index has index_checksum, and the
+ * HDF5 1.8 object headers holding the attributes are checksummed by HDF5.
  * The writer streams: memory stays bounded by one chunk of tokens plus the
  * per-song arrays. It writes to the exact path it is given (the caller owns
  * atomicity: preprocess builds the whole directory as DIR.tmp and renames). */

@@ -1,6 +1,7 @@
 /* io_vocab: the vocabulary file vocab.h5, see docs/formats.md.
- * /tokens: variable-length UTF-8 strings [V] (id = index), /counts uint64 [V],
- * /genres: strings [G] (genre g has token "<genre:NAME>" in /tokens);
+ * /tokens: UTF-8 strings [V] (id = index; fixed-length, NUL-padded, deflated),
+ * /counts uint64 [V], /genres: strings [G] (same type; genre g has the token
+ * "<genre:NAME>" in /tokens);
  * attributes format_version, vocab_hash, and the ids of the specials.
  * Specials come first with fixed ids: <pad>=0 <unk>=1 <bos>=2 <eos>=3 <nl>=4
  * <sep>=5, then one <genre:NAME> per genre, then words by descending count

@@ -2,11 +2,11 @@
 # stock_tools: a shard written by LyricMind decodes, bit for bit, with stock
 # HDF5 tools through our zstd plugin: h5dump (hdf5-tools) and h5py
 # (python3-h5py, run with /usr/bin/python3).
-# usage: stock_tools.sh MAKE_FIXTURE_SHARD PLUGIN_DIR WORK_DIR
+# usage: stock_tools.sh IO_FIXTURES PLUGIN_DIR WORK_DIR
 set -eu
-make_shard=$1 plugins=$2 work=$3
+fixtures=$1 plugins=$2 work=$3
 rm -rf "$work" && mkdir -p "$work"
-"$make_shard" "$work/train-00000.h5" "$work/expected.txt"
+"$fixtures" shard "$work/train-00000.h5" "$work/expected.txt"
 export HDF5_PLUGIN_PATH="$plugins"
 
 # h5dump: -y drops indices, -o writes only the data values.

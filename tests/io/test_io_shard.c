@@ -60,7 +60,7 @@ Test(io_shard, round_trip_multi_chunk_exact) {
     cr_assert_eq(io_shard_read(&s, 0, ntok, all, &e), 0, "%s", e.msg);
     for (uint64_t song = 0; song < songs; song++) {
         cr_assert_eq(s.song_offsets[song], at);
-        cr_assert_eq(s.song_genre[song], song % 5);
+        cr_assert_eq(s.song_genre[song], song % 2);
         for (size_t i = 0; i < iot_song_len(song); i++)
             cr_assert_eq(all[at + i], iot_token(song, i, V), "song %llu token %zu",
                          (unsigned long long)song, i);

@@ -13,6 +13,7 @@
 #ifndef PP_H
 #define PP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lm_err.h"
@@ -79,6 +80,11 @@ typedef struct pp_summary {
 /* Runs the whole pipeline. Returns 0 with *s filled, or -1 with one line in e
  * naming the file (and line where it applies) and the problem. */
 int pp_run(const pp_options *o, pp_summary *s, lm_err *e);
+
+/* The files pp_run would read for these INPUT arguments, in its order
+ * (directories walked recursively, sorted). Free with pp_list_free. */
+int pp_list_inputs(const char *const *paths, int n, char ***files, size_t *nfiles, lm_err *e);
+void pp_list_free(char **files, size_t n);
 
 /* The summary as one JSON object (malloc'd string, no newline); timings and
  * threads are included only when with_timing is set, so that the manifest's

@@ -156,3 +156,25 @@ int pp_inputs_checksum(pp_inputs *in, const int *cancel, lm_err *e) {
     free(buf);
     return rc;
 }
+
+int pp_list_inputs(const char *const *paths, int n, char ***files, size_t *nfiles, lm_err *e) {
+    pp_inputs in;
+    *files = NULL;
+    *nfiles = 0;
+    if (pp_inputs_expand(paths, n, &in, e)) return -1;
+    char **v = malloc((in.n + 1) * sizeof *v);
+    if (!v) {
+        pp_inputs_free(&in);
+        return lm_err_set(e, "out of memory");
+    }
+    for (size_t i = 0; i < in.n; i++) v[i] = in.v[i].path; /* ownership moves */
+    *files = v;
+    *nfiles = in.n;
+    free(in.v);
+    return 0;
+}
+
+void pp_list_free(char **files, size_t n) {
+    for (size_t i = 0; files && i < n; i++) free(files[i]);
+    free(files);
+}

@@ -311,9 +311,8 @@ static int process_song(worker *w, batch *b, song *s) {
             ids[t] = nl ? PP_LOCAL_NL : PP_LOCAL_SEP;
             continue;
         }
-        int64_t id = pp_dict_intern(d, tok, end - wd->off[t] - 1);
+        int64_t id = pp_dict_add(d, tok, end - wd->off[t] - 1, (uint64_t)first);
         if (id < 0) return -1;
-        d->counts[id] += (uint64_t)first;
         ids[t] = (uint32_t)id + PP_LOCAL_WORD0;
     }
     s->tok_off = (uint32_t)b->nids;

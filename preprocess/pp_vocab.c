@@ -1,6 +1,6 @@
 /* pp_vocab: word dictionaries and vocabulary selection (see pp_vocab.h).
  * Invariants: slots is at most half full; every id < n has exactly one slot;
- * woff/wlen/counts have n valid entries; arena words carry a NUL after them
+ * woff/wlen have n valid entries; arena words carry a NUL after them
  * so pp_dict_word returns a C string. */
 #include "pp_vocab.h"
 
@@ -18,23 +18,50 @@ int pp_dict_init(pp_dict *d) {
 
 void pp_dict_free(pp_dict *d) {
     free(d->slots);
-    free(d->counts);
     free(d->woff);
     free(d->wlen);
     free(d->arena);
     memset(d, 0, sizeof *d);
 }
 
+/* The first min(len, 8) bytes of p as an integer (native byte order, the
+ * rest zero): equal prefixes give equal values. Overlapping loads, no loop. */
+static inline uint64_t load8(const char *p, size_t len) {
+    uint64_t v = 0;
+    if (len >= 8) {
+        memcpy(&v, p, 8);
+    } else if (len >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + len - 4, 4);
+        v = (uint64_t)lo | ((uint64_t)hi << (8 * (len - 4)));
+    } else if (len > 0) {
+        const unsigned char *u = (const unsigned char *)p;
+        v = (uint64_t)u[0] | ((uint64_t)u[len / 2] << (8 * (len / 2))) | ((uint64_t)u[len - 1] << (8 * (len - 1)));
+    }
+    return v;
+}
+
+static inline uint64_t word_hash(const char *p, size_t len, uint64_t w8) {
+    if (len > 8) return pp_hash_word(p, len);
+    uint64_t h = (w8 ^ ((uint64_t)len << 59)) * 0x9E3779B97F4A7C15ULL;
+    return h ^ (h >> 29);
+}
+
+static inline int slot_is(const pp_dict *d, const pp_dict_slot *s, const char *word, size_t len, uint64_t w8) {
+    if (s->w8 != w8 || s->len != len) return 0;
+    return len <= 8 || memcmp(d->arena + d->woff[s->id1 - 1] + 8, word + 8, len - 8) == 0;
+}
+
 static int dict_grow_slots(pp_dict *d) {
     size_t cap = d->cap * 2;
-    uint64_t *s = calloc(cap, sizeof *s);
+    pp_dict_slot *s = calloc(cap, sizeof *s);
     if (!s) return -1;
     for (size_t i = 0; i < d->cap; i++) {
-        uint64_t v = d->slots[i];
-        if (!v) continue;
-        uint32_t id = (uint32_t)v - 1;
-        size_t j = pp_hash_word(d->arena + d->woff[id], d->wlen[id]) & (cap - 1);
-        while (s[j]) j = (j + 1) & (cap - 1);
+        pp_dict_slot v = d->slots[i];
+        if (!v.id1) continue;
+        size_t j = word_hash(d->arena + d->woff[v.id1 - 1], v.len, v.w8) & (cap - 1);
+        while (s[j].id1) j = (j + 1) & (cap - 1);
         s[j] = v;
     }
     free(d->slots);
@@ -47,9 +74,6 @@ static int dict_add_word(pp_dict *d, const char *word, size_t len) {
     if (d->n == d->ncap) {
         uint32_t nc = d->ncap ? d->ncap * 2 : 1024;
         if (nc <= d->ncap) return -1;
-        uint64_t *c = realloc(d->counts, nc * sizeof *c);
-        if (!c) return -1;
-        d->counts = c;
         uint64_t *o = realloc(d->woff, nc * sizeof *o);
         if (!o) return -1;
         d->woff = o;
@@ -70,45 +94,40 @@ static int dict_add_word(pp_dict *d, const char *word, size_t len) {
     d->arena[d->alen + len] = 0;
     d->woff[d->n] = d->alen;
     d->wlen[d->n] = (uint32_t)len;
-    d->counts[d->n] = 0;
     d->alen += len + 1;
     return 0;
 }
 
-int64_t pp_dict_intern(pp_dict *d, const char *word, size_t len) {
-    uint64_t h = pp_hash_word(word, len);
-    uint64_t tag = h >> 32 << 32;
-    size_t mask = d->cap - 1, i = h & mask;
-    for (;;) {
-        uint64_t v = d->slots[i];
-        if (!v) break;
-        if ((v & 0xffffffff00000000ULL) == tag) {
-            uint32_t id = (uint32_t)v - 1;
-            if (d->wlen[id] == len && memcmp(d->arena + d->woff[id], word, len) == 0) return id;
+int64_t pp_dict_add(pp_dict *d, const char *word, size_t len, uint64_t inc) {
+    uint64_t w8 = load8(word, len);
+    size_t mask = d->cap - 1, i = word_hash(word, len, w8) & mask;
+    for (pp_dict_slot *s; (s = &d->slots[i])->id1; i = (i + 1) & mask)
+        if (slot_is(d, s, word, len, w8)) {
+            s->count += inc;
+            return s->id1 - 1;
         }
-        i = (i + 1) & mask;
-    }
     if (len > UINT32_MAX || d->n == UINT32_MAX - 1 || dict_add_word(d, word, len)) return -1;
     uint32_t id = d->n++;
-    d->slots[i] = tag | ((uint64_t)id + 1);
+    d->slots[i] = (pp_dict_slot){w8, (uint32_t)len, id + 1, inc};
     if ((size_t)d->n * 2 > d->cap && dict_grow_slots(d)) {
-        d->n--; /* keep the invariant: the slot just filled is rolled back */
-        d->slots[i] = 0;
+        d->n--; /* roll back: the slot just filled was at the end of its chain */
+        d->slots[i].id1 = 0;
         d->alen = d->woff[id];
         return -1;
     }
     return id;
 }
 
+void pp_dict_counts(const pp_dict *d, uint64_t *counts) {
+    for (size_t i = 0; i < d->cap; i++)
+        if (d->slots[i].id1) counts[d->slots[i].id1 - 1] = d->slots[i].count;
+}
+
 int64_t pp_dict_find(const pp_dict *d, const char *word, size_t len) {
-    uint64_t h = pp_hash_word(word, len);
-    uint64_t tag = h >> 32 << 32;
-    size_t mask = d->cap - 1, i = h & mask;
-    for (uint64_t v; (v = d->slots[i]) != 0; i = (i + 1) & mask) {
-        if ((v & 0xffffffff00000000ULL) != tag) continue;
-        uint32_t id = (uint32_t)v - 1;
-        if (d->wlen[id] == len && memcmp(d->arena + d->woff[id], word, len) == 0) return id;
-    }
+    uint64_t w8 = load8(word, len);
+    size_t mask = d->cap - 1, i = word_hash(word, len, w8) & mask;
+    for (; d->slots[i].id1; i = (i + 1) & mask)
+        if (slot_is(d, &d->slots[i], word, len, w8)) return d->slots[i].id1 - 1;
     return -1;
 }
 
@@ -124,12 +143,17 @@ static int cmp_word_bytes(const pp_dict *g, uint32_t a, uint32_t b) {
 
 /* qsort has no context argument in C11; a static pointer would be global
  * mutable state, so sort (count, id) pairs by a merge sort that takes one. */
-static int rank_before(const pp_dict *g, uint32_t a, uint32_t b) {
-    if (g->counts[a] != g->counts[b]) return g->counts[a] > g->counts[b];
-    return cmp_word_bytes(g, a, b) < 0;
+typedef struct {
+    const pp_dict *g;
+    const uint64_t *counts;
+} rank_ctx;
+
+static int rank_before(const rank_ctx *c, uint32_t a, uint32_t b) {
+    if (c->counts[a] != c->counts[b]) return c->counts[a] > c->counts[b];
+    return cmp_word_bytes(c->g, a, b) < 0;
 }
 
-static void merge_sort(const pp_dict *g, uint32_t *v, uint32_t *tmp, size_t n) {
+static void merge_sort(const rank_ctx *g, uint32_t *v, uint32_t *tmp, size_t n) {
     if (n < 2) return;
     if (n <= 16) { /* insertion sort for small runs */
         for (size_t i = 1; i < n; i++) {
@@ -166,6 +190,7 @@ int pp_vocab_select(pp_dict *const *dicts, int ndicts, uint64_t min_count, uint3
     memset(out, 0, sizeof *out);
     pp_dict g;
     uint32_t *order = NULL, *tmp = NULL, *rank = NULL;
+    uint64_t *c = NULL, *gc = NULL;
     if (pp_dict_init(&g)) return lm_err_set(e, "out of memory building the vocabulary");
     out->map = calloc((size_t)ndicts, sizeof *out->map);
     if (!out->map) goto nomem;
@@ -173,11 +198,13 @@ int pp_vocab_select(pp_dict *const *dicts, int ndicts, uint64_t min_count, uint3
     for (int k = 0; k < ndicts; k++) {
         const pp_dict *d = dicts[k];
         out->map[k] = malloc(((size_t)d->n + 1) * sizeof **out->map);
-        if (!out->map[k]) goto nomem;
+        free(c);
+        c = malloc(((size_t)d->n + 1) * sizeof *c);
+        if (!out->map[k] || !c) goto nomem;
+        pp_dict_counts(d, c);
         for (uint32_t id = 0; id < d->n; id++) {
-            int64_t gid = pp_dict_intern(&g, pp_dict_word(d, id), d->wlen[id]);
+            int64_t gid = pp_dict_add(&g, pp_dict_word(d, id), d->wlen[id], c[id]);
             if (gid < 0) goto nomem;
-            g.counts[gid] += d->counts[id];
             out->map[k][id] = (uint32_t)gid;
         }
     }
@@ -185,14 +212,17 @@ int pp_vocab_select(pp_dict *const *dicts, int ndicts, uint64_t min_count, uint3
     order = malloc(((size_t)g.n + 1) * sizeof *order);
     tmp = malloc(((size_t)g.n + 1) * sizeof *tmp);
     rank = malloc(((size_t)g.n + 1) * sizeof *rank);
-    if (!order || !tmp || !rank) goto nomem;
+    gc = malloc(((size_t)g.n + 1) * sizeof *gc);
+    if (!order || !tmp || !rank || !gc) goto nomem;
+    pp_dict_counts(&g, gc);
     uint32_t m = 0;
     for (uint32_t i = 0; i < g.n; i++) {
-        out->total_count += g.counts[i];
+        out->total_count += gc[i];
         rank[i] = UINT32_MAX;
-        if (g.counts[i] >= min_count && g.counts[i] > 0) order[m++] = i;
+        if (gc[i] >= min_count && gc[i] > 0) order[m++] = i;
     }
-    merge_sort(&g, order, tmp, m);
+    rank_ctx rc = {&g, gc};
+    merge_sort(&rc, order, tmp, m);
     if (m > max_words) m = max_words;
     out->words = calloc((size_t)m + 1, sizeof *out->words);
     out->counts = malloc(((size_t)m + 1) * sizeof *out->counts);
@@ -203,9 +233,9 @@ int pp_vocab_select(pp_dict *const *dicts, int ndicts, uint64_t min_count, uint3
         rank[gid] = r;
         out->words[r] = strdup(pp_dict_word(&g, gid));
         if (!out->words[r]) goto nomem;
-        out->counts[r] = g.counts[gid];
+        out->counts[r] = gc[gid];
         out->n_words = r + 1;
-        kept += g.counts[gid];
+        kept += gc[gid];
     }
     out->oov_count = out->total_count - kept;
     for (int k = 0; k < ndicts; k++)
@@ -213,12 +243,16 @@ int pp_vocab_select(pp_dict *const *dicts, int ndicts, uint64_t min_count, uint3
     free(order);
     free(tmp);
     free(rank);
+    free(c);
+    free(gc);
     pp_dict_free(&g);
     return 0;
 nomem:
     free(order);
     free(tmp);
     free(rank);
+    free(c);
+    free(gc);
     pp_dict_free(&g);
     pp_vocab_pick_free(out, ndicts);
     return lm_err_set(e, "out of memory building the vocabulary");

@@ -1,10 +1,11 @@
 /* pp_vocab: word dictionaries and the vocabulary build.
  *
  * pp_dict maps a word (bytes, no NUL inside) to a dense id 0..n-1 in first-seen
- * order and keeps a count per id. Open addressing over 64-bit slots (32 bits
- * of hash as a tag, 32 bits of id+1), words stored back to back in one arena,
- * so a lookup does no allocation and usually touches two cache lines. One
- * dict per thread: it is not thread-safe.
+ * order and keeps a count per word. Open addressing over 16-byte slots that hold
+ * the word's first 8 bytes and its length, so a word of up to 8 bytes (most
+ * of them) is found by touching one slot and nothing else; longer words
+ * compare their rest against the arena where all words are stored back to
+ * back. No allocation per lookup. One dict per thread: not thread-safe.
  *
  * pp_vocab_select merges several dicts by word and picks the vocabulary:
  * words with count >= min_count, by descending count, ties by the word's
@@ -19,12 +20,17 @@
 
 #include "lm_err.h"
 
+typedef struct pp_dict_slot {
+    uint64_t w8;       /* first 8 bytes of the word, zero padded */
+    uint32_t len, id1; /* id + 1; 0 = empty slot */
+    uint64_t count;    /* kept here, not by id: counting costs no extra cache miss */
+} pp_dict_slot;
+
 typedef struct pp_dict {
-    uint64_t *slots;  /* cap entries: (tag << 32) | (id + 1); 0 = empty */
+    pp_dict_slot *slots;
     size_t cap;       /* power of two */
     uint32_t n;       /* words */
     uint32_t ncap;
-    uint64_t *counts; /* n */
     uint64_t *woff;   /* n: word i is arena[woff[i] .. woff[i] + wlen[i]) */
     uint32_t *wlen;   /* n */
     char *arena;
@@ -33,8 +39,14 @@ typedef struct pp_dict {
 
 int pp_dict_init(pp_dict *d);
 void pp_dict_free(pp_dict *d);
-/* Id of word[0..len), inserted with count 0 if new; -1 when out of memory. */
-int64_t pp_dict_intern(pp_dict *d, const char *word, size_t len);
+/* Id of word[0..len), inserted with count 0 if new, after adding inc to its
+ * count; -1 when out of memory. */
+int64_t pp_dict_add(pp_dict *d, const char *word, size_t len, uint64_t inc);
+static inline int64_t pp_dict_intern(pp_dict *d, const char *word, size_t len) {
+    return pp_dict_add(d, word, len, 0);
+}
+/* Fills counts[0..n) by id. */
+void pp_dict_counts(const pp_dict *d, uint64_t *counts);
 /* Id of the word or -1 if absent. */
 int64_t pp_dict_find(const pp_dict *d, const char *word, size_t len);
 static inline const char *pp_dict_word(const pp_dict *d, uint32_t id) { return d->arena + d->woff[id]; }

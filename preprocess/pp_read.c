@@ -39,19 +39,22 @@ int pp_format_parse(const char *s, pp_format *out) {
     return -1;
 }
 
-/* The extension of path's base name after dropping a final ".zst": points
- * into path (after the dot) with its length, or NULL. */
-static const char *name_ext(const char *path, size_t *len) {
+const char *pp_name_split(const char *path, size_t *stem, const char **ext, size_t *ext_len) {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     size_t n = strlen(base);
     if (n > 4 && strcasecmp(base + n - 4, ".zst") == 0) n -= 4;
+    *stem = n;
+    *ext = NULL;
+    *ext_len = 0;
     for (size_t i = n; i-- > 1;)
         if (base[i] == '.') {
-            *len = n - i - 1;
-            return base + i + 1;
+            *stem = i;
+            *ext = base + i + 1;
+            *ext_len = n - i - 1;
+            break;
         }
-    return NULL;
+    return base;
 }
 
 static int ext_is(const char *ext, size_t len, const char *want) {
@@ -76,8 +79,9 @@ static int looks_like_csv_header(const char *head, size_t n) {
 }
 
 pp_format pp_detect_format(const char *path, const char *head, size_t head_len) {
-    size_t len;
-    const char *ext = path ? name_ext(path, &len) : NULL;
+    size_t stem, len = 0;
+    const char *ext = NULL;
+    if (path) pp_name_split(path, &stem, &ext, &len);
     if (ext) {
         if (ext_is(ext, len, "csv")) return PP_FMT_CSV;
         if (ext_is(ext, len, "jsonl") || ext_is(ext, len, "json") || ext_is(ext, len, "ndjson"))

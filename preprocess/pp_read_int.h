@@ -68,6 +68,11 @@ int pp_read_jsonl(pp_src *s, const char *blk, size_t blen, const pp_read_opts *o
 int pp_read_text(pp_src *s, const char *blk, size_t blen, const pp_read_opts *o,
                  pp_record_fn fn, void *ctx, lm_err *e);
 
+/* Splits path's base name, ignoring a final ".zst", at its last dot (a
+ * leading dot does not count): returns the base name, *stem = its length up
+ * to that dot (or all of it), *ext and *ext_len = the extension or NULL, 0. */
+const char *pp_name_split(const char *path, size_t *stem, const char **ext, size_t *ext_len);
+
 /* The default names a column/field may have when the option is NULL. */
 extern const char *const pp_default_text_fields[];
 extern const char *const pp_default_genre_fields[];

@@ -11,18 +11,11 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static char *genre_from_path(const char *path) {
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    size_t n = strlen(base);
-    if (n > 4 && strcasecmp(base + n - 4, ".zst") == 0) n -= 4;
-    for (size_t i = n; i-- > 1;)
-        if (base[i] == '.') {
-            n = i;
-            break;
-        }
+    size_t n, elen;
+    const char *ext;
+    const char *base = pp_name_split(path, &n, &ext, &elen);
     char *g = malloc(n + 1);
     if (g) {
         memcpy(g, base, n);

@@ -15,6 +15,7 @@ static void teardown(void) { tu_rmdir(); }
 TestSuite(read, .init = setup, .fini = teardown);
 
 static const pp_read_opts DEF = {0};
+static const pp_read_opts *or_def(const pp_read_opts *o) { return o ? o : &DEF; }
 
 #define ASSERT_ERR(rc, e, ...)                                                              \
     do {                                                                                    \
@@ -24,150 +25,120 @@ static const pp_read_opts DEF = {0};
             cr_assert(strstr((e).msg, subs_[k_]), "error \"%s\" lacks \"%s\"", (e).msg, subs_[k_]); \
     } while (0)
 
+/* Writes data to <tmp>/name, reads it with o (NULL: defaults), asserts success
+ * and n records; the caller frees the records. */
+static recs read_ok(const char *name, const char *data, size_t len, const pp_read_opts *o, size_t n) {
+    char *p = tu_write(name, data, len);
+    recs r = {0};
+    lm_err e;
+    cr_assert_eq(tu_read(p, or_def(o), &r, &e), 0, "%s: %s", name, e.msg);
+    cr_assert_eq(r.n, n, "%s: %zu records, want %zu", name, r.n, n);
+    free(p);
+    return r;
+}
+#define READ_OK(name, str, o, n) read_ok((name), (str), sizeof(str) - 1, (o), (n))
+
+/* Writes data to <tmp>/name, reads it and asserts an error that names the
+ * file and contains every further string. */
+#define READ_ERR(name, str, o, ...)                                                         \
+    do {                                                                                    \
+        char *p_ = TU_WRITE((name), str);                                                   \
+        recs r_ = {0};                                                                      \
+        lm_err e_;                                                                          \
+        ASSERT_ERR(tu_read(p_, or_def(o), &r_, &e_), e_, p_, __VA_ARGS__);                  \
+        tu_recs_free(&r_);                                                                  \
+        free(p_);                                                                           \
+    } while (0)
+
 /* ---- CSV ---------------------------------------------------------------- */
 
 Test(read, csv_multiline_quoted_fields) {
-    char *p = TU_WRITE("a.csv", "Lyrics,Genre\n"
-                                "\"line one\nline \"\"two\"\", with comma\n\nstanza\",Pop\n"
-                                "plain,['Hip-Hop/Rap']\n"
-                                "\n"
-                                "\"last\",\n");
-    recs r = {0};
-    lm_err e;
-    cr_assert_eq(tu_read(p, &DEF, &r, &e), 0, "%s", e.msg);
-    cr_assert_eq(r.n, 3);
+    recs r = READ_OK("a.csv", "Lyrics,Genre\n"
+                              "\"line one\nline \"\"two\"\", with comma\n\nstanza\",Pop\n"
+                              "plain,['Hip-Hop/Rap']\n"
+                              "\n"
+                              "\"last\",\n", NULL, 3);
     cr_assert_str_eq(r.v[0].text, "line one\nline \"two\", with comma\n\nstanza");
     cr_assert_str_eq(r.v[0].genre, "Pop");
     cr_assert_eq(r.v[0].line, 2);
+    cr_assert_null(r.v[0].artist);
     cr_assert_str_eq(r.v[1].text, "plain");
     cr_assert_str_eq(r.v[1].genre, "['Hip-Hop/Rap']");
     cr_assert_eq(r.v[1].line, 6);
     cr_assert_str_eq(r.v[2].text, "last");
     cr_assert_null(r.v[2].genre, "an empty label is NULL");
     cr_assert_eq(r.v[2].line, 8, "blank lines count");
-    cr_assert_null(r.v[0].artist);
     tu_recs_free(&r);
-    free(p);
 }
 
 Test(read, csv_extra_index_column) {
-    char *p = TU_WRITE("idx.csv", ",Lyrics,Genre\n0,\"a\nb\",Rock\n1,c,Pop\n");
-    recs r = {0};
-    lm_err e;
-    cr_assert_eq(tu_read(p, &DEF, &r, &e), 0, "%s", e.msg);
-    cr_assert_eq(r.n, 2);
+    recs r = READ_OK("idx.csv", ",Lyrics,Genre\n0,\"a\nb\",Rock\n1,c,Pop\n", NULL, 2);
     cr_assert_str_eq(r.v[0].text, "a\nb");
     cr_assert_str_eq(r.v[0].genre, "Rock");
     cr_assert_str_eq(r.v[1].text, "c");
     cr_assert_eq(r.v[1].line, 4);
     tu_recs_free(&r);
-    free(p);
 }
 
 Test(read, csv_header_case_insensitive_with_all_roles) {
-    char *p = TU_WRITE("h.csv", "TITLE, Artist ,LYRICS,tag\nSong A,Band,words here,rock\n");
-    recs r = {0};
-    lm_err e;
-    cr_assert_eq(tu_read(p, &DEF, &r, &e), 0, "%s", e.msg);
-    cr_assert_eq(r.n, 1);
+    recs r = READ_OK("h.csv", "TITLE, Artist ,LYRICS,tag\nSong A,Band,words here,rock\n", NULL, 1);
     cr_assert_str_eq(r.v[0].text, "words here");
     cr_assert_str_eq(r.v[0].genre, "rock");
     cr_assert_str_eq(r.v[0].artist, "Band");
     cr_assert_str_eq(r.v[0].title, "Song A");
     tu_recs_free(&r);
-    free(p);
 }
 
 Test(read, csv_custom_fields) {
-    char *p = TU_WRITE("c.csv", "id,Body,Style,lyrics\n1,the body,jazz,not this\n");
+    const char csv[] = "id,Body,Style,lyrics\n1,the body,jazz,not this\n";
     pp_read_opts o = {.text_field = "body", .genre_field = "STYLE"};
-    recs r = {0};
-    lm_err e;
-    cr_assert_eq(tu_read(p, &o, &r, &e), 0, "%s", e.msg);
-    cr_assert_eq(r.n, 1);
+    recs r = READ_OK("c.csv", csv, &o, 1);
     cr_assert_str_eq(r.v[0].text, "the body");
     cr_assert_str_eq(r.v[0].genre, "jazz");
     tu_recs_free(&r);
-    pp_read_opts bad = {.text_field = "verses"};
-    ASSERT_ERR(tu_read(p, &bad, &r, &e), e, p, "no column 'verses'");
-    pp_read_opts badg = {.genre_field = "mood"};
-    ASSERT_ERR(tu_read(p, &badg, &r, &e), e, "no column 'mood'");
-    tu_recs_free(&r);
-    free(p);
+    pp_read_opts bad = {.text_field = "verses"}, badg = {.genre_field = "mood"};
+    READ_ERR("c.csv", csv, &bad, "no column 'verses'");
+    READ_ERR("c.csv", csv, &badg, "no column 'mood'");
 }
 
 Test(read, csv_crlf_and_bom) {
-    char *p = TU_WRITE("w.csv", "\xEF\xBB\xBFLyrics,Genre\r\n\"a\r\nb\",Pop\r\nc,Rock\r\n");
-    recs r = {0};
-    lm_err e;
-    cr_assert_eq(tu_read(p, &DEF, &r, &e), 0, "%s", e.msg);
-    cr_assert_eq(r.n, 2);
+    recs r = READ_OK("w.csv", "\xEF\xBB\xBFLyrics,Genre\r\n\"a\r\nb\",Pop\r\nc,Rock\r\n", NULL, 2);
     cr_assert_str_eq(r.v[0].text, "a\r\nb");
     cr_assert_str_eq(r.v[0].genre, "Pop");
     cr_assert_str_eq(r.v[1].genre, "Rock");
     cr_assert_eq(r.v[1].line, 4);
     tu_recs_free(&r);
-    free(p);
 }
 
-Test(read, csv_wrong_column_count_names_line) {
+Test(read, csv_errors_name_file_and_line) {
+    READ_ERR("bad.csv", "Lyrics,Genre\n\"x\ny\",Pop\nz,Rock,extra\n", NULL, ":4:", "3 fields",
+             "header has 2");
+    READ_ERR("open.csv", "Lyrics,Genre\nfine,Pop\n\"never\nclosed,Rock\n", NULL, ":3:", "unterminated");
+    READ_ERR("q.csv", "Lyrics,Genre\nok,Pop\n\"a\nb\"c,Rock\n", NULL, ":4:", "malformed CSV");
+    READ_ERR("nt.csv", "Title,Genre\nx,Pop\n", NULL, "no text column");
+    READ_ERR("blank.csv", "\n \n", NULL, "no CSV header");
+}
+
+Test(read, csv_records_before_a_bad_row_are_delivered) {
     char *p = TU_WRITE("bad.csv", "Lyrics,Genre\n\"x\ny\",Pop\nz,Rock,extra\n");
     recs r = {0};
     lm_err e;
-    ASSERT_ERR(tu_read(p, &DEF, &r, &e), e, p, ":4:", "3 fields", "header has 2");
-    cr_assert_eq(r.n, 1, "records before the bad row were delivered");
-    tu_recs_free(&r);
-    free(p);
-}
-
-Test(read, csv_unterminated_quote) {
-    char *p = TU_WRITE("open.csv", "Lyrics,Genre\nfine,Pop\n\"never\nclosed,Rock\n");
-    recs r = {0};
-    lm_err e;
-    ASSERT_ERR(tu_read(p, &DEF, &r, &e), e, p, ":3:", "unterminated");
-    tu_recs_free(&r);
-    free(p);
-}
-
-Test(read, csv_stray_quote_is_malformed) {
-    char *p = TU_WRITE("q.csv", "Lyrics,Genre\nok,Pop\n\"a\nb\"c,Rock\n");
-    recs r = {0};
-    lm_err e;
-    ASSERT_ERR(tu_read(p, &DEF, &r, &e), e, p, ":4:", "malformed CSV");
-    tu_recs_free(&r);
-    free(p);
-}
-
-Test(read, csv_missing_text_column) {
-    char *p = TU_WRITE("nt.csv", "Title,Genre\nx,Pop\n");
-    recs r = {0};
-    lm_err e;
-    ASSERT_ERR(tu_read(p, &DEF, &r, &e), e, p, "no text column");
-    cr_assert_eq(r.n, 0);
+    ASSERT_ERR(tu_read(p, &DEF, &r, &e), e, "wrong column count");
+    cr_assert_eq(r.n, 1);
     tu_recs_free(&r);
     free(p);
 }
 
 Test(read, csv_header_only_has_no_records) {
-    char *p = TU_WRITE("ho.csv", "Lyrics,Genre\n");
-    recs r = {0};
-    lm_err e;
-    cr_assert_eq(tu_read(p, &DEF, &r, &e), 0, "%s", e.msg);
-    cr_assert_eq(r.n, 0);
-    free(p);
+    recs r = READ_OK("ho.csv", "Lyrics,Genre\n", NULL, 0);
+    tu_recs_free(&r);
 }
 
 /* ---- files and sources ---------------------------------------------------- */
 
 Test(read, empty_file) {
-    char *p = TU_WRITE("empty.csv", "");
-    char *q = TU_WRITE("bom.txt", "\xEF\xBB\xBF");
-    recs r = {0};
-    lm_err e;
-    ASSERT_ERR(tu_read(p, &DEF, &r, &e), e, p, "empty file");
-    ASSERT_ERR(tu_read(q, &DEF, &r, &e), e, q, "empty file");
-    free(p);
-    free(q);
+    READ_ERR("empty.csv", "", NULL, "empty file");
+    READ_ERR("bom.txt", "\xEF\xBB\xBF", NULL, "empty file");
 }
 
 Test(read, missing_file_and_directory) {
@@ -195,18 +166,14 @@ Test(read, callback_stop_value_is_returned) {
 /* ---- JSON Lines ----------------------------------------------------------- */
 
 Test(read, jsonl_records_and_skips) {
-    char *p = TU_WRITE("s.jsonl",
-                       "{\"lyrics\": \"one\\ntwo\", \"genre\": \"Pop\", \"artist\": \"A\", \"title\": \"T\"}\n"
-                       "\n"
-                       "   \r\n"
-                       "{\"Text\": \"three\", \"tags\": [\"rock\", \"pop\"]}\r\n"
-                       "{\"title\": \"no text\"}\n"
-                       "{\"lyrics\": 42, \"genre\": \"Pop\"}\n"
-                       "{\"content\": \"nul\\u0000inside\"}");
-    recs r = {0};
-    lm_err e;
-    cr_assert_eq(tu_read(p, &DEF, &r, &e), 0, "%s", e.msg);
-    cr_assert_eq(r.n, 5);
+    const char jl[] = "{\"lyrics\": \"one\\ntwo\", \"genre\": \"Pop\", \"artist\": \"A\", \"title\": \"T\"}\n"
+                      "\n"
+                      "   \r\n"
+                      "{\"Text\": \"three\", \"tags\": [\"rock\", \"pop\"]}\r\n"
+                      "{\"title\": \"no text\"}\n"
+                      "{\"lyrics\": 42, \"genre\": \"Pop\"}\n"
+                      "{\"content\": \"nul\\u0000inside\"}";
+    recs r = READ_OK("s.jsonl", jl, NULL, 5);
     cr_assert_str_eq(r.v[0].text, "one\ntwo");
     cr_assert_str_eq(r.v[0].genre, "Pop");
     cr_assert_str_eq(r.v[0].artist, "A");
@@ -222,32 +189,19 @@ Test(read, jsonl_records_and_skips) {
     cr_assert_eq(r.v[4].text_len, 10);
     tu_recs_free(&r);
     pp_read_opts o = {.text_field = "TITLE"};
-    cr_assert_eq(tu_read(p, &o, &r, &e), 0, "%s", e.msg);
+    r = READ_OK("s.jsonl", jl, &o, 5);
     cr_assert_str_eq(r.v[0].text, "T");
     cr_assert_str_eq(r.v[2].text, "no text");
     tu_recs_free(&r);
-    free(p);
 }
 
 Test(read, jsonl_invalid_line) {
-    char *p = TU_WRITE("bad.jsonl", "{\"lyrics\": \"ok\"}\n\n{\"lyrics\": \"unclosed}\n");
-    char *q = TU_WRITE("arr.json", "{\"lyrics\": \"ok\"}\n[1, 2]\n");
-    recs r = {0};
-    lm_err e;
-    ASSERT_ERR(tu_read(p, &DEF, &r, &e), e, p, ":3:", "invalid JSON");
-    cr_assert_eq(r.n, 1);
-    ASSERT_ERR(tu_read(q, &DEF, &r, &e), e, q, ":2:", "not a JSON object");
-    tu_recs_free(&r);
-    free(p);
-    free(q);
+    READ_ERR("bad.jsonl", "{\"lyrics\": \"ok\"}\n\n{\"lyrics\": \"unclosed}\n", NULL, ":3:", "invalid JSON");
+    READ_ERR("arr.json", "{\"lyrics\": \"ok\"}\n[1, 2]\n", NULL, ":2:", "not a JSON object");
 }
 
 Test(read, jsonl_invalid_utf8_goes_to_the_cleaner) {
-    char *p = TU_WRITE("u.jsonl", "{\"lyrics\": \"ab\xFF\"}\n{\"lyrics\": \"fine\"}\n");
-    recs r = {0};
-    lm_err e;
-    cr_assert_eq(tu_read(p, &DEF, &r, &e), 0, "%s", e.msg);
-    cr_assert_eq(r.n, 2);
+    recs r = READ_OK("u.jsonl", "{\"lyrics\": \"ab\xFF\"}\n{\"lyrics\": \"fine\"}\n", NULL, 2);
     pp_words w = {0};
     size_t bad = 0;
     cr_assert_eq(pp_clean_song(r.v[0].text, r.v[0].text_len, &w, &bad), PP_CLEAN_BAD_UTF8);
@@ -255,20 +209,16 @@ Test(read, jsonl_invalid_utf8_goes_to_the_cleaner) {
     cr_assert_str_eq(r.v[1].text, "fine");
     pp_words_free(&w);
     tu_recs_free(&r);
-    free(p);
 }
 
 /* ---- text with boundaries ----------------------------------------------- */
 
 Test(read, text_boundaries_and_genre_from_name) {
-    char *p = TU_WRITE("rap.txt", "first song\nline two\n\n<SONG_BOUNDARY>\n"
-                                  "\n\nsecond\r\n<SONG_BOUNDARY>  \r\n"
-                                  "  <SONG_BOUNDARY> is not a boundary\n"
-                                  "<SONG_BOUNDARY>\n\n \n<SONG_BOUNDARY>\n<SONG_BOUNDARY>\n\n");
-    recs r = {0};
-    lm_err e;
-    cr_assert_eq(tu_read(p, &DEF, &r, &e), 0, "%s", e.msg);
-    cr_assert_eq(r.n, 3, "blank chunks are not songs");
+    recs r = READ_OK("rap.txt", "first song\nline two\n\n<SONG_BOUNDARY>\n"
+                                "\n\nsecond\r\n<SONG_BOUNDARY>  \r\n"
+                                "  <SONG_BOUNDARY> is not a boundary\n"
+                                "<SONG_BOUNDARY>\n\n \n<SONG_BOUNDARY>\n<SONG_BOUNDARY>\n\n",
+                     NULL, 3); /* blank chunks are not songs */
     cr_assert_str_eq(r.v[0].text, "first song\nline two\n\n");
     cr_assert_str_eq(r.v[0].genre, "rap");
     cr_assert_eq(r.v[0].line, 1);
@@ -278,17 +228,12 @@ Test(read, text_boundaries_and_genre_from_name) {
     cr_assert_eq(r.v[2].line, 9);
     tu_recs_free(&r);
     pp_read_opts o = {.boundary = "=====", .text_genre = "Folk"};
-    char *q = TU_WRITE("songs.lyrics.txt", "a\n=====\nb\n");
-    cr_assert_eq(tu_read(q, &o, &r, &e), 0, "%s", e.msg);
-    cr_assert_eq(r.n, 2);
+    r = READ_OK("songs.lyrics.txt", "a\n=====\nb\n", &o, 2);
     cr_assert_str_eq(r.v[1].genre, "Folk");
     tu_recs_free(&r);
-    cr_assert_eq(tu_read(q, &DEF, &r, &e), 0);
-    cr_assert_eq(r.n, 1);
+    r = READ_OK("songs.lyrics.txt", "a\n=====\nb\n", NULL, 1);
     cr_assert_str_eq(r.v[0].genre, "songs.lyrics");
     tu_recs_free(&r);
-    free(p);
-    free(q);
 }
 
 /* ---- format detection ----------------------------------------------------- */
@@ -312,18 +257,12 @@ Test(read, detect_format) {
 }
 
 Test(read, auto_detects_by_content) {
-    char *p = TU_WRITE("nosuffix", "lyrics,genre\nx,Pop\n");
-    char *q = TU_WRITE("nosuffix2", "{\"lyrics\": \"y\"}\n");
-    recs r = {0};
-    lm_err e;
-    cr_assert_eq(tu_read(p, &DEF, &r, &e), 0, "%s", e.msg);
-    cr_assert_eq(tu_read(q, &DEF, &r, &e), 0, "%s", e.msg);
-    cr_assert_eq(r.n, 2);
+    recs r = READ_OK("nosuffix", "lyrics,genre\nx,Pop\n", NULL, 1);
     cr_assert_str_eq(r.v[0].text, "x");
-    cr_assert_str_eq(r.v[1].text, "y");
     tu_recs_free(&r);
-    free(p);
-    free(q);
+    r = READ_OK("nosuffix2", "{\"lyrics\": \"y\"}\n", NULL, 1);
+    cr_assert_str_eq(r.v[0].text, "y");
+    tu_recs_free(&r);
 }
 
 /* ---- .zst and multi-block files ------------------------------------------- */
@@ -371,13 +310,7 @@ Test(read, zst_round_trip_multi_block) {
         char name[32], zname[32];
         sprintf(name, "g.%s", fmts[f]);
         sprintf(zname, "g.%s.zst", fmts[f]);
-        char *p = tu_write(name, data, len), *q = tu_write(zname, z, zlen);
-        recs a = {0}, b = {0};
-        lm_err e;
-        cr_assert_eq(tu_read(p, &DEF, &a, &e), 0, "%s", e.msg);
-        cr_assert_eq(tu_read(q, &DEF, &b, &e), 0, "%s", e.msg);
-        cr_assert_eq(a.n, (size_t)n, "%s: %zu records", fmts[f], a.n);
-        cr_assert_eq(b.n, a.n);
+        recs a = read_ok(name, data, len, NULL, (size_t)n), b = read_ok(zname, z, zlen, NULL, (size_t)n);
         for (size_t i = 0; i < a.n; i++) {
             cr_assert_str_eq(a.v[i].text, b.v[i].text);
             cr_assert_eq(a.v[i].line, b.v[i].line);
@@ -388,8 +321,6 @@ Test(read, zst_round_trip_multi_block) {
         tu_recs_free(&b);
         free(data);
         free(z);
-        free(p);
-        free(q);
     }
 }
 
@@ -407,28 +338,21 @@ Test(read, zst_corrupt_truncated_and_empty) {
     char *q = tu_write("t.txt.zst", z, zlen / 2);
     ASSERT_ERR(tu_read(q, &DEF, &r, &e), e, q, "truncated zstd");
     tu_recs_free(&r);
-    char *g = TU_WRITE("g.csv.zst", "this is not zstd at all");
-    ASSERT_ERR(tu_read(g, &DEF, &r, &e), e, g, "corrupt zstd data at byte 0");
-    char *m = TU_WRITE("m.csv.zst", "");
-    ASSERT_ERR(tu_read(m, &DEF, &r, &e), e, m, "empty file");
+    READ_ERR("g.csv.zst", "this is not zstd at all", NULL, "corrupt zstd data at byte 0");
+    READ_ERR("m.csv.zst", "", NULL, "empty file");
     size_t elen;
     char *ez = zst("", 0, &elen);
     char *n = tu_write("n.jsonl.zst", ez, elen);
     ASSERT_ERR(tu_read(n, &DEF, &r, &e), e, n, "empty file");
     free(data), free(z), free(ez);
-    free(p), free(q), free(g), free(m), free(n);
+    free(p), free(q), free(n);
 }
 
 Test(read, zst_text_genre_drops_both_extensions) {
     size_t zlen;
     char *z = zst("a song\n", 7, &zlen);
-    char *p = tu_write("rap.txt.zst", z, zlen);
-    recs r = {0};
-    lm_err e;
-    cr_assert_eq(tu_read(p, &DEF, &r, &e), 0, "%s", e.msg);
-    cr_assert_eq(r.n, 1);
+    recs r = read_ok("rap.txt.zst", z, zlen, NULL, 1);
     cr_assert_str_eq(r.v[0].genre, "rap");
     tu_recs_free(&r);
     free(z);
-    free(p);
 }

@@ -155,7 +155,7 @@ done:
 static int bench_generate(int argc, char **argv) {
     int V = 50000, E = 64, H = 128, threads = 1, tokens = 200, warmup = 20, top_k = 0;
     long seed = 1;
-    float temperature = 1.0f, top_p = 0.9f;
+    float temperature = 1.0f, top_p = 1.0f;
     cli_opt opts[] = {
         {"vocab", CLI_INT, &V, "N", "vocabulary size (V)", 2, 1 << 24, 0},
         {"embed", CLI_INT, &E, "N", "embedding size (E)", 1, 65536, 0},

@@ -190,7 +190,8 @@ static void print_settings(const train_ctx *t, const char *settings, long steps_
     printf("model: V=%d E=%d H=%d, %zu parameters; corpus: %llu train / %llu val tokens\n", t->dims.V,
            t->dims.E, t->dims.H, t->model.n_params, (unsigned long long)t->corpus.train.n_tokens,
            (unsigned long long)t->corpus.val.n_tokens);
-    printf("%ld steps per epoch, %ld steps planned; effective settings:\n%s", steps_per_epoch, total, settings);
+    printf("%ld steps per epoch, %ld steps planned\n", steps_per_epoch, total);
+    if (!t->cfg->quiet) printf("effective settings:\n%s", settings);
     fflush(stdout);
 }
 
@@ -242,7 +243,7 @@ static int loop(train_ctx *t, const char *settings) {
 
     size_t bt = (size_t)t->B * t->T, bh = (size_t)t->B * t->dims.H;
     int32_t *in = malloc(bt * sizeof *in), *tg = malloc(bt * sizeof *tg);
-    double t_start = train_log_now(), t_last_ckpt = t_start;
+    double t_start = train_log_now(), t_last_ckpt = t_start, train_s = 0;
     long steps_here = 0, last_saved = t->global_step;
     int stop = STOP_NONE, rc = LM_EXIT_OK;
     if (t->global_step > 0 && t->world.rank == 0) {
@@ -291,6 +292,7 @@ static int loop(train_ctx *t, const char *settings) {
             t->step_in_epoch = k + 1;
             steps_here++;
             double now = train_log_now();
+            train_s += now - t0;
             double v[5] = {loss_sum, (double)ntok, g_signal ? 1.0 : 0.0, 0, 0};
             if (t->world.rank == 0) {
                 v[3] = c->checkpoint_minutes > 0 && now - t_last_ckpt >= 60.0 * c->checkpoint_minutes;
@@ -303,7 +305,7 @@ static int loop(train_ctx *t, const char *settings) {
             dist_grad_sync_stats(gs, &st);
             train_step_info si = {t->global_step, total, t->epoch, c->epochs, t->step_in_epoch, spe,
                                   v[1] > 0 ? v[0] / v[1] : NAN, lr, norm,
-                                  (double)steps_here * t->G * t->T / (now - t_start),
+                                  (double)steps_here * t->G * t->T / train_s,
                                   now > t0 ? st.comm_s / (now - t0) : 0};
             train_log_step(&lg, &si);
             if (!isfinite(norm)) train_log_event(&lg, "skip", t->global_step, "non-finite gradient norm; step skipped");
@@ -354,7 +356,7 @@ static int loop(train_ctx *t, const char *settings) {
     if (stop == STOP_SIGNAL) {
         train_log_event(&lg, "stopped", t->global_step, "signal received; checkpoint written, exit 75 to requeue");
         rc = LM_EXIT_REQUEUE;
-    } else if (t->world.rank == 0 && !c->quiet) {
+    } else if (t->world.rank == 0) {
         const char *why = stop == STOP_EARLY ? "early stopping" : stop == STOP_TIME ? "time limit"
                         : stop == STOP_MAX_STEPS || (c->max_steps > 0 && t->global_step >= c->max_steps) ? "max steps"
                         : "all epochs done";

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "dist.h"
 
@@ -21,6 +22,15 @@
             dist_world_abort((w), 1);                                              \
         }                                                                          \
     } while (0)
+
+/* dist_world_init, or exit(1) with the reason (no world to abort yet). */
+static inline void dt_init(dist_world *w, int *argc, char ***argv) {
+    lm_err e = {{0}};
+    if (dist_world_init(w, argc, argv, &e)) {
+        fprintf(stderr, "FAIL: dist_world_init: %s\n", e.msg);
+        exit(1);
+    }
+}
 
 /* splitmix64: a tiny reproducible generator, so every rank can regenerate
  * every other rank's inputs and compute the expected result itself. */

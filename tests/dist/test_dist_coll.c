@@ -100,11 +100,7 @@ static void test_check_identical(dist_world *w) {
 
 int main(int argc, char **argv) {
     dist_world w;
-    lm_err e = {{0}};
-    if (dist_world_init(&w, &argc, &argv, &e)) {
-        fprintf(stderr, "FAIL: dist_world_init: %s\n", e.msg);
-        return 1;
-    }
+    dt_init(&w, &argc, &argv);
     test_decision(&w);
     test_any(&w);
     test_sum_doubles(&w);

@@ -251,11 +251,7 @@ static void test_layout_of_model(dist_world *w) {
 
 int main(int argc, char **argv) {
     dist_world w;
-    lm_err e = {{0}};
-    if (dist_world_init(&w, &argc, &argv, &e)) {
-        fprintf(stderr, "FAIL: dist_world_init: %s\n", e.msg);
-        return 1;
-    }
+    dt_init(&w, &argc, &argv);
     test_layout_of_model(&w);
     test_modes(&w, (shape){300, 4, 3000, 50});
     /* A head of 4 MiB goes by the rendezvous protocol, not eagerly. */

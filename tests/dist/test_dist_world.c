@@ -17,10 +17,7 @@ int main(int argc, char **argv) {
     int want_size = want_mpi ? atoi(argv[1]) : 1;
     dist_world w;
     lm_err e = {{0}};
-    if (dist_world_init(&w, &argc, &argv, &e)) {
-        fprintf(stderr, "FAIL: dist_world_init: %s\n", e.msg);
-        return 1;
-    }
+    dt_init(&w, &argc, &argv);
     CHECK(&w, w.mpi == want_mpi, "mpi = %d, expected %d", w.mpi, want_mpi);
     CHECK(&w, w.size == want_size, "size = %d, expected %d", w.size, want_size);
     CHECK(&w, w.rank >= 0 && w.rank < w.size, "rank %d outside [0,%d)", w.rank, w.size);

@@ -37,24 +37,36 @@ static double peak_rss_mb(void) {
     return (double)ru.ru_maxrss / 1024.0; /* Linux: kilobytes */
 }
 
-/* Parses a sub-benchmark's flags; returns -1 to go on, else the exit code. */
-static int parse_or_exit(cli_cmd *cmd, int argc, char **argv) {
+/* The model flags both benchmarks take. */
+typedef struct {
+    lm_dims d;
+    int threads;
+    long seed;
+} model_flags;
+
+#define MODEL_FLAGS(f)                                                                      \
+    {"vocab", CLI_INT, &(f).d.V, "N", "vocabulary size (V)", 2, 1 << 24, 0},                 \
+    {"embed", CLI_INT, &(f).d.E, "N", "embedding size (E)", 1, 65536, 0},                    \
+    {"hidden", CLI_INT, &(f).d.H, "N", "LSTM hidden size (H)", 1, 65536, 0},                 \
+    {"threads", CLI_INT, &(f).threads, "N", "OpenBLAS threads", 1, 1024, 0},                 \
+    {"seed", CLI_LONG, &(f).seed, "S", "seed for the weights and every random draw", 0, 0, 0}
+
+/* Parses the flags, sets the OpenBLAS threads and makes the model with
+ * random weights. Returns -1 to go on, else the exit code. */
+static int start(cli_cmd *cmd, int argc, char **argv, const model_flags *f, int with_grads,
+                 lm_model *m, lm_rng *rng) {
     int rc = cli_parse(cmd, argc, argv, NULL, 0, NULL);
     if (rc == CLI_HELP) return LM_EXIT_OK;
     if (rc != CLI_OK) return LM_EXIT_USAGE;
-    return -1;
-}
-
-/* The model with random weights, as both benchmarks use it. */
-static int make_model(lm_model *m, lm_dims d, int with_grads, uint64_t seed, lm_rng *rng) {
+    openblas_set_num_threads(f->threads);
     lm_err e = {{0}};
-    if (lm_model_init(m, d, with_grads, &e)) {
-        fprintf(stderr, "lyricmind bench: %s\n", e.msg);
-        return -1;
+    if (lm_model_init(m, f->d, with_grads, &e)) {
+        fprintf(stderr, "lyricmind %s: %s\n", cmd->name, e.msg);
+        return LM_EXIT_FAILURE;
     }
-    lm_rng_seed(rng, seed);
+    lm_rng_seed(rng, (uint64_t)f->seed);
     lm_model_init_weights(m, rng);
-    return 0;
+    return -1;
 }
 
 static void random_tokens(lm_rng *rng, int32_t *t, size_t n, int V) {
@@ -64,22 +76,18 @@ static void random_tokens(lm_rng *rng, int32_t *t, size_t n, int V) {
 /* ---- bench train ---------------------------------------------------------- */
 
 static int bench_train(int argc, char **argv) {
-    int B = 8, T = 30, V = 50000, E = 64, H = 128, threads = 1, steps = 20, warmup = 3;
-    long seed = 1;
+    model_flags f = {{50000, 64, 128}, 1, 1};
+    int B = 8, T = 30, steps = 20, warmup = 3;
     float dropout = 0.3f, lr = 1e-3f, clip = 1.0f;
     cli_opt opts[] = {
         {"batch", CLI_INT, &B, "N", "sequences per step (B)", 1, 1 << 20, 0},
         {"seq-len", CLI_INT, &T, "N", "tokens per sequence per step (T)", 1, 1 << 20, 0},
-        {"vocab", CLI_INT, &V, "N", "vocabulary size (V)", 2, 1 << 24, 0},
-        {"embed", CLI_INT, &E, "N", "embedding size (E)", 1, 65536, 0},
-        {"hidden", CLI_INT, &H, "N", "LSTM hidden size (H)", 1, 65536, 0},
-        {"threads", CLI_INT, &threads, "N", "OpenBLAS threads", 1, 1024, 0},
+        MODEL_FLAGS(f),
         {"steps", CLI_INT, &steps, "N", "timed training steps", 1, 1000000, 0},
         {"warmup", CLI_INT, &warmup, "N", "untimed steps before timing", 0, 1000000, 0},
         {"dropout", CLI_FLOAT, &dropout, "P", "dropout probability", 0, 0.99, 0},
         {"lr", CLI_FLOAT, &lr, "LR", "Adam learning rate", 0, 10, 0},
         {"clip", CLI_FLOAT, &clip, "NORM", "gradient clipping max norm (0 = off)", 0, 1e9, 0},
-        {"seed", CLI_LONG, &seed, "S", "seed for weights, tokens and dropout", 0, 0, 0},
         {0},
     };
     cli_cmd cmd = {"bench train", "[options]",
@@ -88,14 +96,12 @@ static int bench_train(int argc, char **argv) {
                    "step, and prints one JSON line (tokens_per_s, ms_per_step, peak_rss_mb, "
                    "the settings and a per-phase breakdown).",
                    opts};
-    int rc = parse_or_exit(&cmd, argc, argv);
-    if (rc >= 0) return rc;
-    openblas_set_num_threads(threads);
-
-    lm_dims d = {V, E, H};
     lm_model m;
     lm_rng rng;
-    if (make_model(&m, d, 1, (uint64_t)seed, &rng)) return LM_EXIT_FAILURE;
+    int rc = start(&cmd, argc, argv, &f, 1, &m, &rng);
+    if (rc >= 0) return rc;
+    const lm_dims d = f.d;
+    const int V = d.V, E = d.E, H = d.H, threads = f.threads;
     const size_t N = (size_t)B * T;
     lm_acts *acts = lm_acts_create(d, B, T);
     float *mo = calloc(m.n_params, sizeof *mo), *vo = calloc(m.n_params, sizeof *vo);
@@ -153,20 +159,16 @@ done:
 /* ---- bench generate --------------------------------------------------------- */
 
 static int bench_generate(int argc, char **argv) {
-    int V = 50000, E = 64, H = 128, threads = 1, tokens = 200, warmup = 20, top_k = 0;
-    long seed = 1;
+    model_flags f = {{50000, 64, 128}, 1, 1};
+    int tokens = 200, warmup = 20, top_k = 0;
     float temperature = 1.0f, top_p = 1.0f;
     cli_opt opts[] = {
-        {"vocab", CLI_INT, &V, "N", "vocabulary size (V)", 2, 1 << 24, 0},
-        {"embed", CLI_INT, &E, "N", "embedding size (E)", 1, 65536, 0},
-        {"hidden", CLI_INT, &H, "N", "LSTM hidden size (H)", 1, 65536, 0},
-        {"threads", CLI_INT, &threads, "N", "OpenBLAS threads", 1, 1024, 0},
+        MODEL_FLAGS(f),
         {"tokens", CLI_INT, &tokens, "N", "timed tokens", 1, 100000000, 0},
         {"warmup", CLI_INT, &warmup, "N", "untimed tokens before timing", 0, 100000000, 0},
         {"temperature", CLI_FLOAT, &temperature, "T", "sampling temperature (0 = greedy)", 0, 100, 0},
         {"top-k", CLI_INT, &top_k, "K", "keep the K most likely tokens (0 = all)", 0, 1 << 24, 0},
         {"top-p", CLI_FLOAT, &top_p, "P", "nucleus mass (1 = all)", 0, 1, 0},
-        {"seed", CLI_LONG, &seed, "S", "seed for weights and sampling", 0, 0, 0},
         {0},
     };
     cli_cmd cmd = {"bench generate", "[options]",
@@ -175,14 +177,12 @@ static int bench_generate(int argc, char **argv) {
                    "sampler) and prints one JSON line (tokens_per_s, ms_per_token, "
                    "peak_rss_mb and the settings).",
                    opts};
-    int rc = parse_or_exit(&cmd, argc, argv);
-    if (rc >= 0) return rc;
-    openblas_set_num_threads(threads);
-
-    lm_dims d = {V, E, H};
     lm_model m;
     lm_rng rng;
-    if (make_model(&m, d, 0, (uint64_t)seed, &rng)) return LM_EXIT_FAILURE;
+    int rc = start(&cmd, argc, argv, &f, 0, &m, &rng);
+    if (rc >= 0) return rc;
+    const lm_dims d = f.d;
+    const int V = d.V, E = d.E, H = d.H, threads = f.threads;
     float *h = calloc((size_t)H, sizeof *h), *c = calloc((size_t)H, sizeof *c);
     float *logits = malloc((size_t)V * sizeof *logits);
     float *step_scr = malloc(lm_model_step_scratch_floats(d) * sizeof(float));

@@ -1,5 +1,6 @@
 # Runs CMD with ARGS (a shell-style string) and checks its exit code equals EXPECT_RC and,
-# if EXPECT_ERR is set, that stderr contains it and is exactly one line.
+# if EXPECT_ERR is set, that stderr contains it and is exactly one line; if
+# EXPECT_LINE is set, that stdout is exactly one line matching that regex.
 separate_arguments(arg_list UNIX_COMMAND "${ARGS}")
 execute_process(COMMAND ${CMD} ${arg_list} RESULT_VARIABLE rc
                 OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 120)
@@ -15,5 +16,12 @@ if(DEFINED EXPECT_ERR)
   string(FIND "${stripped}" "\n" nl)
   if(NOT nl EQUAL -1)
     message(FATAL_ERROR "error is not one line: ${err}")
+  endif()
+endif()
+if(DEFINED EXPECT_LINE)
+  string(REGEX REPLACE "\n$" "" line "${out}")
+  string(FIND "${line}" "\n" nl)
+  if(NOT nl EQUAL -1 OR NOT line MATCHES "${EXPECT_LINE}")
+    message(FATAL_ERROR "stdout is not one line matching ${EXPECT_LINE}: ${out}")
   endif()
 endif()

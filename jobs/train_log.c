@@ -91,7 +91,7 @@ void train_log_event(train_log *l, const char *kind, long step, const char *deta
     }
     fputs("\"}\n", l->metrics);
     fflush(l->metrics);
-    if (l->quiet) return;
+    if (l->quiet && strcmp(kind, "finished") && strcmp(kind, "stopped")) return;
     printf("%s%s at step %ld: %s\n", l->tty ? "\r\033[K" : "", kind, step, detail);
     fflush(stdout);
 }

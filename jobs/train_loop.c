@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "io_vocab.h"
@@ -210,6 +211,21 @@ static int save_ckpt(train_ctx *t, const char *settings, train_log *lg, const ch
     return 0;
 }
 
+/* "peak RSS MB per rank: a, b, ..." (collective). */
+static void peak_rss_report(train_ctx *t, char *out, size_t n) {
+    double *v = calloc((size_t)t->world.size, sizeof *v);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    lm_err e;
+    if (!v) fatal(t, &(lm_err){"out of memory"});
+    v[t->world.rank] = (double)ru.ru_maxrss / 1024.0;
+    if (dist_sum_doubles(&t->world, v, t->world.size, &e)) fatal(t, &e);
+    size_t len = (size_t)snprintf(out, n, "peak RSS MB per rank:");
+    for (int r = 0; r < t->world.size && len < n; r++)
+        len += (size_t)snprintf(out + len, n - len, "%s %.0f", r ? "," : "", v[r]);
+    free(v);
+}
+
 static int loop(train_ctx *t, const char *settings) {
     const train_config *c = t->cfg;
     lm_err e = {{0}};
@@ -353,14 +369,19 @@ static int loop(train_ctx *t, const char *settings) {
         }
     }
     if (last_saved != t->global_step && save_ckpt(t, settings, &lg, "end", &e)) fatal(t, &e);
+    char rss[512];
+    peak_rss_report(t, rss, sizeof rss);
+    char d[1024];
     if (stop == STOP_SIGNAL) {
-        train_log_event(&lg, "stopped", t->global_step, "signal received; checkpoint written, exit 75 to requeue");
+        snprintf(d, sizeof d, "signal received; checkpoint written, exit 75 to requeue; %s", rss);
+        train_log_event(&lg, "stopped", t->global_step, d);
         rc = LM_EXIT_REQUEUE;
-    } else if (t->world.rank == 0) {
+    } else {
         const char *why = stop == STOP_EARLY ? "early stopping" : stop == STOP_TIME ? "time limit"
                         : stop == STOP_MAX_STEPS || (c->max_steps > 0 && t->global_step >= c->max_steps) ? "max steps"
                         : "all epochs done";
-        train_log_event(&lg, "finished", t->global_step, why);
+        snprintf(d, sizeof d, "%s; %s", why, rss);
+        train_log_event(&lg, "finished", t->global_step, d);
     }
     train_log_close(&lg);
     dist_grad_sync_free(gs);

@@ -38,13 +38,11 @@ typedef struct csv_state {
     int stop, rc;
 } csv_state;
 
+/* Lyrics have a newline every ~30 bytes: a plain loop (vectorised by the
+ * compiler) beats a memchr call per newline. */
 static uint64_t count_nl(const char *s, size_t n) {
     uint64_t k = 0;
-    const char *end = s + n;
-    while (s < end && (s = memchr(s, '\n', (size_t)(end - s))) != NULL) {
-        k++;
-        s++;
-    }
+    for (size_t i = 0; i < n; i++) k += s[i] == '\n';
     return k;
 }
 

@@ -16,6 +16,10 @@ const char *tu_tmpdir(void) {
     return dir;
 }
 
+const char *tu_dir(void) {
+    return dir;
+}
+
 static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
     (void)sb, (void)flag, (void)ftw;
     return remove(path);

@@ -24,6 +24,8 @@ typedef struct recs {
 
 /* Creates a fresh temp dir (returned path is static). */
 const char *tu_tmpdir(void);
+/* The current temp dir. */
+const char *tu_dir(void);
 /* Removes the temp dir and everything in it. */
 void tu_rmdir(void);
 /* Writes data to <tmpdir>/name and returns the full path (malloc'd). */

@@ -145,7 +145,7 @@ Test(read, missing_file_and_directory) {
     recs r = {0};
     lm_err e;
     char path[512];
-    snprintf(path, sizeof path, "%s/nope.csv", tu_tmpdir());
+    snprintf(path, sizeof path, "%s/nope.csv", tu_dir());
     ASSERT_ERR(tu_read(path, &DEF, &r, &e), e, path, "No such file or directory");
     char *d = TU_WRITE("x", "");
     *strrchr(d, '/') = 0;

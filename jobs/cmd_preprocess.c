@@ -60,6 +60,7 @@ int cmd_preprocess(int argc, char **argv) {
     const char *out = NULL, *format = "auto";
     long vocab = o.vocab_size, min_count = (long)o.min_count, shard = (long)o.shard_tokens, seed = 0;
     int min_words = (int)o.min_words, threads = 0, force = 0, json = 0, max_warn = o.max_warnings;
+    int zlevel = o.zstd_level;
     double valf = o.val_fraction;
     cli_opt opts[] = {
         {"out", CLI_STR, &out, "DIR", "output corpus directory (built as DIR.tmp, renamed when complete)", 0, 0, 0},
@@ -77,6 +78,7 @@ int cmd_preprocess(int argc, char **argv) {
         {"min-words", CLI_INT, &min_words, "N", "songs with fewer words are skipped as too short", 0, 1e9, 0},
         {"val-fraction", CLI_DOUBLE, &valf, "F", "share of songs in validation, by a hash of the cleaned text", 0, 1, 0},
         {"shard-tokens", CLI_LONG, &shard, "N", "tokens per shard (whole songs; a shard closes before passing N)", 1, 1e15, 0},
+        {"zstd-level", CLI_INT, &zlevel, "N", "zstd level of the shards (-7 fastest .. 19 smallest)", -7, 19, 0},
         {"threads", CLI_INT, &threads, "N", "cleaning threads, plus one reader (0: all cores)", 0, 255, 0},
         {"seed", CLI_LONG, &seed, "N", "salts the train/val split", 0, 0, 0},
         {"max-warnings", CLI_INT, &max_warn, "N", "invalid-UTF-8 warnings printed one by one (the rest are counted)", 0, 1e9, 0},
@@ -113,6 +115,7 @@ int cmd_preprocess(int argc, char **argv) {
     o.min_words = (uint32_t)min_words;
     o.val_fraction = valf;
     o.shard_tokens = (uint64_t)shard;
+    o.zstd_level = zlevel;
     o.threads = threads;
     o.seed = (uint64_t)seed;
     o.force = force;

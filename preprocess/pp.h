@@ -35,6 +35,7 @@ typedef struct pp_options {
     uint32_t min_words;        /* songs with fewer words are skipped as too short */
     double val_fraction;       /* share of songs in val-*.h5, by hash of the cleaned text */
     uint64_t shard_tokens;     /* a shard is closed before it would pass this */
+    int zstd_level;            /* shard compression (zstd level; 0: io's default) */
     int threads;               /* worker threads; <= 0: all online cores */
     uint64_t seed;             /* salts the train/val split */
     int force;                 /* replace an existing corpus directory */
@@ -45,7 +46,7 @@ typedef struct pp_options {
 } pp_options;
 
 /* Defaults: vocab 50000, min-count 2, min-words 5, val 0.05, shard 16 Mi
- * tokens, all cores, seed 0, unknown genres kept, 20 warnings. */
+ * tokens, zstd level 1, all cores, seed 0, unknown genres kept, 20 warnings. */
 void pp_options_default(pp_options *o);
 
 enum {

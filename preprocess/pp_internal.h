@@ -38,7 +38,9 @@ int pp_outdir_remove(const char *dir, lm_err *e);
 /* 1 if name is a file the pipeline writes into a corpus directory. */
 int pp_outdir_is_ours(const char *name);
 
-#define PP_PASS1_FILE "tokens.pass1"
+/* The pass-1 files in OUT.tmp, one per split (0 train, 1 val). */
+#define PP_PASS1_TRAIN "train.pass1"
+#define PP_PASS1_VAL "val.pass1"
 
 /* Provisional genres (ids in input order of first appearance). */
 typedef struct pp_genre_table {
@@ -47,12 +49,18 @@ typedef struct pp_genre_table {
     uint64_t songs[PP_MAX_GENRES]; /* kept songs */
 } pp_genre_table;
 
-/* One kept song in the pass-1 file, followed by ntok uint32 provisional ids:
+/* One kept song in a pass-1 file, followed by ntok uint32 provisional ids:
  * 0 = <nl>, 1 = <sep>, 2 + i = word i of dict `owner`. */
 typedef struct pp_rec_hdr {
     uint32_t ntok;
-    uint8_t genre, val, owner, pad;
+    uint8_t genre, owner, pad[2];
 } pp_rec_hdr;
+
+/* A shard as planned by pass 1: the byte range of its songs in its split's
+ * pass-1 file, and its totals (tokens include <bos> <genre> <eos>). */
+typedef struct pp_shard_plan {
+    uint64_t start, end, tokens, songs;
+} pp_shard_plan;
 
 enum { PP_LOCAL_NL = 0, PP_LOCAL_SEP = 1, PP_LOCAL_WORD0 = 2 };
 
@@ -62,15 +70,18 @@ typedef struct pp_pass1 {
     pp_dict *dicts;          /* one per worker */
     pp_genre_table genres;
     uint64_t nl_count, sep_count;
+    pp_shard_plan *plan[2]; /* per split: shards in order */
+    uint32_t nplan[2], plancap[2];
 } pp_pass1;
 
+/* Pass 1: writes OUT.tmp/train.pass1 and val.pass1 and plans the shards. */
 int pp_pass1_run(const pp_options *o, const pp_inputs *in, const pp_genre_map *gm,
-                 const char *tokfile, int threads, pp_pass1 *p1, pp_summary *s, lm_err *e);
+                 const char *tmpdir, int threads, pp_pass1 *p1, pp_summary *s, lm_err *e);
 void pp_pass1_free(pp_pass1 *p1);
 
 /* pp_pass2.c: builds the vocabulary (writes vocab.h5, fills the summary's
- * vocabulary fields and final genres) and the shards. The shard lists are
- * kept for the manifest. */
+ * vocabulary fields and final genres) and writes the planned shards, several
+ * at once (one per thread). The shard lists are kept for the manifest. */
 typedef struct pp_shard_info {
     char name[32];
     uint64_t tokens, songs;
@@ -81,8 +92,8 @@ typedef struct pp_shards {
     uint32_t n_train, n_val;
 } pp_shards;
 
-int pp_pass2_run(const pp_options *o, const char *tmpdir, pp_pass1 *p1, pp_shards *sh,
-                 pp_summary *s, lm_err *e);
+int pp_pass2_run(const pp_options *o, const char *tmpdir, int threads, pp_pass1 *p1,
+                 pp_shards *sh, pp_summary *s, lm_err *e);
 void pp_shards_free(pp_shards *sh);
 
 /* pp_manifest.c */

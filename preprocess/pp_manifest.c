@@ -107,6 +107,7 @@ int pp_manifest_write(const char *path, const pp_options *o, const pp_inputs *in
     json_object_set_new(set, "min_words", json_integer(o->min_words));
     json_object_set_new(set, "val_fraction", json_real(o->val_fraction));
     json_object_set_new(set, "shard_tokens", json_integer((json_int_t)o->shard_tokens));
+    json_object_set_new(set, "zstd_level", json_integer(o->zstd_level));
     json_object_set_new(set, "seed", json_integer((json_int_t)o->seed));
     json_object_set_new(m, "settings", set);
     json_object_set_new(voc, "file", json_string("vocab.h5"));

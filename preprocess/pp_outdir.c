@@ -26,7 +26,8 @@ static int match_shard(const char *name, const char *prefix) {
 }
 
 int pp_outdir_is_ours(const char *name) {
-    if (!strcmp(name, "vocab.h5") || !strcmp(name, "manifest.json") || !strcmp(name, PP_PASS1_FILE))
+    if (!strcmp(name, "vocab.h5") || !strcmp(name, "manifest.json") || !strcmp(name, PP_PASS1_TRAIN) ||
+        !strcmp(name, PP_PASS1_VAL))
         return 1;
     if (match_shard(name, "train-") || match_shard(name, "val-")) return 1;
     /* io_atomic temp files of ours: "<name>.tmp.<pid>" */

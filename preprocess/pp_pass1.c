@@ -89,6 +89,11 @@ struct ctx {
     char *label_key[LABEL_CACHE];
     int16_t label_gid[LABEL_CACHE];
     uint64_t warned;
+
+    /* committer-only state: the pass-1 files, one per split */
+    FILE *tf[2];
+    char tokfile[2][4200];
+    uint64_t bytes[2];
 };
 
 static void fail(ctx *p, const lm_err *err) {
@@ -359,7 +364,47 @@ static void *worker_main(void *arg) {
 
 /* ---- committer (calling thread) ------------------------------------------------------ */
 
-static int commit(ctx *p, batch *b, FILE *tf, const char *tokfile) {
+/* Starts a new planned shard of split k at the current end of its file. */
+static int plan_shard(ctx *p, int k) {
+    pp_pass1 *p1 = p->p1;
+    if (p1->nplan[k] == p1->plancap[k]) {
+        uint32_t cap = p1->plancap[k] ? p1->plancap[k] * 2 : 16;
+        pp_shard_plan *np = realloc(p1->plan[k], cap * sizeof *np);
+        if (!np) return -1;
+        p1->plan[k] = np;
+        p1->plancap[k] = cap;
+    }
+    p1->plan[k][p1->nplan[k]++] = (pp_shard_plan){p->bytes[k], p->bytes[k], 0, 0};
+    return 0;
+}
+
+/* Appends one kept song to its split's file and shard plan: a shard is
+ * closed before a song would push it past shard_tokens. */
+static int write_song(ctx *p, const batch *b, const song *s) {
+    int k = s->val;
+    pp_pass1 *p1 = p->p1;
+    uint64_t n = (uint64_t)s->ntok + 3;
+    pp_shard_plan *cur = p1->nplan[k] ? &p1->plan[k][p1->nplan[k] - 1] : NULL;
+    if (!cur || (cur->tokens > 0 && cur->tokens + n > p->o->shard_tokens)) {
+        if (plan_shard(p, k)) {
+            failf(p, "out of memory");
+            return -1;
+        }
+        cur = &p1->plan[k][p1->nplan[k] - 1];
+    }
+    pp_rec_hdr h = {s->ntok, (uint8_t)s->genre, (uint8_t)b->owner, {0, 0}};
+    if (fwrite(&h, sizeof h, 1, p->tf[k]) != 1 || fwrite(b->ids + s->tok_off, 4, s->ntok, p->tf[k]) != s->ntok) {
+        failf(p, "%s: write failed: %s", p->tokfile[k], strerror(errno));
+        return -1;
+    }
+    p->bytes[k] += sizeof h + 4 * (uint64_t)s->ntok;
+    cur->end = p->bytes[k];
+    cur->tokens += n;
+    cur->songs++;
+    return 0;
+}
+
+static int commit(ctx *p, batch *b) {
     pp_summary *sm = p->s;
     for (size_t i = 0; i < b->n; i++) {
         song *s = &b->songs[i];
@@ -391,16 +436,12 @@ static int commit(ctx *p, batch *b, FILE *tf, const char *tokfile) {
         sm->word_tokens += s->ntok - s->n_nl - s->n_sep;
         if (s->val) sm->val_songs++, sm->val_tokens += s->ntok + 3;
         else sm->train_songs++, sm->train_tokens += s->ntok + 3;
-        pp_rec_hdr h = {s->ntok, (uint8_t)s->genre, s->val, (uint8_t)b->owner, 0};
-        if (fwrite(&h, sizeof h, 1, tf) != 1 || fwrite(b->ids + s->tok_off, 4, s->ntok, tf) != s->ntok) {
-            failf(p, "%s: write failed: %s", tokfile, strerror(errno));
-            return -1;
-        }
+        if (write_song(p, b, s)) return -1;
     }
     return 0;
 }
 
-static void commit_loop(ctx *p, FILE *tf, const char *tokfile) {
+static void commit_loop(ctx *p) {
     for (uint64_t next = 0;; next++) {
         batch *b = NULL;
         pthread_mutex_lock(&p->mu);
@@ -412,7 +453,7 @@ static void commit_loop(ctx *p, FILE *tf, const char *tokfile) {
             pthread_cond_wait(&p->cv_done, &p->mu);
         }
         pthread_mutex_unlock(&p->mu);
-        if (!b || commit(p, b, tf, tokfile)) return;
+        if (!b || commit(p, b)) return;
         pthread_mutex_lock(&p->mu);
         p->slot[next % (uint64_t)p->nb] = NULL;
         b->state = B_FREE;
@@ -429,10 +470,15 @@ void pp_pass1_free(pp_pass1 *p1) {
     free(p1->dicts);
     p1->dicts = NULL;
     p1->n_dicts = 0;
+    for (int k = 0; k < 2; k++) {
+        free(p1->plan[k]);
+        p1->plan[k] = NULL;
+        p1->nplan[k] = p1->plancap[k] = 0;
+    }
 }
 
 int pp_pass1_run(const pp_options *o, const pp_inputs *in, const pp_genre_map *gm,
-                 const char *tokfile, int threads, pp_pass1 *p1, pp_summary *s, lm_err *e) {
+                 const char *tmpdir, int threads, pp_pass1 *p1, pp_summary *s, lm_err *e) {
     memset(p1, 0, sizeof *p1);
     ctx *p = calloc(1, sizeof *p);
     worker *w = calloc((size_t)threads, sizeof *w);
@@ -455,7 +501,6 @@ int pp_pass1_run(const pp_options *o, const pp_inputs *in, const pp_genre_map *g
     pthread_cond_init(&p->cv_free, NULL);
     pthread_cond_init(&p->cv_todo, NULL);
     pthread_cond_init(&p->cv_done, NULL);
-    FILE *tf = NULL;
     int started = 0;
     pthread_t reader;
     int reader_started = 0;
@@ -470,12 +515,14 @@ int pp_pass1_run(const pp_options *o, const pp_inputs *in, const pp_genre_map *g
         }
         p1->n_dicts = i + 1;
     }
-    tf = fopen(tokfile, "wb");
-    if (!tf) {
-        failf(p, "%s: cannot create: %s", tokfile, strerror(errno));
-        goto join;
+    for (int k = 0; k < 2; k++) {
+        snprintf(p->tokfile[k], sizeof p->tokfile[k], "%s/%s", tmpdir, k ? PP_PASS1_VAL : PP_PASS1_TRAIN);
+        if (!(p->tf[k] = fopen(p->tokfile[k], "wb"))) {
+            failf(p, "%s: cannot create: %s", p->tokfile[k], strerror(errno));
+            goto join;
+        }
+        setvbuf(p->tf[k], NULL, _IOFBF, 1 << 22);
     }
-    setvbuf(tf, NULL, _IOFBF, 1 << 22);
     for (; started < threads; started++) {
         w[started] = (worker){.p = p, .id = started, .dict = &p1->dicts[started]};
         if (pthread_create(&w[started].th, NULL, worker_main, &w[started])) {
@@ -487,7 +534,7 @@ int pp_pass1_run(const pp_options *o, const pp_inputs *in, const pp_genre_map *g
         if (pthread_create(&reader, NULL, reader_main, p)) failf(p, "cannot start the reader thread");
         else reader_started = 1;
     }
-    if (reader_started) commit_loop(p, tf, tokfile);
+    if (reader_started) commit_loop(p);
 join:
     if (!reader_started) { /* unblock workers waiting for batches */
         pthread_mutex_lock(&p->mu);
@@ -498,7 +545,9 @@ join:
         pthread_join(reader, NULL);
     }
     for (int i = 0; i < started; i++) pthread_join(w[i].th, NULL);
-    if (tf && fclose(tf) != 0 && !p->failed) failf(p, "%s: write failed: %s", tokfile, strerror(errno));
+    for (int k = 0; k < 2; k++)
+        if (p->tf[k] && fclose(p->tf[k]) != 0 && !p->failed)
+            failf(p, "%s: write failed: %s", p->tokfile[k], strerror(errno));
     if (!p->failed && p->warned > (uint64_t)o->max_warnings && o->warn) {
         char msg[160];
         snprintf(msg, sizeof msg, "... and %llu more songs with invalid UTF-8 (not shown)",

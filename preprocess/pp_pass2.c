@@ -5,16 +5,19 @@
  * and the vocabulary is chosen (pp_vocab_select), vocab.h5 is written, and the
  * pass-1 file is streamed once: provisional ids become final uint16 ids
  * through one lookup table per dictionary, each song becomes
- * <bos> <genre:NAME> tokens... <eos>, and goes to the train or val shard
- * series. A shard is closed before a song would push it past shard_tokens
- * (a song longer than that gets a shard of its own), so shards hold whole
- * songs. Memory: the lookup tables and one song.
+ * <bos> <genre:NAME> tokens... <eos>. Pass 1 already planned which songs go
+ * to which shard (a shard is closed before a song would push it past
+ * shard_tokens; a longer song gets a shard of its own), so shards are written
+ * in parallel, each from its own byte range. Memory: the lookup tables and
+ * one song and one zstd chunk per thread.
  * Invariant: everything written depends only on the pass-1 file's content and
  * the dictionaries' (word, count) pairs, never on how words were spread over
  * the dictionaries. */
 #include "pp_internal.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -90,114 +93,170 @@ out:
     return rc;
 }
 
-typedef struct series {
-    const char *prefix;
-    io_shard_writer *w;
-    pp_shard_info *info;
-    uint32_t n, cap;
-} series;
+/* The shard writers: threads take planned shards in order (train first, then
+ * val) and each writes its own; a shard depends only on its byte range of
+ * the pass-1 file, so any number of threads gives the same files. */
+typedef struct shard_job {
+    int split;
+    uint32_t index;
+} shard_job;
 
-static int series_close(series *sr, lm_err *e) {
-    if (!sr->w) return 0;
-    pp_shard_info *si = &sr->info[sr->n - 1];
-    si->tokens = io_shard_writer_tokens(sr->w);
-    io_shard_writer *w = sr->w;
-    sr->w = NULL;
-    return io_shard_writer_close(w, e);
+typedef struct writers {
+    const pp_options *o;
+    const char *dir;
+    const pp_pass1 *p1;
+    const pp_summary *s;
+    uint16_t **map;
+    const uint32_t *dict_n;
+    const int *genre_final;
+    char tokfile[2][4200];
+    shard_job *jobs;
+    uint32_t njobs, next;
+    pthread_mutex_t mu;
+    int failed;
+    lm_err err;
+} writers;
+
+static void writers_fail(writers *w, const lm_err *e) {
+    pthread_mutex_lock(&w->mu);
+    if (!w->failed) w->failed = 1, w->err = *e;
+    pthread_mutex_unlock(&w->mu);
 }
 
-static int series_add(series *sr, const char *dir, uint64_t shard_tokens, uint64_t vhash, uint32_t V,
-                      const uint16_t *tok, size_t n, uint8_t genre, lm_err *e) {
-    if (sr->w && io_shard_writer_tokens(sr->w) > 0 && io_shard_writer_tokens(sr->w) + n > shard_tokens &&
-        series_close(sr, e))
-        return -1;
-    if (!sr->w) {
-        if (sr->n == sr->cap) {
-            uint32_t cap = sr->cap ? sr->cap * 2 : 16;
-            pp_shard_info *in = realloc(sr->info, cap * sizeof *in);
-            if (!in) return lm_err_set(e, "out of memory");
-            sr->info = in;
-            sr->cap = cap;
+/* Writes one planned shard from its byte range of the pass-1 file. */
+static int write_shard(writers *w, FILE *tf, int k, uint32_t index, uint32_t **ids, uint16_t **tok,
+                       size_t *cap, lm_err *e) {
+    const pp_shard_plan *pl = &w->p1->plan[k][index];
+    const char *tokfile = w->tokfile[k];
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s-%05u.h5", w->dir, k ? "val" : "train", index);
+    if (fseeko(tf, (off_t)pl->start, SEEK_SET) != 0) return lm_err_set(e, "%s: seek failed", tokfile);
+    io_shard_opts so = {.zstd_level = w->o->zstd_level};
+    io_shard_writer *sw = io_shard_writer_open_opts(path, w->s->vocab_hash, w->s->vocab_size, &so, e);
+    if (!sw) return -1;
+    uint64_t pos = pl->start;
+    int rc = 0;
+    while (pos < pl->end && !rc) {
+        pp_rec_hdr h;
+        if (fread(&h, sizeof h, 1, tf) != 1) {
+            rc = lm_err_set(e, "%s: truncated", tokfile);
+            break;
         }
-        pp_shard_info *si = &sr->info[sr->n];
-        memset(si, 0, sizeof *si);
-        snprintf(si->name, sizeof si->name, "%s-%05u.h5", sr->prefix, sr->n);
-        char path[4200];
-        snprintf(path, sizeof path, "%s/%s", dir, si->name);
-        if (!(sr->w = io_shard_writer_open(path, vhash, V, e))) return -1;
-        sr->n++;
+        if (h.owner >= w->p1->n_dicts || w->genre_final[h.genre] < 0) {
+            rc = lm_err_set(e, "%s: corrupt record", tokfile);
+            break;
+        }
+        if ((size_t)h.ntok + 3 > *cap) {
+            size_t c = ((size_t)h.ntok + 3) * 2;
+            uint32_t *ni = realloc(*ids, c * sizeof *ni);
+            if (ni) *ids = ni;
+            uint16_t *nt = realloc(*tok, c * sizeof *nt);
+            if (nt) *tok = nt;
+            if (!ni || !nt) {
+                rc = lm_err_set(e, "out of memory");
+                break;
+            }
+            *cap = c;
+        }
+        if (fread(*ids, 4, h.ntok, tf) != h.ntok) {
+            rc = lm_err_set(e, "%s: truncated", tokfile);
+            break;
+        }
+        pos += sizeof h + 4 * (uint64_t)h.ntok;
+        const uint16_t *m = w->map[h.owner];
+        uint32_t lim = w->dict_n[h.owner] + PP_LOCAL_WORD0, bad = 0;
+        uint16_t *t = *tok;
+        const uint32_t *id = *ids;
+        t[0] = IO_TOK_BOS;
+        t[1] = (uint16_t)(IO_TOK_FIRST_GENRE + w->genre_final[h.genre]);
+        for (uint32_t i = 0; i < h.ntok; i++) {
+            bad |= id[i] >= lim;
+            t[i + 2] = m[id[i] < lim ? id[i] : 0];
+        }
+        t[h.ntok + 2] = IO_TOK_EOS;
+        if (bad) rc = lm_err_set(e, "%s: corrupt record", tokfile);
+        else rc = io_shard_writer_add(sw, t, h.ntok + 3, (uint8_t)w->genre_final[h.genre], e);
+        if (!rc && __atomic_load_n(&w->failed, __ATOMIC_RELAXED)) rc = -1; /* another shard failed */
     }
-    sr->info[sr->n - 1].songs++;
-    return io_shard_writer_add(sr->w, tok, n, genre, e);
+    if (!rc && io_shard_writer_tokens(sw) != pl->tokens)
+        rc = lm_err_set(e, "%s: %llu tokens written, %llu planned", path,
+                        (unsigned long long)io_shard_writer_tokens(sw), (unsigned long long)pl->tokens);
+    if (rc) {
+        io_shard_writer_abort(sw);
+        return -1;
+    }
+    return io_shard_writer_close(sw, e);
 }
 
-static int write_shards(const pp_options *o, const char *dir, const char *tokfile, uint16_t **map,
-                        int ndicts, const uint32_t *dict_n, const int *genre_final, pp_shards *sh,
-                        const pp_summary *s, lm_err *e) {
-    FILE *tf = fopen(tokfile, "rb");
-    if (!tf) return lm_err_set(e, "%s: cannot open: %s", tokfile, strerror(errno));
-    setvbuf(tf, NULL, _IOFBF, 1 << 22);
-    series sr[2] = {{.prefix = "train"}, {.prefix = "val"}};
+static void *writer_main(void *arg) {
+    writers *w = arg;
+    FILE *tf[2] = {NULL, NULL};
     uint32_t *ids = NULL;
     uint16_t *tok = NULL;
     size_t cap = 0;
-    int rc = -1;
+    lm_err e = {{0}};
     for (;;) {
-        pp_rec_hdr h;
-        size_t got = fread(&h, sizeof h, 1, tf);
-        if (got != 1) {
-            if (ferror(tf)) lm_err_set(e, "%s: read error", tokfile);
-            else rc = 0;
-            break;
-        }
-        if (h.owner >= ndicts || h.val > 1 || genre_final[h.genre] < 0) {
-            lm_err_set(e, "%s: corrupt record", tokfile);
-            break;
-        }
-        if ((size_t)h.ntok + 3 > cap) {
-            size_t c = ((size_t)h.ntok + 3) * 2;
-            uint32_t *ni = realloc(ids, c * sizeof *ni);
-            if (ni) ids = ni;
-            uint16_t *nt = realloc(tok, c * sizeof *nt);
-            if (nt) tok = nt;
-            if (!ni || !nt) {
-                lm_err_set(e, "out of memory");
+        pthread_mutex_lock(&w->mu);
+        uint32_t j = w->failed ? w->njobs : w->next++;
+        pthread_mutex_unlock(&w->mu);
+        if (j >= w->njobs) break;
+        int k = w->jobs[j].split;
+        if (!tf[k]) {
+            if (!(tf[k] = fopen(w->tokfile[k], "rb"))) {
+                lm_err_set(&e, "%s: cannot open: %s", w->tokfile[k], strerror(errno));
+                writers_fail(w, &e);
                 break;
             }
-            cap = c;
+            setvbuf(tf[k], NULL, _IOFBF, 1 << 20);
         }
-        if (fread(ids, 4, h.ntok, tf) != h.ntok) {
-            lm_err_set(e, "%s: truncated", tokfile);
+        if (write_shard(w, tf[k], k, w->jobs[j].index, &ids, &tok, &cap, &e)) {
+            if (!w->failed || e.msg[0]) writers_fail(w, &e);
             break;
         }
-        const uint16_t *m = map[h.owner];
-        uint32_t lim = dict_n[h.owner] + PP_LOCAL_WORD0, bad = 0;
-        tok[0] = IO_TOK_BOS;
-        tok[1] = (uint16_t)(IO_TOK_FIRST_GENRE + genre_final[h.genre]);
-        for (uint32_t i = 0; i < h.ntok; i++) {
-            uint32_t id = ids[i];
-            bad |= id >= lim;
-            tok[i + 2] = m[id < lim ? id : 0];
-        }
-        tok[h.ntok + 2] = IO_TOK_EOS;
-        if (bad) {
-            lm_err_set(e, "%s: corrupt record", tokfile);
-            break;
-        }
-        if (series_add(&sr[h.val], dir, o->shard_tokens, s->vocab_hash, s->vocab_size, tok, h.ntok + 3,
-                       (uint8_t)genre_final[h.genre], e))
-            break;
     }
-    fclose(tf);
+    for (int k = 0; k < 2; k++)
+        if (tf[k]) fclose(tf[k]);
     free(ids);
     free(tok);
-    for (int k = 0; k < 2; k++) {
-        if (rc == 0 && series_close(&sr[k], e)) rc = -1;
-        if (sr[k].w) io_shard_writer_abort(sr[k].w);
+    return NULL;
+}
+
+static int write_shards(writers *w, int threads, pp_shards *sh, lm_err *e) {
+    const pp_pass1 *p1 = w->p1;
+    w->njobs = p1->nplan[0] + p1->nplan[1];
+    w->jobs = malloc(((size_t)w->njobs + 1) * sizeof *w->jobs);
+    sh->train = calloc((size_t)p1->nplan[0] + 1, sizeof *sh->train);
+    sh->val = calloc((size_t)p1->nplan[1] + 1, sizeof *sh->val);
+    if (!w->jobs || !sh->train || !sh->val) {
+        free(w->jobs);
+        return lm_err_set(e, "out of memory");
     }
-    sh->train = sr[0].info, sh->n_train = sr[0].n;
-    sh->val = sr[1].info, sh->n_val = sr[1].n;
-    return rc;
+    uint32_t j = 0;
+    for (int k = 0; k < 2; k++)
+        for (uint32_t i = 0; i < p1->nplan[k]; i++) {
+            w->jobs[j++] = (shard_job){k, i};
+            pp_shard_info *si = k ? &sh->val[i] : &sh->train[i];
+            snprintf(si->name, sizeof si->name, "%s-%05u.h5", k ? "val" : "train", i);
+            si->tokens = p1->plan[k][i].tokens;
+            si->songs = p1->plan[k][i].songs;
+        }
+    sh->n_train = p1->nplan[0];
+    sh->n_val = p1->nplan[1];
+    if (threads > (int)w->njobs) threads = (int)w->njobs;
+    pthread_t th[256];
+    int started = 0;
+    pthread_mutex_init(&w->mu, NULL);
+    for (; started < threads - 1; started++)
+        if (pthread_create(&th[started], NULL, writer_main, w)) break;
+    writer_main(w); /* the calling thread is one of the writers */
+    for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&w->mu);
+    free(w->jobs);
+    if (w->failed) {
+        *e = w->err;
+        return -1;
+    }
+    return 0;
 }
 
 void pp_shards_free(pp_shards *sh) {
@@ -206,8 +265,8 @@ void pp_shards_free(pp_shards *sh) {
     memset(sh, 0, sizeof *sh);
 }
 
-int pp_pass2_run(const pp_options *o, const char *tmpdir, pp_pass1 *p1, pp_shards *sh,
-                 pp_summary *s, lm_err *e) {
+int pp_pass2_run(const pp_options *o, const char *tmpdir, int threads, pp_pass1 *p1,
+                 pp_shards *sh, pp_summary *s, lm_err *e) {
     memset(sh, 0, sizeof *sh);
     int genre_final[PP_MAX_GENRES], prov_of[PP_MAX_GENRES], G;
     order_genres(&p1->genres, genre_final, prov_of, &G);
@@ -231,9 +290,8 @@ int pp_pass2_run(const pp_options *o, const char *tmpdir, pp_pass1 *p1, pp_shard
     s->word_types = pk.n_types;
     s->oov_tokens = pk.oov_count;
     s->oov_rate = pk.total_count ? (double)pk.oov_count / (double)pk.total_count : 0.0;
-    char path[4200], tokfile[4200];
+    char path[4200];
     snprintf(path, sizeof path, "%s/vocab.h5", tmpdir);
-    snprintf(tokfile, sizeof tokfile, "%s/%s", tmpdir, PP_PASS1_FILE);
     int rc = write_vocab(path, &pk, p1, prov_of, G, s, e);
     uint16_t *map[256] = {0};
     uint32_t dict_n[256];
@@ -257,9 +315,14 @@ int pp_pass2_run(const pp_options *o, const char *tmpdir, pp_pass1 *p1, pp_shard
     /* the dictionaries are no longer needed: free them before the shards */
     for (int k = 0; k < p1->n_dicts; k++) pp_dict_free(&p1->dicts[k]);
     t0 = pp_now();
-    if (!rc) rc = write_shards(o, tmpdir, tokfile, map, p1->n_dicts, dict_n, genre_final, sh, s, e);
+    writers w = {.o = o, .dir = tmpdir, .p1 = p1, .s = s, .map = map, .dict_n = dict_n,
+                 .genre_final = genre_final};
+    for (int k = 0; k < 2; k++)
+        snprintf(w.tokfile[k], sizeof w.tokfile[k], "%s/%s", tmpdir, k ? PP_PASS1_VAL : PP_PASS1_TRAIN);
+    if (!rc) rc = write_shards(&w, threads, sh, e);
     for (int k = 0; k < p1->n_dicts; k++) free(map[k]);
-    if (!rc && unlink(tokfile) != 0) rc = lm_err_set(e, "%s: cannot remove: %s", tokfile, strerror(errno));
+    for (int k = 0; k < 2 && !rc; k++)
+        if (unlink(w.tokfile[k]) != 0) rc = lm_err_set(e, "%s: cannot remove: %s", w.tokfile[k], strerror(errno));
     s->train_shards = sh->n_train;
     s->val_shards = sh->n_val;
     s->pass2_s = pp_now() - t0;

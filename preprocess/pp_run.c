@@ -25,6 +25,7 @@ void pp_options_default(pp_options *o) {
     o->min_words = 5;
     o->val_fraction = 0.05;
     o->shard_tokens = 16u << 20;
+    o->zstd_level = 1; /* twice level 3's speed on token ids for ~1% larger shards */
     o->threads = 0;
     o->max_warnings = 20;
 }
@@ -41,6 +42,8 @@ static int check_options(const pp_options *o, lm_err *e) {
     if (!(o->val_fraction >= 0.0 && o->val_fraction <= 1.0))
         return lm_err_set(e, "--val-fraction must be between 0 and 1, got %g", o->val_fraction);
     if (o->shard_tokens < 1) return lm_err_set(e, "--shard-tokens must be at least 1");
+    if (o->zstd_level < -7 || o->zstd_level > 19)
+        return lm_err_set(e, "--zstd-level must be between -7 and 19, got %d", o->zstd_level);
     if (o->vocab_size > 65536) return lm_err_set(e, "--vocab-size %u does not fit uint16 ids (max 65536)", o->vocab_size);
     const char *u = o->unknown_genre;
     if (!u || (strcmp(u, "keep") && strcmp(u, "skip") && !pp_genre_name_ok(u)))
@@ -93,13 +96,12 @@ int pp_run(const pp_options *o, pp_summary *s, lm_err *e) {
     }
     s->files = in.n;
     for (size_t i = 0; i < in.n; i++) s->bytes += in.v[i].bytes;
-    char tmp[4096], tokfile[4200], manifest[4200];
+    char tmp[4096], manifest[4200];
     if (pp_outdir_begin(o->out_dir, o->force, tmp, sizeof tmp, e)) {
         pp_inputs_free(&in);
         pp_genre_map_free(gm);
         return -1;
     }
-    snprintf(tokfile, sizeof tokfile, "%s/%s", tmp, PP_PASS1_FILE);
     snprintf(manifest, sizeof manifest, "%s/manifest.json", tmp);
 
     sum_job sj = {.in = &in};
@@ -107,7 +109,7 @@ int pp_run(const pp_options *o, pp_summary *s, lm_err *e) {
     int sum_started = pthread_create(&sum_th, NULL, checksum_main, &sj) == 0;
     if (!sum_started) sj.rc = pp_inputs_checksum(&in, &sj.cancel, &sj.err);
     pp_pass1 p1;
-    int rc = pp_pass1_run(o, &in, gm, tokfile, threads, &p1, s, e);
+    int rc = pp_pass1_run(o, &in, gm, tmp, threads, &p1, s, e);
     if (sum_started) {
         if (rc) __atomic_store_n(&sj.cancel, 1, __ATOMIC_RELAXED);
         pthread_join(sum_th, NULL);
@@ -119,7 +121,7 @@ int pp_run(const pp_options *o, pp_summary *s, lm_err *e) {
     s->pass1_s = pp_now() - t0;
     if (!rc && s->songs_kept == 0) rc = no_song_kept(s, e);
     pp_shards sh = {0};
-    if (!rc) rc = pp_pass2_run(o, tmp, &p1, &sh, s, e);
+    if (!rc) rc = pp_pass2_run(o, tmp, threads, &p1, &sh, s, e);
     if (!rc) pp_pass1_free(&p1);
     s->wall_s = pp_now() - t0;
     s->bytes_per_s = s->wall_s > 0 ? (double)s->bytes / s->wall_s : 0;

@@ -253,6 +253,24 @@ static int check_offsets(const io_shard *s, lm_err *e) {
     return 0;
 }
 
+/* Reopens /tokens with a chunk cache of `bytes`; w0 = 1 evicts fully read
+ * chunks first (readers mostly go forward). */
+static int set_cache(io_shard *s, size_t bytes, lm_err *e) {
+    hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+    H5Pset_chunk_cache(dapl, 10007, bytes, 1.0);
+    if (s->h5tokens > 0) H5Dclose(s->h5tokens);
+    s->h5tokens = H5Dopen2(s->h5file, "tokens", dapl);
+    H5Pclose(dapl);
+    return s->h5tokens < 0 ? io_h5_fail(e, s->path, "cannot reopen /tokens") : 0;
+}
+
+int io_shard_set_cache(io_shard *s, size_t bytes, lm_err *e) {
+    io_h5_quiet q = io_h5_quiet_begin();
+    int rc = set_cache(s, bytes, e);
+    io_h5_quiet_end(q);
+    return rc;
+}
+
 static int open_impl(io_shard *s, const char *path, lm_err *e) {
     uint64_t version, vsize, dims[1];
     const char *p = s->path;
@@ -271,7 +289,8 @@ static int open_impl(io_shard *s, const char *path, lm_err *e) {
     s->vocab_size = (uint32_t)vsize;
     if (s->n_songs > ((uint64_t)1 << 40) || s->n_tokens > ((uint64_t)1 << 50))
         return lm_err_set(e, "%s: implausible n_songs/n_tokens attributes", p);
-    if ((s->h5tokens = io_h5_open_dataset(s->h5file, "tokens", IO_H5_U16, 1, dims, p, e)) < 0)
+    if ((s->h5tokens = io_h5_open_dataset(s->h5file, "tokens", IO_H5_U16, 1, dims, p, e)) < 0 ||
+        set_cache(s, IO_SHARD_CACHE_BYTES, e))
         return -1;
     if (dims[0] != s->n_tokens)
         return lm_err_set(e, "%s: /tokens has %" PRIu64 " elements, attribute n_tokens says %" PRIu64,

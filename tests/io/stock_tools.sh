@@ -7,6 +7,13 @@ set -eu
 fixtures=$1 plugins=$2 work=$3
 rm -rf "$work" && mkdir -p "$work"
 "$fixtures" shard "$work/train-00000.h5" "$work/expected.txt"
+# Without our plugin, stock h5dump cannot decode the tokens (so the checks
+# below really exercise the plugin).
+mkdir -p "$work/no-plugins"
+if HDF5_PLUGIN_PATH="$work/no-plugins" h5dump -d /tokens -y -w 0 -o "$work/none.txt" \
+     "$work/train-00000.h5" > /dev/null 2>&1; then
+  echo "h5dump decoded zstd tokens without the plugin?"; exit 1
+fi
 export HDF5_PLUGIN_PATH="$plugins"
 
 # h5dump: -y drops indices, -o writes only the data values.

@@ -7,15 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io_test_util.h"
+#include "io_test_cr.h"
 
-static char *dir;
-static void setup(void) { dir = iot_tmpdir(); cr_assert(dir); }
-static void teardown(void) {
-    iot_system("rm -rf '%s'", dir);
-    free(dir);
-}
-TestSuite(io_bitflips, .init = setup, .fini = teardown);
+TestSuite(io_bitflips, .init = iot_setup, .fini = iot_teardown);
 
 typedef int (*reader_fn)(const char *path, lm_err *e);
 
@@ -51,7 +45,7 @@ static void flip_everywhere(const char *orig, reader_fn read, int positions) {
     FILE *f = fopen(orig, "rb");
     cr_assert_eq(fread(bytes, 1, (size_t)size, f), (size_t)size);
     fclose(f);
-    char *copy = iot_path(dir, "flipped.h5");
+    char *copy = iot_path(iot_dir, "flipped.h5");
     int refused = 0;
     for (int k = 0; k < positions; k++) {
         long at = (long)((double)size * k / positions);
@@ -74,7 +68,7 @@ static void flip_everywhere(const char *orig, reader_fn read, int positions) {
 }
 
 Test(io_bitflips, shard) {
-    char *p = iot_path(dir, "train-00000.h5");
+    char *p = iot_path(iot_dir, "train-00000.h5");
     cr_assert_eq(iot_write_shard(p, 60, 16, 7, 512, NULL), 0);
     flip_everywhere(p, read_shard, 160);
     free(p);
@@ -82,10 +76,7 @@ Test(io_bitflips, shard) {
 
 Test(io_bitflips, vocab) {
     io_vocab v;
-    iot_make_vocab(&v);
-    char *p = iot_path(dir, "vocab.h5");
-    lm_err e;
-    cr_assert_eq(io_vocab_write(p, &v, &e), 0, "%s", e.msg);
+    char *p = iot_vocab_file("vocab.h5", &v);
     flip_everywhere(p, read_vocab, 160);
     io_vocab_free(&v);
     free(p);
@@ -94,7 +85,7 @@ Test(io_bitflips, vocab) {
 Test(io_bitflips, checkpoint) {
     iot_ckpt c;
     iot_ckpt_make(&c, (lm_dims){16, 4, 3}, 1);
-    char *p = iot_path(dir, "ckpt.h5");
+    char *p = iot_path(iot_dir, "ckpt.h5");
     lm_err e;
     cr_assert_eq(iot_ckpt_save(p, &c, 1, &e), 0, "%s", e.msg);
     flip_everywhere(p, read_ckpt, 160);
@@ -103,7 +94,7 @@ Test(io_bitflips, checkpoint) {
 }
 
 Test(io_bitflips, shard_offset_shift_keeping_order_is_caught) {
-    char *p = iot_path(dir, "s.h5");
+    char *p = iot_path(iot_dir, "s.h5");
     cr_assert_eq(iot_write_shard(p, 60, 16, 7, 512, NULL), 0);
     long at = iot_dataset_offset(p, "song_offsets");
     cr_assert_geq(at, 0);

@@ -9,28 +9,23 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "io_test_util.h"
+#include "io_test_cr.h"
 
 static const lm_dims DIMS = {16, 5, 3}; /* V must match iot_make_vocab */
-static char *dir;
-static void setup(void) { dir = iot_tmpdir(); cr_assert(dir); }
-static void teardown(void) {
-    iot_system("rm -rf '%s'", dir);
-    free(dir);
-}
-TestSuite(io_ckpt, .init = setup, .fini = teardown);
+TestSuite(io_ckpt, .init = iot_setup, .fini = iot_teardown);
 
-static void assert_one_line_about(const lm_err *e, const char *path, const char *what) {
-    cr_assert(strstr(e->msg, path), "error does not name the file: %s", e->msg);
-    cr_assert(strstr(e->msg, what), "error lacks '%s': %s", what, e->msg);
-    cr_assert(!strchr(e->msg, '\n'), "error is not one line: %s", e->msg);
-}
-
-static char *saved(const char *name, iot_ckpt *c, int64_t step) {
-    char *p = iot_path(dir, name);
+/* Makes fixture c (seed) and saves it as iot_dir/name at `step`. */
+static char *saved(const char *name, iot_ckpt *c, uint32_t seed, int64_t step) {
+    iot_ckpt_make(c, DIMS, seed);
+    char *p = iot_path(iot_dir, name);
     lm_err e;
     cr_assert_eq(iot_ckpt_save(p, c, step, &e), 0, "%s", e.msg);
     return p;
+}
+
+static void release(iot_ckpt *c, char *p) {
+    iot_ckpt_free(c);
+    free(p);
 }
 
 /* Loads like the trainer does; returns the rc and leaves ck closed. */
@@ -56,8 +51,7 @@ static long dataset_offset(const char *p, const char *name) {
 
 Test(io_ckpt, round_trip_is_bit_exact) {
     iot_ckpt c;
-    iot_ckpt_make(&c, DIMS, 7);
-    char *p = saved("ckpt.h5", &c, 1200);
+    char *p = saved("ckpt.h5", &c, 7, 1200);
     lm_model m;
     cr_assert_eq(lm_model_init(&m, DIMS, 1, NULL), 0);
     float *am = malloc(m.n_params * 4), *av = malloc(m.n_params * 4);
@@ -102,39 +96,35 @@ Test(io_ckpt, round_trip_is_bit_exact) {
     free(am);
     free(av);
     lm_model_free(&m);
-    iot_ckpt_free(&c);
-    free(p);
+    release(&c, p);
 }
 
 Test(io_ckpt, state_get_checks_name_dtype_and_count) {
     iot_ckpt c;
-    iot_ckpt_make(&c, DIMS, 1);
-    char *p = saved("ckpt.h5", &c, 5);
+    char *p = saved("ckpt.h5", &c, 1, 5);
     io_ckpt ck;
     lm_err e;
     cr_assert_eq(io_ckpt_open(&ck, p, &e), 0, "%s", e.msg);
     uint64_t u[4];
     double x;
     cr_assert_eq(io_ckpt_state_get(&ck, "rng.dropout", IO_U64, 4, u, &e), -1);
-    assert_one_line_about(&e, p, "state 'rng.dropout' missing");
+    iot_assert_one_line(&e, p, "state 'rng.dropout' missing");
     cr_assert_eq(io_ckpt_state_get(&ck, "rng.train", IO_I64, 4, u, &e), -1);
-    assert_one_line_about(&e, p, "is uint64 x 4, expected int64 x 4");
+    iot_assert_one_line(&e, p, "is uint64 x 4, expected int64 x 4");
     cr_assert_eq(io_ckpt_state_get(&ck, "rng.train", IO_U64, 3, u, &e), -1);
     cr_assert_eq(io_ckpt_state_get(&ck, "epoch", IO_F64, 1, &x, &e), -1);
     io_ckpt_close(&ck);
-    iot_ckpt_free(&c);
-    free(p);
+    release(&c, p);
 }
 
 Test(io_ckpt, inference_load_reads_only_the_model) {
     iot_ckpt c;
-    iot_ckpt_make(&c, DIMS, 2);
-    char *p = saved("ckpt.h5", &c, 9);
+    char *p = saved("ckpt.h5", &c, 2, 9);
     /* damage the Adam moments: a full validation must notice, inference not */
     iot_corrupt(p, dataset_offset(p, "optim/adam/v/fc.weight") + 8, 4);
     lm_err e;
     cr_assert_eq(io_ckpt_validate(p, NULL, &e), -1);
-    assert_one_line_about(&e, p, "/optim checksum mismatch");
+    iot_assert_one_line(&e, p, "/optim checksum mismatch");
     io_ckpt ck;
     lm_model m;
     cr_assert_eq(io_ckpt_load_model(&ck, p, &m, &e), 0, "%s", e.msg);
@@ -145,78 +135,68 @@ Test(io_ckpt, inference_load_reads_only_the_model) {
     cr_assert_eq(ck.vocab.size, 16, "generate needs the vocabulary from the checkpoint");
     lm_model_free(&m);
     io_ckpt_close(&ck);
-    iot_ckpt_free(&c);
-    free(p);
+    release(&c, p);
 }
 
 Test(io_ckpt, corrupt_parameter_byte_fails_the_checksum) {
     iot_ckpt c;
-    iot_ckpt_make(&c, DIMS, 3);
-    char *p = saved("ckpt.h5", &c, 9);
+    char *p = saved("ckpt.h5", &c, 3, 9);
     iot_corrupt(p, dataset_offset(p, "model/lstm.weight_hh") + 5, 1);
     lm_err e;
     cr_assert_eq(resume(p, NULL, DIMS, &e), -1);
-    assert_one_line_about(&e, p, "/model checksum mismatch");
+    iot_assert_one_line(&e, p, "/model checksum mismatch");
     io_ckpt ck;
     lm_model m;
     cr_assert_eq(io_ckpt_load_model(&ck, p, &m, &e), -1);
-    assert_one_line_about(&e, p, "corrupt checkpoint");
-    iot_ckpt_free(&c);
-    free(p);
+    iot_assert_one_line(&e, p, "corrupt checkpoint");
+    release(&c, p);
 }
 
 Test(io_ckpt, corrupt_state_fails_at_open) {
     iot_ckpt c;
-    iot_ckpt_make(&c, DIMS, 3);
-    char *p = saved("ckpt.h5", &c, 9);
+    char *p = saved("ckpt.h5", &c, 3, 9);
     iot_corrupt(p, dataset_offset(p, "state/rng.train") + 3, 1);
     io_ckpt ck;
     lm_err e;
     cr_assert_eq(io_ckpt_open(&ck, p, &e), -1);
-    assert_one_line_about(&e, p, "/state checksum mismatch");
-    iot_ckpt_free(&c);
-    free(p);
+    iot_assert_one_line(&e, p, "/state checksum mismatch");
+    release(&c, p);
 }
 
 Test(io_ckpt, truncated_and_foreign_files_are_refused) {
     iot_ckpt c;
-    iot_ckpt_make(&c, DIMS, 4);
-    char *p = saved("ckpt.h5", &c, 9);
+    char *p = saved("ckpt.h5", &c, 4, 9);
     iot_truncate(p, iot_file_size(p) - 100);
     lm_err e;
     cr_assert_eq(resume(p, NULL, DIMS, &e), -1);
-    assert_one_line_about(&e, p, "truncated");
-    char *s = iot_path(dir, "train-00000.h5");
+    iot_assert_one_line(&e, p, "truncated");
+    char *s = iot_path(iot_dir, "train-00000.h5");
     cr_assert_eq(iot_write_shard(s, 3, 16, 1, 0, NULL), 0);
     cr_assert_eq(resume(s, NULL, DIMS, &e), -1);
-    assert_one_line_about(&e, s, "is a LyricMind shard file, expected a checkpoint");
+    iot_assert_one_line(&e, s, "is a LyricMind shard file, expected a checkpoint");
     iot_random_file(s, 5000);
     cr_assert_eq(resume(s, NULL, DIMS, &e), -1);
-    assert_one_line_about(&e, s, "not an HDF5 file");
-    iot_ckpt_free(&c);
-    free(p);
+    iot_assert_one_line(&e, s, "not an HDF5 file");
+    release(&c, p);
     free(s);
 }
 
 Test(io_ckpt, wrong_vocab_hash_and_dims_are_refused) {
     iot_ckpt c;
-    iot_ckpt_make(&c, DIMS, 5);
-    char *p = saved("ckpt.h5", &c, 9);
+    char *p = saved("ckpt.h5", &c, 5, 9);
     lm_err e;
     uint64_t other = c.vocab.hash ^ 0x10;
     cr_assert_eq(resume(p, &other, DIMS, &e), -1);
-    assert_one_line_about(&e, p, "trained on another vocabulary");
+    iot_assert_one_line(&e, p, "trained on another vocabulary");
     cr_assert_eq(resume(p, &c.vocab.hash, (lm_dims){16, 5, 4}, &e), -1);
-    assert_one_line_about(&e, p, "model dims V=16 E=5 H=3 differ from the expected V=16 E=5 H=4");
+    iot_assert_one_line(&e, p, "model dims V=16 E=5 H=3 differ from the expected V=16 E=5 H=4");
     cr_assert_eq(resume(p, &c.vocab.hash, DIMS, &e), 0, "%s", e.msg);
-    iot_ckpt_free(&c);
-    free(p);
+    release(&c, p);
 }
 
 Test(io_ckpt, unknown_format_version_is_refused) {
     iot_ckpt c;
-    iot_ckpt_make(&c, DIMS, 5);
-    char *p = saved("ckpt.h5", &c, 9);
+    char *p = saved("ckpt.h5", &c, 5, 9);
     hid_t f = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
     hid_t a = H5Aopen(f, "format_version", H5P_DEFAULT);
     uint64_t v = 2;
@@ -225,47 +205,44 @@ Test(io_ckpt, unknown_format_version_is_refused) {
     H5Fclose(f);
     lm_err e;
     cr_assert_eq(io_ckpt_validate(p, NULL, &e), -1);
-    assert_one_line_about(&e, p, "format version 2 is not supported");
-    iot_ckpt_free(&c);
-    free(p);
+    iot_assert_one_line(&e, p, "format version 2 is not supported");
+    release(&c, p);
 }
 
 Test(io_ckpt, failed_save_leaves_the_previous_file) {
     iot_ckpt c;
-    iot_ckpt_make(&c, DIMS, 6);
-    char *p = saved("ckpt.h5", &c, 1);
+    char *p = saved("ckpt.h5", &c, 6, 1);
     long size = iot_file_size(p);
     io_array bad[] = {io_array_scalar("a/b", IO_I64, &c.epoch)};
     io_ckpt_save_args a = {.model = &c.model, .vocab = &c.vocab, .state = bad, .n_state = 1};
     lm_err e;
     cr_assert_eq(io_ckpt_save(p, &a, &e), -1);
-    assert_one_line_about(&e, p, "invalid state array name 'a/b'");
+    iot_assert_one_line(&e, p, "invalid state array name 'a/b'");
     io_array dup[] = {io_array_scalar("x", IO_I64, &c.epoch), io_array_scalar("x", IO_F64, &c.lr)};
     a.state = dup;
     a.n_state = 2;
     cr_assert_eq(io_ckpt_save(p, &a, &e), -1);
-    assert_one_line_about(&e, p, "given twice");
+    iot_assert_one_line(&e, p, "given twice");
     cr_assert_eq(iot_file_size(p), size);
     cr_assert_eq(io_ckpt_validate(p, NULL, &e), 0, "%s", e.msg);
     /* a save into a missing directory fails cleanly */
-    char *q = iot_path(dir, "no/such/dir/ckpt.h5");
+    char *q = iot_path(iot_dir, "no/such/iot_dir/ckpt.h5");
     cr_assert_eq(iot_ckpt_save(q, &c, 1, &e), -1);
-    cr_assert(strstr(e.msg, "no/such/dir"), "%s", e.msg);
+    cr_assert(strstr(e.msg, "no/such/iot_dir"), "%s", e.msg);
     /* a successful save replaces the file and leaves no temp file */
     cr_assert_eq(iot_ckpt_save(p, &c, 2, &e), 0, "%s", e.msg);
     io_ckpt_summary s;
     cr_assert_eq(io_ckpt_validate(p, &s, &e), 0, "%s", e.msg);
     cr_assert_eq(s.step, 2);
-    cr_assert_eq(iot_system("ls '%s' | grep -q tmp", dir), 1, "temp file left behind");
-    iot_ckpt_free(&c);
-    free(p);
+    cr_assert_eq(iot_system("ls '%s' | grep -q tmp", iot_dir), 1, "temp file left behind");
+    release(&c, p);
     free(q);
 }
 
 Test(io_ckpt, model_only_checkpoint_has_no_optimizer) {
     iot_ckpt c;
     iot_ckpt_make(&c, DIMS, 8);
-    char *p = iot_path(dir, "best.h5");
+    char *p = iot_path(iot_dir, "best.h5");
     io_ckpt_save_args a = {.model = &c.model, .vocab = &c.vocab, .val_loss = NAN};
     lm_err e;
     cr_assert_eq(io_ckpt_save(p, &a, &e), 0, "%s", e.msg);
@@ -275,13 +252,12 @@ Test(io_ckpt, model_only_checkpoint_has_no_optimizer) {
     cr_assert_eq(s.n_state, 0);
     cr_assert(isnan(s.val_loss));
     cr_assert_eq(resume(p, NULL, DIMS, &e), -1);
-    assert_one_line_about(&e, p, "no optimizer state");
-    iot_ckpt_free(&c);
-    free(p);
+    iot_assert_one_line(&e, p, "no optimizer state");
+    release(&c, p);
 }
 
 static void touch(const char *name) {
-    char *p = iot_path(dir, name);
+    char *p = iot_path(iot_dir, name);
     FILE *f = fopen(p, "w");
     fputs("x", f);
     fclose(f);
@@ -294,25 +270,25 @@ Test(io_ckpt, keep_last_prunes_only_old_numbered_checkpoints) {
     lm_err e;
     for (int64_t s = 100; s <= 600; s += 100) {
         char p[4200];
-        io_ckpt_path(p, sizeof p, dir, s);
+        io_ckpt_path(p, sizeof p, iot_dir, s);
         cr_assert_eq(iot_ckpt_save(p, &c, s, &e), 0, "%s", e.msg);
     }
     touch("best.h5");
     touch("ckpt-000000700.h5.tmp.123");
     touch("ckpt-12x.h5");
     touch("notes.txt");
-    cr_assert_eq(io_ckpt_keep_last(dir, 2, &e), 4);
+    cr_assert_eq(io_ckpt_keep_last(iot_dir, 2, &e), 4);
     int64_t *steps;
     size_t n;
-    cr_assert_eq(io_ckpt_list(dir, &steps, &n, &e), 0);
+    cr_assert_eq(io_ckpt_list(iot_dir, &steps, &n, &e), 0);
     cr_assert_eq(n, 2);
     cr_assert_eq(steps[0], 500);
     cr_assert_eq(steps[1], 600);
     free(steps);
     cr_assert_eq(iot_system("cd '%s' && test -f best.h5 && test -f ckpt-000000700.h5.tmp.123 && "
-                            "test -f ckpt-12x.h5 && test -f notes.txt", dir), 0);
-    cr_assert_eq(io_ckpt_keep_last(dir, 0, &e), 0, "keep 0 keeps all");
-    cr_assert_eq(io_ckpt_keep_last(dir, 5, &e), 0);
+                            "test -f ckpt-12x.h5 && test -f notes.txt", iot_dir), 0);
+    cr_assert_eq(io_ckpt_keep_last(iot_dir, 0, &e), 0, "keep 0 keeps all");
+    cr_assert_eq(io_ckpt_keep_last(iot_dir, 5, &e), 0);
     iot_ckpt_free(&c);
 }
 
@@ -331,19 +307,19 @@ Test(io_ckpt, newest_valid_skips_damaged_checkpoints) {
     lm_err e;
     char out[4200], p[4200];
     skipped = 0;
-    cr_assert_eq(io_ckpt_newest_valid(dir, out, sizeof out, on_skip, NULL, &e), 0, "empty dir");
-    char *missing = iot_path(dir, "nope");
+    cr_assert_eq(io_ckpt_newest_valid(iot_dir, out, sizeof out, on_skip, NULL, &e), 0, "empty iot_dir");
+    char *missing = iot_path(iot_dir, "nope");
     cr_assert_eq(io_ckpt_newest_valid(missing, out, sizeof out, on_skip, NULL, &e), 0);
     for (int64_t s = 1; s <= 3; s++) {
-        io_ckpt_path(p, sizeof p, dir, s * 10);
+        io_ckpt_path(p, sizeof p, iot_dir, s * 10);
         cr_assert_eq(iot_ckpt_save(p, &c, s * 10, &e), 0, "%s", e.msg);
     }
     touch("best.h5"); /* invalid, but never considered */
-    io_ckpt_path(p, sizeof p, dir, 30);
+    io_ckpt_path(p, sizeof p, iot_dir, 30);
     iot_truncate(p, iot_file_size(p) / 2);
-    cr_assert_eq(io_ckpt_newest_valid(dir, out, sizeof out, on_skip, NULL, &e), 1);
+    cr_assert_eq(io_ckpt_newest_valid(iot_dir, out, sizeof out, on_skip, NULL, &e), 1);
     char want[4200];
-    io_ckpt_path(want, sizeof want, dir, 20);
+    io_ckpt_path(want, sizeof want, iot_dir, 20);
     cr_assert_str_eq(out, want);
     cr_assert_eq(skipped, 1);
     cr_assert_str_eq(skipped_path, p);

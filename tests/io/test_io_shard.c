@@ -5,24 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io_test_util.h"
+#include "io_test_cr.h"
 
 #define V 5000
 #define HASH 0x1234abcd5678ef00ULL
 
-static char *dir;
-static void setup(void) { dir = iot_tmpdir(); cr_assert(dir); }
-static void teardown(void) {
-    iot_system("rm -rf '%s'", dir);
-    free(dir);
-}
-TestSuite(io_shard, .init = setup, .fini = teardown);
-
-static void assert_one_line_about(const lm_err *e, const char *path, const char *what) {
-    cr_assert(strstr(e->msg, path), "error does not name the file: %s", e->msg);
-    cr_assert(strstr(e->msg, what), "error lacks '%s': %s", what, e->msg);
-    cr_assert(!strchr(e->msg, '\n'), "error is not one line: %s", e->msg);
-}
+TestSuite(io_shard, .init = iot_setup, .fini = iot_teardown);
 
 /* Opening and fully validating must fail with `what` in the message. */
 static void assert_shard_refused(const char *path, const char *what) {
@@ -34,17 +22,17 @@ static void assert_shard_refused(const char *path, const char *what) {
         io_shard_close(&s);
     }
     cr_assert_eq(rc, -1, "%s was accepted", path);
-    assert_one_line_about(&e, path, what);
+    iot_assert_one_line(&e, path, what);
 }
 
 static char *small_shard(const char *name, uint64_t songs, uint64_t *ntok) {
-    char *p = iot_path(dir, name);
+    char *p = iot_path(iot_dir, name);
     cr_assert_eq(iot_write_shard(p, songs, V, HASH, 1000, ntok), 0);
     return p;
 }
 
 Test(io_shard, round_trip_multi_chunk_exact) {
-    char *p = iot_path(dir, "train-00000.h5");
+    char *p = iot_path(iot_dir, "train-00000.h5");
     uint64_t songs = 400, ntok = 0;
     cr_assert_eq(iot_write_shard(p, songs, V, HASH, 4096, &ntok), 0);
     cr_assert_gt(ntok, 20 * 4096, "fixture should span many chunks");
@@ -79,7 +67,7 @@ Test(io_shard, round_trip_multi_chunk_exact) {
     cr_assert_eq(io_shard_validate(&s, &e), 0, "%s", e.msg);
     cr_assert_lt(io_shard_stored_bytes(&s), ntok * 2, "tokens should be compressed");
     cr_assert_eq(io_shard_read(&s, ntok - 2, 3, part, &e), -1, "read past the end accepted");
-    assert_one_line_about(&e, p, "beyond");
+    iot_assert_one_line(&e, p, "beyond");
     io_shard_close(&s);
     io_shard_close(&s); /* twice is harmless */
     free(all);
@@ -87,7 +75,7 @@ Test(io_shard, round_trip_multi_chunk_exact) {
 }
 
 Test(io_shard, default_chunk_larger_than_one_chunk) {
-    char *p = iot_path(dir, "big.h5");
+    char *p = iot_path(iot_dir, "big.h5");
     uint64_t ntok;
     cr_assert_eq(iot_write_shard(p, 1200, V, HASH, 0, &ntok), 0);
     cr_assert_gt(ntok, IO_SHARD_CHUNK_TOKENS + 1);
@@ -117,13 +105,13 @@ Test(io_shard, empty_shard_is_valid) {
 }
 
 Test(io_shard, writer_refuses_id_out_of_range) {
-    char *p = iot_path(dir, "bad.h5");
+    char *p = iot_path(iot_dir, "bad.h5");
     lm_err e;
     io_shard_writer *w = io_shard_writer_open(p, HASH, 10, &e);
     cr_assert(w, "%s", e.msg);
     uint16_t song[] = {2, 7, 10, 3};
     cr_assert_eq(io_shard_writer_add(w, song, 4, 0, &e), -1);
-    assert_one_line_about(&e, p, "id 10 >= vocabulary size 10");
+    iot_assert_one_line(&e, p, "id 10 >= vocabulary size 10");
     io_shard_writer_abort(w);
     cr_assert_eq(iot_file_size(p), -1, "aborted writer left its file");
     cr_assert_null(io_shard_writer_open(p, HASH, 70000, &e));
@@ -209,28 +197,25 @@ Test(io_shard, refuses_truncated_file) {
 }
 
 Test(io_shard, refuses_random_bytes_and_empty_and_missing_files) {
-    char *p = iot_path(dir, "noise.h5");
+    char *p = iot_path(iot_dir, "noise.h5");
     iot_random_file(p, 100000);
     assert_shard_refused(p, "not an HDF5 file");
     iot_truncate(p, 0);
     assert_shard_refused(p, "empty file");
-    char *q = iot_path(dir, "absent.h5");
+    char *q = iot_path(iot_dir, "absent.h5");
     assert_shard_refused(q, "No such file");
-    assert_shard_refused(dir, "is a directory");
+    assert_shard_refused(iot_dir, "is a directory");
     free(p);
     free(q);
 }
 
 Test(io_shard, refuses_other_kinds) {
     io_vocab v;
-    iot_make_vocab(&v);
-    char *p = iot_path(dir, "vocab.h5");
-    lm_err e;
-    cr_assert_eq(io_vocab_write(p, &v, &e), 0, "%s", e.msg);
+    char *p = iot_vocab_file("vocab.h5", &v);
     assert_shard_refused(p, "is a LyricMind vocab file, expected a shard");
     io_vocab_free(&v);
     /* a plain HDF5 file that is not ours */
-    char *q = iot_path(dir, "other.h5");
+    char *q = iot_path(iot_dir, "other.h5");
     hid_t f = H5Fcreate(q, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     H5Fclose(f);
     assert_shard_refused(q, "without a LyricMind 'kind' attribute");
@@ -256,7 +241,7 @@ Test(io_shard, refuses_corrupt_compressed_chunk) {
     lm_err e;
     cr_assert_eq(io_shard_open(&s, p, &e), 0, "metadata intact: %s", e.msg);
     cr_assert_eq(io_shard_validate(&s, &e), -1, "corrupt chunk accepted");
-    assert_one_line_about(&e, p, "cannot read /tokens");
+    iot_assert_one_line(&e, p, "cannot read /tokens");
     io_shard_close(&s);
     free(p);
 }
@@ -268,7 +253,7 @@ Test(io_shard, vocab_hash_mismatch_is_one_line) {
     cr_assert_eq(io_shard_open(&s, p, &e), 0, "%s", e.msg);
     cr_assert_eq(io_shard_check_vocab(&s, HASH, V, "vocab.h5", &e), 0);
     cr_assert_eq(io_shard_check_vocab(&s, HASH ^ 1, V, "vocab.h5", &e), -1);
-    assert_one_line_about(&e, p, "another vocabulary");
+    iot_assert_one_line(&e, p, "another vocabulary");
     io_shard_close(&s);
     free(p);
 }

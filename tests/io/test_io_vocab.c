@@ -5,15 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io_test_util.h"
+#include "io_test_cr.h"
 
-static char *dir;
-static void setup(void) { dir = iot_tmpdir(); cr_assert(dir); }
-static void teardown(void) {
-    iot_system("rm -rf '%s'", dir);
-    free(dir);
-}
-TestSuite(io_vocab, .init = setup, .fini = teardown);
+TestSuite(io_vocab, .init = iot_setup, .fini = iot_teardown);
 
 Test(io_vocab, hash_is_fnv1a_64_of_tokens_with_nul) {
     /* FNV-1a 64 of "a\0" and of "" + "a\0" ordering matters */
@@ -29,10 +23,8 @@ Test(io_vocab, hash_is_fnv1a_64_of_tokens_with_nul) {
 
 Test(io_vocab, round_trip_utf8) {
     io_vocab v, r;
-    iot_make_vocab(&v);
-    char *p = iot_path(dir, "vocab.h5");
+    char *p = iot_vocab_file("vocab.h5", &v);
     lm_err e;
-    cr_assert_eq(io_vocab_write(p, &v, &e), 0, "%s", e.msg);
     cr_assert_eq(io_vocab_read(p, &r, &e), 0, "%s", e.msg);
     cr_assert_eq(r.size, v.size);
     cr_assert_eq(r.hash, v.hash);
@@ -52,7 +44,7 @@ Test(io_vocab, round_trip_utf8) {
 }
 
 static void expect_write_refused(io_vocab *v, const char *what) {
-    char *p = iot_path(dir, "bad.h5");
+    char *p = iot_path(iot_dir, "bad.h5");
     lm_err e;
     cr_assert_eq(io_vocab_write(p, v, &e), -1);
     cr_assert(strstr(e.msg, what), "%s", e.msg);
@@ -80,10 +72,8 @@ Test(io_vocab, write_refuses_broken_conventions) {
 
 Test(io_vocab, read_refuses_tampered_token) {
     io_vocab v, r;
-    iot_make_vocab(&v);
-    char *p = iot_path(dir, "vocab.h5");
+    char *p = iot_vocab_file("vocab.h5", &v);
     lm_err e;
-    cr_assert_eq(io_vocab_write(p, &v, &e), 0, "%s", e.msg);
     /* rewrite /tokens with one word changed: the stored hash no longer matches */
     free(v.tokens[10]);
     v.tokens[10] = strdup("naive");
@@ -106,7 +96,7 @@ Test(io_vocab, read_refuses_tampered_token) {
 }
 
 Test(io_vocab, read_refuses_a_shard) {
-    char *p = iot_path(dir, "s.h5");
+    char *p = iot_path(iot_dir, "s.h5");
     cr_assert_eq(iot_write_shard(p, 3, 100, 1, 0, NULL), 0);
     io_vocab r;
     lm_err e;

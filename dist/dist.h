@@ -97,8 +97,13 @@ typedef struct dist_grad_layout {
 /* The layout of an lm_model's gradient buffer (see lm_model.h). */
 dist_grad_layout dist_grad_layout_of_model(const lm_model *m);
 
+/* Overlap is opt-in: on one box (shared memory, no progress thread) the
+ * compute left after the head gradient is final is ~2 ms at the spec's
+ * sizes, and Open MPI's non-blocking allreduce of the 26 MB head is slower
+ * than its blocking one, so starting early cost step time (docs/dist.md).
+ * Networks whose MPI progresses collectives by itself may gain from it. */
 enum {
-    DIST_GS_NO_OVERLAP = 1u,  /* ignore the hook: reduce everything in finish */
+    DIST_GS_OVERLAP = 1u,     /* start the head's sum from the hook */
     DIST_GS_DENSE_EMB = 2u,   /* always reduce the embedding densely */
     DIST_GS_SPARSE_EMB = 4u,  /* always sparsely (tests, benchmarks) */
     DIST_GS_CHECK_ROWS = 8u,  /* debug: finish fails if a row outside this
@@ -136,9 +141,10 @@ void dist_grad_sync_free(dist_grad_sync *s);
  *     Optional: a step without it reduces the embedding densely (every rank
  *     must then skip it).
  *  2. the model's backward with o.on_head_grads = dist_grad_sync_on_head_grads
- *     and o.ctx = s: starts the in-place non-blocking sum of [0, head).
- *     From then on the caller must not touch [0, head) until finish returns.
- *     Optional: if the hook never ran, finish reduces the head itself.
+ *     and o.ctx = s: with DIST_GS_OVERLAP starts the in-place non-blocking
+ *     sum of [0, head) (else does nothing). From then on the caller must not
+ *     touch [0, head) until finish returns. Optional: if the hook never ran,
+ *     finish reduces the head itself.
  *  3. dist_grad_sync_finish(s): sums the rest (LSTM; embedding sparsely over
  *     the union of the ranks' tokens or densely), waits for the head. After
  *     it, grads holds the SUM over ranks, bitwise equal on every rank.

@@ -2,8 +2,9 @@
  * contiguous gradient buffer (layout in dist.h / lm_model.h).
  *
  *   tokens()  : OR of the ranks' token bitmaps starts (non-blocking, c_tok)
- *   hook      : in-place sum of the head [0, head) starts (non-blocking, c_head)
- *   finish()  : union U known -> sum [head, emb) and the embedding rows of U
+ *   hook      : with DIST_GS_OVERLAP, the in-place sum of the head [0, head)
+ *               starts (non-blocking, c_head); else the head goes in finish
+ *   finish()  : union U known -> sum [head or 0, emb) and the embedding rows of U
  *               (packed, if sparse) or the whole embedding (dense), on c_rest;
  *               then wait for the head.
  *
@@ -144,7 +145,7 @@ int dist_grad_sync_tokens(dist_grad_sync *s, const int32_t *ids, size_t n, lm_er
 
 void dist_grad_sync_on_head_grads(void *ctx) {
     dist_grad_sync *s = ctx;
-    if (s->size == 1 || (s->flags & DIST_GS_NO_OVERLAP) || s->head_started ||
+    if (s->size == 1 || !(s->flags & DIST_GS_OVERLAP) || s->head_started ||
         s->L.head == 0)
         return;
     double t0 = dist_now();

@@ -159,9 +159,9 @@ static void part_b(dist_world *w, int reps) {
     CHECK(w, a && in && tgt && h && c && tstep && tcomm && tafter, "out of memory");
     uint64_t s = 42 + (uint64_t)w->rank;
     const char *names[NMODES] = {"no sync (compute only)", "no overlap, dense embedding",
-                                 "no overlap, sparse embedding",
-                                 "overlap, sparse embedding (default)"};
-    unsigned flags[NMODES] = {0, DIST_GS_NO_OVERLAP | DIST_GS_DENSE_EMB, DIST_GS_NO_OVERLAP, 0};
+                                 "no overlap, sparse embedding (default)",
+                                 "overlap, sparse embedding"};
+    unsigned flags[NMODES] = {0, DIST_GS_DENSE_EMB, 0, DIST_GS_OVERLAP};
     dist_grad_layout L = dist_grad_layout_of_model(&m);
     dist_grad_sync *gs[NMODES] = {NULL};
     for (int k = 1; k < NMODES; k++) {

@@ -133,7 +133,7 @@ static void run_step(dist_world *w, dist_grad_sync *s, const dist_grad_layout *L
     int want_sparse = !dense_only && ((m->flags & DIST_GS_SPARSE_EMB) ||
                                       (m->tokens && 2 * u < (long)L->V));
     long want_rows = dense_only || !m->tokens ? -1 : u;
-    int want_overlap = m->hook && !(m->flags & DIST_GS_NO_OVERLAP);
+    int want_overlap = m->hook && (m->flags & DIST_GS_OVERLAP);
     CHECK(w, st.sparse == want_sparse, "%s/%s: sparse %d, want %d", m->name, what, st.sparse,
           want_sparse);
     CHECK(w, st.union_rows == want_rows, "%s/%s: union %ld, want %ld", m->name, what,
@@ -155,12 +155,14 @@ static dist_grad_layout layout_of(shape sh) {
 
 static void test_modes(dist_world *w, shape sh) {
     static const mode modes[] = {
-        {"overlap", 0, 1, 1},
-        {"no-hook", 0, 0, 1},
-        {"no-overlap", DIST_GS_NO_OVERLAP, 1, 1},
+        {"default", 0, 1, 1},
+        {"overlap", DIST_GS_OVERLAP, 1, 1},
+        {"overlap-no-hook", DIST_GS_OVERLAP, 0, 1},
+        {"overlap-dense", DIST_GS_OVERLAP | DIST_GS_DENSE_EMB, 1, 1},
         {"dense", DIST_GS_DENSE_EMB, 1, 1},
         {"sparse", DIST_GS_SPARSE_EMB, 1, 1},
-        {"no-tokens", 0, 1, 0},
+        {"overlap-sparse", DIST_GS_OVERLAP | DIST_GS_SPARSE_EMB, 1, 1},
+        {"no-tokens", DIST_GS_OVERLAP, 1, 0},
         {"sparse-no-tokens", DIST_GS_SPARSE_EMB, 0, 0},
     };
     lm_err e = {{0}};

@@ -49,12 +49,29 @@ typedef struct pp_genre_table {
     uint64_t songs[PP_MAX_GENRES]; /* kept songs */
 } pp_genre_table;
 
-/* One kept song in a pass-1 file, followed by ntok uint32 provisional ids:
- * 0 = <nl>, 1 = <sep>, 2 + i = word i of dict `owner`. */
+/* One kept song in a pass-1 file, followed by nunits uint16 that encode its
+ * ntok provisional ids: 0 = <nl>, 1 = <sep>, 2 + i = word i of dict `owner`.
+ * An id below 0xFFFF is one unit; a larger one is 0xFFFF and then its low
+ * and high 16 bits. Ids are numbered in first-seen order, so nearly every
+ * token is one unit: the file is half the size of plain uint32 ids. */
 typedef struct pp_rec_hdr {
-    uint32_t ntok;
+    uint32_t ntok, nunits;
     uint8_t genre, owner, pad[2];
 } pp_rec_hdr;
+
+#define PP_UNIT_ESCAPE 0xFFFFu
+
+/* Appends id to units (room for 3 units needed); returns units used. */
+static inline int pp_unit_put(uint16_t *u, uint32_t id) {
+    if (id < PP_UNIT_ESCAPE) {
+        u[0] = (uint16_t)id;
+        return 1;
+    }
+    u[0] = PP_UNIT_ESCAPE;
+    u[1] = (uint16_t)id;
+    u[2] = (uint16_t)(id >> 16);
+    return 3;
+}
 
 /* A shard as planned by pass 1: the byte range of its songs in its split's
  * pass-1 file, and its totals (tokens include <bos> <genre> <eos>). */

@@ -34,7 +34,7 @@
 typedef struct song {
     uint64_t text_off, line, bad_off;
     pp_h128 hash;
-    uint32_t text_len, file, tok_off, ntok, n_nl, n_sep;
+    uint32_t text_len, file, tok_off, ntok, nunits, n_nl, n_sep;
     int16_t genre;
     uint8_t skip, val;
 } song;
@@ -48,8 +48,8 @@ typedef struct batch {
     size_t tlen, tcap;
     song *songs;
     size_t n, cap;
-    uint32_t *ids;
-    size_t nids, icap;
+    uint16_t *units; /* encoded ids of the batch's songs (pp_unit_put) */
+    size_t nunits, ucap;
 } batch;
 
 typedef struct ctx ctx;
@@ -194,7 +194,7 @@ static batch *take_free(ctx *p) {
     pthread_mutex_unlock(&p->mu);
     if (b) {
         b->state = B_FILLING;
-        b->n = b->tlen = b->nids = 0;
+        b->n = b->tlen = b->nunits = 0;
     }
     return b;
 }
@@ -303,31 +303,49 @@ static int process_song(worker *w, batch *b, song *s) {
     }
     s->hash = pp_hash128(wd->buf, wd->len, 0);
     int first = pp_dedup_claim(p->dedup, s->hash);
-    if (first < 0 || grow((void **)&b->ids, &b->icap, b->nids + wd->n, sizeof *b->ids)) return -1;
-    uint32_t *ids = b->ids + b->nids;
+    if (first < 0 || grow((void **)&b->units, &b->ucap, b->nunits + 3 * wd->n, sizeof *b->units)) return -1;
+    uint16_t *units = b->units + b->nunits, *u = units;
     pp_dict *d = w->dict;
     uint32_t n_nl = 0, n_sep = 0;
-    for (size_t t = 0; t < wd->n; t++) {
+    /* software pipelining: the slot of word t + AHEAD is prefetched while
+     * word t is looked up, so cache misses overlap instead of adding up */
+    enum { AHEAD = 8, RING = 16 };
+    pp_dict_key ring[RING];
+    size_t n = wd->n;
+    for (size_t t = 0; t < n && t < AHEAD; t++) {
         const char *tok = wd->buf + wd->off[t];
-        size_t end = t + 1 < wd->n ? wd->off[t + 1] : wd->len;
+        if (tok[0] == '<') continue;
+        ring[t] = pp_dict_key_of(tok, (t + 1 < n ? wd->off[t + 1] : wd->len) - wd->off[t] - 1);
+        pp_dict_prefetch(d, ring[t]);
+    }
+    for (size_t t = 0; t < n; t++) {
+        size_t a = t + AHEAD;
+        if (a < n && wd->buf[wd->off[a]] != '<') {
+            const char *tok = wd->buf + wd->off[a];
+            ring[a % RING] = pp_dict_key_of(tok, (a + 1 < n ? wd->off[a + 1] : wd->len) - wd->off[a] - 1);
+            pp_dict_prefetch(d, ring[a % RING]);
+        }
+        const char *tok = wd->buf + wd->off[t];
         if (tok[0] == '<') { /* "<nl>" or "<sep>": words never contain '<' */
             int nl = tok[1] == 'n';
             n_nl += nl, n_sep += !nl;
-            ids[t] = nl ? PP_LOCAL_NL : PP_LOCAL_SEP;
+            *u++ = nl ? PP_LOCAL_NL : PP_LOCAL_SEP;
             continue;
         }
-        int64_t id = pp_dict_add(d, tok, end - wd->off[t] - 1, (uint64_t)first);
+        size_t end = t + 1 < n ? wd->off[t + 1] : wd->len;
+        int64_t id = pp_dict_add_key(d, tok, end - wd->off[t] - 1, ring[t % RING], (uint64_t)first);
         if (id < 0) return -1;
-        ids[t] = (uint32_t)id + PP_LOCAL_WORD0;
+        u += pp_unit_put(u, (uint32_t)id + PP_LOCAL_WORD0);
     }
-    s->tok_off = (uint32_t)b->nids;
+    s->tok_off = (uint32_t)b->nunits;
+    s->nunits = (uint32_t)(u - units);
     s->ntok = (uint32_t)wd->n;
     s->n_nl = n_nl;
     s->n_sep = n_sep;
-    b->nids += wd->n;
+    b->nunits += s->nunits;
     /* the split: a salted hash of the song's identity, uniform in [0, 1) */
-    double u = (double)(pp_mix64(s->hash.hi ^ p->split_salt) >> 11) * 0x1.0p-53;
-    s->val = u < p->split_threshold;
+    double x = (double)(pp_mix64(s->hash.hi ^ p->split_salt) >> 11) * 0x1.0p-53;
+    s->val = x < p->split_threshold;
     return 0;
 }
 
@@ -392,12 +410,13 @@ static int write_song(ctx *p, const batch *b, const song *s) {
         }
         cur = &p1->plan[k][p1->nplan[k] - 1];
     }
-    pp_rec_hdr h = {s->ntok, (uint8_t)s->genre, (uint8_t)b->owner, {0, 0}};
-    if (fwrite(&h, sizeof h, 1, p->tf[k]) != 1 || fwrite(b->ids + s->tok_off, 4, s->ntok, p->tf[k]) != s->ntok) {
+    pp_rec_hdr h = {s->ntok, s->nunits, (uint8_t)s->genre, (uint8_t)b->owner, {0, 0}};
+    if (fwrite(&h, sizeof h, 1, p->tf[k]) != 1 ||
+        fwrite(b->units + s->tok_off, 2, s->nunits, p->tf[k]) != s->nunits) {
         failf(p, "%s: write failed: %s", p->tokfile[k], strerror(errno));
         return -1;
     }
-    p->bytes[k] += sizeof h + 4 * (uint64_t)s->ntok;
+    p->bytes[k] += sizeof h + 2 * (uint64_t)s->nunits;
     cur->end = p->bytes[k];
     cur->tokens += n;
     cur->songs++;
@@ -561,7 +580,7 @@ join:
         pp_pass1_free(p1);
     }
     for (int i = 0; i < started; i++) pp_words_free(&w[i].words);
-    for (int i = 0; i < p->nalloc; i++) free(p->pool[i].text), free(p->pool[i].songs), free(p->pool[i].ids);
+    for (int i = 0; i < p->nalloc; i++) free(p->pool[i].text), free(p->pool[i].songs), free(p->pool[i].units);
     for (int i = 0; i < p->n_labels; i++) free(p->label_key[i]);
     free(p->pool), free(p->slot), free(p->freel), free(p->todo);
     pp_dedup_free(p->dedup);

@@ -124,7 +124,7 @@ static void writers_fail(writers *w, const lm_err *e) {
 }
 
 /* Writes one planned shard from its byte range of the pass-1 file. */
-static int write_shard(writers *w, FILE *tf, int k, uint32_t index, uint32_t **ids, uint16_t **tok,
+static int write_shard(writers *w, FILE *tf, int k, uint32_t index, uint16_t **units, uint16_t **tok,
                        size_t *cap, lm_err *e) {
     const pp_shard_plan *pl = &w->p1->plan[k][index];
     const char *tokfile = w->tokfile[k];
@@ -142,39 +142,46 @@ static int write_shard(writers *w, FILE *tf, int k, uint32_t index, uint32_t **i
             rc = lm_err_set(e, "%s: truncated", tokfile);
             break;
         }
-        if (h.owner >= w->p1->n_dicts || w->genre_final[h.genre] < 0) {
+        if (h.owner >= w->p1->n_dicts || w->genre_final[h.genre] < 0 || h.nunits < h.ntok ||
+            h.nunits > 3 * (uint64_t)h.ntok) {
             rc = lm_err_set(e, "%s: corrupt record", tokfile);
             break;
         }
-        if ((size_t)h.ntok + 3 > *cap) {
-            size_t c = ((size_t)h.ntok + 3) * 2;
-            uint32_t *ni = realloc(*ids, c * sizeof *ni);
-            if (ni) *ids = ni;
+        if ((size_t)h.nunits + 3 > *cap) {
+            size_t c = ((size_t)h.nunits + 3) * 2;
+            uint16_t *nu = realloc(*units, c * sizeof *nu);
+            if (nu) *units = nu;
             uint16_t *nt = realloc(*tok, c * sizeof *nt);
             if (nt) *tok = nt;
-            if (!ni || !nt) {
+            if (!nu || !nt) {
                 rc = lm_err_set(e, "out of memory");
                 break;
             }
             *cap = c;
         }
-        if (fread(*ids, 4, h.ntok, tf) != h.ntok) {
+        if (fread(*units, 2, h.nunits, tf) != h.nunits) {
             rc = lm_err_set(e, "%s: truncated", tokfile);
             break;
         }
-        pos += sizeof h + 4 * (uint64_t)h.ntok;
+        pos += sizeof h + 2 * (uint64_t)h.nunits;
         const uint16_t *m = w->map[h.owner];
-        uint32_t lim = w->dict_n[h.owner] + PP_LOCAL_WORD0, bad = 0;
+        uint32_t lim = w->dict_n[h.owner] + PP_LOCAL_WORD0, bad = 0, i = 0;
         uint16_t *t = *tok;
-        const uint32_t *id = *ids;
+        const uint16_t *u = *units, *uend = u + h.nunits;
         t[0] = IO_TOK_BOS;
         t[1] = (uint16_t)(IO_TOK_FIRST_GENRE + w->genre_final[h.genre]);
-        for (uint32_t i = 0; i < h.ntok; i++) {
-            bad |= id[i] >= lim;
-            t[i + 2] = m[id[i] < lim ? id[i] : 0];
+        for (; u < uend && i < h.ntok; i++) {
+            uint32_t id = *u++;
+            if (id == PP_UNIT_ESCAPE) {
+                bad |= uend - u < 2;
+                id = uend - u < 2 ? 0 : (uint32_t)u[0] | (uint32_t)u[1] << 16;
+                u += 2;
+            }
+            bad |= id >= lim;
+            t[i + 2] = m[id < lim ? id : 0];
         }
         t[h.ntok + 2] = IO_TOK_EOS;
-        if (bad) rc = lm_err_set(e, "%s: corrupt record", tokfile);
+        if (bad || i != h.ntok || u != uend) rc = lm_err_set(e, "%s: corrupt record", tokfile);
         else rc = io_shard_writer_add(sw, t, h.ntok + 3, (uint8_t)w->genre_final[h.genre], e);
         if (!rc && __atomic_load_n(&w->failed, __ATOMIC_RELAXED)) rc = -1; /* another shard failed */
     }
@@ -191,8 +198,7 @@ static int write_shard(writers *w, FILE *tf, int k, uint32_t index, uint32_t **i
 static void *writer_main(void *arg) {
     writers *w = arg;
     FILE *tf[2] = {NULL, NULL};
-    uint32_t *ids = NULL;
-    uint16_t *tok = NULL;
+    uint16_t *units = NULL, *tok = NULL;
     size_t cap = 0;
     lm_err e = {{0}};
     for (;;) {
@@ -209,14 +215,14 @@ static void *writer_main(void *arg) {
             }
             setvbuf(tf[k], NULL, _IOFBF, 1 << 20);
         }
-        if (write_shard(w, tf[k], k, w->jobs[j].index, &ids, &tok, &cap, &e)) {
-            if (!w->failed || e.msg[0]) writers_fail(w, &e);
+        if (write_shard(w, tf[k], k, w->jobs[j].index, &units, &tok, &cap, &e)) {
+            writers_fail(w, &e); /* no-op when another shard failed first */
             break;
         }
     }
     for (int k = 0; k < 2; k++)
         if (tf[k]) fclose(tf[k]);
-    free(ids);
+    free(units);
     free(tok);
     return NULL;
 }

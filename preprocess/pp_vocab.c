@@ -6,13 +6,26 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
-#include "pp_hash.h"
+/* Zeroed slot table. Large tables ask for transparent huge pages: lookups
+ * are random over megabytes, and 4 KiB pages would make most of them TLB
+ * misses as well as cache misses. */
+static pp_dict_slot *slots_alloc(size_t cap) {
+    size_t bytes = cap * sizeof(pp_dict_slot);
+    const size_t huge = (size_t)2 << 20;
+    if (bytes < huge) return calloc(cap, sizeof(pp_dict_slot));
+    void *p = NULL;
+    if (posix_memalign(&p, huge, bytes) != 0) return NULL;
+    madvise(p, bytes, MADV_HUGEPAGE); /* a hint: failure is harmless */
+    memset(p, 0, bytes);
+    return p;
+}
 
 int pp_dict_init(pp_dict *d) {
     memset(d, 0, sizeof *d);
     d->cap = 1024;
-    d->slots = calloc(d->cap, sizeof *d->slots);
+    d->slots = slots_alloc(d->cap);
     return d->slots ? 0 : -1;
 }
 
@@ -24,30 +37,6 @@ void pp_dict_free(pp_dict *d) {
     memset(d, 0, sizeof *d);
 }
 
-/* The first min(len, 8) bytes of p as an integer (native byte order, the
- * rest zero): equal prefixes give equal values. Overlapping loads, no loop. */
-static inline uint64_t load8(const char *p, size_t len) {
-    uint64_t v = 0;
-    if (len >= 8) {
-        memcpy(&v, p, 8);
-    } else if (len >= 4) {
-        uint32_t lo, hi;
-        memcpy(&lo, p, 4);
-        memcpy(&hi, p + len - 4, 4);
-        v = (uint64_t)lo | ((uint64_t)hi << (8 * (len - 4)));
-    } else if (len > 0) {
-        const unsigned char *u = (const unsigned char *)p;
-        v = (uint64_t)u[0] | ((uint64_t)u[len / 2] << (8 * (len / 2))) | ((uint64_t)u[len - 1] << (8 * (len - 1)));
-    }
-    return v;
-}
-
-static inline uint64_t word_hash(const char *p, size_t len, uint64_t w8) {
-    if (len > 8) return pp_hash_word(p, len);
-    uint64_t h = (w8 ^ ((uint64_t)len << 59)) * 0x9E3779B97F4A7C15ULL;
-    return h ^ (h >> 29);
-}
-
 static inline int slot_is(const pp_dict *d, const pp_dict_slot *s, const char *word, size_t len, uint64_t w8) {
     if (s->w8 != w8 || s->len != len) return 0;
     return len <= 8 || memcmp(d->arena + d->woff[s->id1 - 1] + 8, word + 8, len - 8) == 0;
@@ -55,12 +44,12 @@ static inline int slot_is(const pp_dict *d, const pp_dict_slot *s, const char *w
 
 static int dict_grow_slots(pp_dict *d) {
     size_t cap = d->cap * 2;
-    pp_dict_slot *s = calloc(cap, sizeof *s);
+    pp_dict_slot *s = slots_alloc(cap);
     if (!s) return -1;
     for (size_t i = 0; i < d->cap; i++) {
         pp_dict_slot v = d->slots[i];
         if (!v.id1) continue;
-        size_t j = word_hash(d->arena + d->woff[v.id1 - 1], v.len, v.w8) & (cap - 1);
+        size_t j = pp_dict_key_of(d->arena + d->woff[v.id1 - 1], d->wlen[v.id1 - 1]).hash & (cap - 1);
         while (s[j].id1) j = (j + 1) & (cap - 1);
         s[j] = v;
     }
@@ -98,9 +87,9 @@ static int dict_add_word(pp_dict *d, const char *word, size_t len) {
     return 0;
 }
 
-int64_t pp_dict_add(pp_dict *d, const char *word, size_t len, uint64_t inc) {
-    uint64_t w8 = load8(word, len);
-    size_t mask = d->cap - 1, i = word_hash(word, len, w8) & mask;
+int64_t pp_dict_add_key(pp_dict *d, const char *word, size_t len, pp_dict_key k, uint64_t inc) {
+    uint64_t w8 = k.w8;
+    size_t mask = d->cap - 1, i = k.hash & mask;
     for (pp_dict_slot *s; (s = &d->slots[i])->id1; i = (i + 1) & mask)
         if (slot_is(d, s, word, len, w8)) {
             s->count += inc;
@@ -124,8 +113,9 @@ void pp_dict_counts(const pp_dict *d, uint64_t *counts) {
 }
 
 int64_t pp_dict_find(const pp_dict *d, const char *word, size_t len) {
-    uint64_t w8 = load8(word, len);
-    size_t mask = d->cap - 1, i = word_hash(word, len, w8) & mask;
+    pp_dict_key k = pp_dict_key_of(word, len);
+    uint64_t w8 = k.w8;
+    size_t mask = d->cap - 1, i = k.hash & mask;
     for (; d->slots[i].id1; i = (i + 1) & mask)
         if (slot_is(d, &d->slots[i], word, len, w8)) return d->slots[i].id1 - 1;
     return -1;

@@ -17,8 +17,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "lm_err.h"
+#include "pp_hash.h"
 
 typedef struct pp_dict_slot {
     uint64_t w8;       /* first 8 bytes of the word, zero padded */
@@ -39,9 +41,47 @@ typedef struct pp_dict {
 
 int pp_dict_init(pp_dict *d);
 void pp_dict_free(pp_dict *d);
-/* Id of word[0..len), inserted with count 0 if new, after adding inc to its
- * count; -1 when out of memory. */
-int64_t pp_dict_add(pp_dict *d, const char *word, size_t len, uint64_t inc);
+/* A word's probe key: its first 8 bytes (zero padded; words hold no NUL, so
+ * for len <= 8 this is the whole word) and its hash. */
+typedef struct pp_dict_key {
+    uint64_t w8, hash;
+} pp_dict_key;
+
+static inline pp_dict_key pp_dict_key_of(const char *p, size_t len) {
+    uint64_t v = 0; /* overlapping loads, no loop */
+    if (len >= 8) {
+        memcpy(&v, p, 8);
+    } else if (len >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + len - 4, 4);
+        v = (uint64_t)lo | ((uint64_t)hi << (8 * (len - 4)));
+    } else if (len > 0) {
+        const unsigned char *u = (const unsigned char *)p;
+        v = (uint64_t)u[0] | ((uint64_t)u[len / 2] << (8 * (len / 2))) | ((uint64_t)u[len - 1] << (8 * (len - 1)));
+    }
+    uint64_t h;
+    if (len > 8) {
+        h = pp_hash_word(p, len);
+    } else { /* one 64x64->128 multiply, folded: every input bit reaches the low bits */
+        __uint128_t m = (__uint128_t)(v ^ 0x243F6A8885A308D3ULL) * (0x9E3779B97F4A7C15ULL ^ len);
+        h = (uint64_t)m ^ (uint64_t)(m >> 64);
+    }
+    return (pp_dict_key){v, h};
+}
+
+/* Starts loading the slot a key probes first, so that a lookup a few words
+ * later finds it in cache (software pipelining over a song's words). */
+static inline void pp_dict_prefetch(const pp_dict *d, pp_dict_key k) {
+    __builtin_prefetch(&d->slots[k.hash & (d->cap - 1)], 1);
+}
+
+/* Id of word[0..len) (k = pp_dict_key_of(word, len)), inserted with count 0
+ * if new, after adding inc to its count; -1 when out of memory. */
+int64_t pp_dict_add_key(pp_dict *d, const char *word, size_t len, pp_dict_key k, uint64_t inc);
+static inline int64_t pp_dict_add(pp_dict *d, const char *word, size_t len, uint64_t inc) {
+    return pp_dict_add_key(d, word, len, pp_dict_key_of(word, len), inc);
+}
 static inline int64_t pp_dict_intern(pp_dict *d, const char *word, size_t len) {
     return pp_dict_add(d, word, len, 0);
 }

@@ -416,3 +416,39 @@ Test(pp_pipeline, force_replaces_a_corpus_but_never_a_foreign_directory) {
     cr_assert(ppt_exists(note));
     free(other), free(note), free(csv), free(out);
 }
+
+Test(pp_pipeline, word_ids_beyond_16_bits_in_one_dictionary_round_trip) {
+    /* one thread sees 70,000 distinct words before the last ten become
+     * frequent: their provisional ids need the pass-1 file's escape code */
+    char *csv = ppt_path(dir, "wide.csv"), *out = ppt_path(dir, "out");
+    FILE *f = fopen(csv, "wb");
+    fputs("lyrics,genre\n", f);
+    for (int s = 0; s < 1000; s++) {
+        fputc('"', f);
+        for (int k = 0; k < 70; k++) fprintf(f, "u%d ", s * 70 + k);
+        fputs("\",Pop\n", f);
+    }
+    for (int s = 0; s < 50; s++) {
+        fputc('"', f);
+        for (int k = 69990; k < 70000; k++) fprintf(f, "u%d ", k);
+        fprintf(f, "v%d\",Rock\n", s); /* distinct songs, not duplicates */
+    }
+    fclose(f);
+    const char *in[] = {csv};
+    pp_options o;
+    ppt_options(&o, out, in, 1);
+    o.threads = 1;
+    o.val_fraction = 0;
+    o.vocab_size = 100;
+    pp_summary s;
+    run_ok(&o, &s);
+    cr_assert_eq(s.word_types, 70050);
+    ppt_corpus c;
+    ppt_load(out, &c);
+    char *t = ppt_song_text(&c, &c.train, 1000);
+    cr_assert_str_eq(t, "<bos> <genre:Rock> u69990 u69991 u69992 u69993 u69994 u69995 u69996 u69997 "
+                        "u69998 u69999 <unk> <eos>");
+    free(t);
+    ppt_free(&c);
+    free(csv), free(out);
+}

@@ -198,7 +198,11 @@ static int bench_generate(int argc, char **argv) {
     for (int i = 0; i < warmup + tokens; i++) {
         if (i == warmup) t0 = now_s();
         float lp = 0;
-        lm_model_step_token(&m, tok, h, c, logits, step_scr);
+        if (lm_model_step_token(&m, tok, h, c, logits, step_scr)) {
+            fprintf(stderr, "lyricmind bench generate: token %d out of range\n", (int)tok);
+            rc = LM_EXIT_FAILURE;
+            goto done;
+        }
         tok = lm_sample(&smp, logits, V, &rng, samp_scr, &lp);
         if (i >= warmup) logprob_sum += lp;
     }

@@ -1,6 +1,206 @@
-/* cmd_generate: 'lyricmind generate' (placeholder until its issue lands). */
+/* cmd_generate: 'lyricmind generate' samples songs from a checkpoint
+ * (docs/generation.md).
+ *
+ * Loads /model only, cleans the prompt like preprocess, primes one LSTM
+ * state on <bos> <genre:NAME> prompt and samples until <eos> or --max-words.
+ * Song i uses an rng seeded by (--seed, i), so the output depends only on
+ * the checkpoint, the flags and the seed. Lyrics go to stdout (songs
+ * separated by a line "---"), or one JSON object with --json; notes and the
+ * speed line go to stderr. Exit codes: 0, 1 (bad checkpoint or prompt),
+ * 2 (bad flags, including a genre the checkpoint does not know). */
+#include <cblas.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "cli.h"
 #include "cmds.h"
+#include "gen_lyrics.h"
+
+typedef struct gen_flags {
+    const char *checkpoint, *prompt, *genre;
+    float temperature, top_p;
+    int top_k, count, json, threads, quiet;
+    long max_words, seed;
+} gen_flags;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double peak_rss_mb(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
+/* One song: genre (fixed, or drawn by the model after <bos>), prime, sample. */
+static int one_song(gen_ctx *x, const gen_flags *f, int genre, const gen_prompt *p, long index,
+                    gen_seq *song, long *words, gen_end *end, int *genre_out, lm_err *e) {
+    lm_rng rng;
+    lm_rng_seed2(&rng, (uint64_t)f->seed, (uint64_t)index);
+    int32_t bos = IO_TOK_BOS;
+    if (genre < 0) {
+        if (gen_prime(x, &bos, 1, NULL, e)) return -1;
+        genre = gen_draw_genre(x, &rng);
+    }
+    *genre_out = genre;
+    int32_t *prefix = malloc((p->ids.n + 2) * sizeof *prefix);
+    if (!prefix) return lm_err_set(e, "out of memory");
+    prefix[0] = bos;
+    prefix[1] = IO_TOK_FIRST_GENRE + genre;
+    if (p->ids.n) memcpy(prefix + 2, p->ids.id, p->ids.n * sizeof *prefix);
+    int rc = gen_prime(x, prefix, p->ids.n + 2, song, e);
+    free(prefix);
+    gen_limits lim = {f->max_words, 0};
+    return rc ? rc : gen_continue(x, &rng, &lim, song, words, end, e);
+}
+
+/* The song's text: prompt spellings for its prompt ids. */
+static int song_text(const gen_model *g, const gen_seq *song, const gen_prompt *p, gen_text *t) {
+    char **spell = calloc(song->n + 1, sizeof *spell);
+    if (!spell) return -1;
+    for (size_t i = 0; i < p->ids.n && i + 2 < song->n; i++) spell[i + 2] = p->spell[i];
+    int rc = gen_render(g->v, song->id, song->n, spell, song->n, t);
+    free(spell);
+    return rc;
+}
+
+static json_t *song_json(const gen_model *g, const gen_seq *song, const char *text, int genre,
+                         long words, gen_end end) {
+    json_t *toks = json_array(), *ids = json_array(), *lps = json_array();
+    for (size_t i = 0; i < song->n; i++) {
+        json_array_append_new(toks, json_string(g->v->tokens[song->id[i]]));
+        json_array_append_new(ids, json_integer(song->id[i]));
+        json_array_append_new(lps, json_real(song->lp[i]));
+    }
+    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:s}", "text", text, "genre",
+                     g->v->genres[genre], "tokens", toks, "ids", ids, "logprobs", lps, "words",
+                     (json_int_t)words, "ended", gen_end_name(end));
+}
+
+static int run(const gen_flags *f, cli_cmd *cmd) {
+    lm_err e = {{0}};
+    gen_model g;
+    if (gen_model_open(&g, f->checkpoint, &e)) {
+        fprintf(stderr, "lyricmind generate: %s\n", e.msg);
+        return LM_EXIT_FAILURE;
+    }
+    int rc = LM_EXIT_FAILURE, genre = -1;
+    if (f->genre && (genre = gen_genre_find(g.v, f->genre)) < 0) {
+        char known[4096];
+        gen_genre_list(g.v, known, sizeof known);
+        cli_error(cmd, "unknown genre '%s' (this checkpoint knows: %s)", f->genre, known);
+        gen_model_close(&g);
+        return LM_EXIT_USAGE;
+    }
+    gen_prompt p = {0};
+    gen_ctx x = {0};
+    json_t *songs = json_array();
+    gen_text all = {0};
+    if (gen_prompt_parse(&p, g.v, f->prompt ? f->prompt : "", &e)) goto fail;
+    if (p.n_unknown) {
+        fprintf(stderr, "lyricmind generate: note: not in the vocabulary, fed to the model as <unk>:");
+        for (size_t i = 0; i < p.n_unknown; i++) fprintf(stderr, "%s %s", i ? "," : "", p.unknown[i]);
+        fprintf(stderr, "\n");
+    }
+    lm_sampler s = {f->temperature, f->top_k, f->top_p};
+    if (gen_ctx_init(&x, &g, s, &e)) goto fail;
+    double secs = 0;
+    long total_words = 0, total_tokens = 0;
+    for (long i = 0; i < f->count; i++) {
+        gen_seq song = {0};
+        long words = 0;
+        gen_end end;
+        int gi;
+        double t0 = now_s();
+        int bad = one_song(&x, f, genre, &p, i, &song, &words, &end, &gi, &e);
+        secs += now_s() - t0;
+        gen_text t = {0};
+        if (!bad && song_text(&g, &song, &p, &t)) bad = lm_err_set(&e, "out of memory");
+        if (!bad) {
+            total_words += words;
+            total_tokens += (long)(song.n - p.ids.n - 2);
+            if (f->json) json_array_append_new(songs, song_json(&g, &song, t.s ? t.s : "", gi, words, end));
+            else if ((i && gen_text_add(&all, "---\n", 4)) || gen_text_add(&all, t.s ? t.s : "", t.n))
+                bad = lm_err_set(&e, "out of memory");
+        }
+        gen_text_free(&t);
+        gen_seq_free(&song);
+        if (bad) goto fail;
+    }
+    double wps = secs > 0 ? total_words / secs : 0, tps = secs > 0 ? total_tokens / secs : 0;
+    double rss = peak_rss_mb(), model_mb = (double)gen_model_bytes(&g) / (1024.0 * 1024.0);
+    if (f->json) {
+        json_t *unk = json_array();
+        for (size_t i = 0; i < p.n_unknown; i++) json_array_append_new(unk, json_string(p.unknown[i]));
+        json_t *o = json_pack(
+            "{s:s, s:s?, s:s?, s:o, s:{s:f, s:i, s:f, s:I, s:I, s:I}, s:o, s:{s:f, s:f, s:f, s:I, "
+            "s:I, s:f, s:f, s:i}}",
+            "checkpoint", f->checkpoint, "genre", genre >= 0 ? g.v->genres[genre] : NULL, "prompt",
+            f->prompt, "unknown_words", unk, "settings", "temperature", (double)f->temperature,
+            "top_k", f->top_k, "top_p", (double)f->top_p, "max_words", (json_int_t)f->max_words,
+            "count", (json_int_t)f->count, "seed", (json_int_t)f->seed, "songs", songs, "timing",
+            "seconds", secs, "words_per_s", wps, "tokens_per_s", tps, "words", (json_int_t)total_words,
+            "tokens", (json_int_t)total_tokens, "peak_rss_mb", rss, "model_mb", model_mb, "threads",
+            f->threads);
+        songs = NULL;
+        char *txt = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(7)) : NULL;
+        if (txt) printf("%s\n", txt);
+        free(txt);
+        json_decref(o);
+    } else {
+        fwrite(all.s ? all.s : "", 1, all.n, stdout);
+    }
+    if (!f->quiet)
+        fprintf(stderr,
+                "lyricmind generate: %d song(s), %ld words (%ld tokens) in %.3f s: %.0f words/s, "
+                "%.0f tokens/s on %d thread(s); peak RSS %.1f MB, parameters %.1f MB\n",
+                f->count, total_words, total_tokens, secs, wps, tps, f->threads, rss, model_mb);
+    rc = LM_EXIT_OK;
+fail:
+    if (rc != LM_EXIT_OK) fprintf(stderr, "lyricmind generate: %s\n", e.msg);
+    json_decref(songs);
+    gen_text_free(&all);
+    gen_ctx_free(&x);
+    gen_prompt_free(&p);
+    gen_model_close(&g);
+    return rc;
+}
 
 int cmd_generate(int argc, char **argv) {
-    return cmd_not_implemented("generate", "[options]", "Not implemented yet.", argc, argv);
+    gen_flags f = {NULL, NULL, NULL, 0.8f, 1.0f, 0, 1, 0, 1, 0, 200, 1};
+    cli_opt opts[] = {
+        {"checkpoint", CLI_STR, &f.checkpoint, "FILE", "checkpoint to sample from (required; e.g. RUN/best.h5)", 0, 0, 0},
+        {"prompt", CLI_STR, &f.prompt, "TEXT", "first words of the song (cleaned like preprocess; a trailing newline starts a new line)", 0, 0, 0},
+        {"genre", CLI_STR, &f.genre, "NAME", "genre token to prime on (default: drawn by the model after <bos>)", 0, 0, 0},
+        {"temperature", CLI_FLOAT, &f.temperature, "T", "softmax temperature (0 = greedy)", 0, 100, 0},
+        {"top-k", CLI_INT, &f.top_k, "K", "sample among the K most likely tokens (0 = all, 1 = greedy)", 0, 1 << 24, 0},
+        {"top-p", CLI_FLOAT, &f.top_p, "P", "nucleus: smallest set of tokens with this much mass (1 = all)", 0, 1, 0},
+        {"max-words", CLI_LONG, &f.max_words, "N", "stop after N generated words (also after 2N+32 tokens)", 1, 1e8, 0},
+        {"count", CLI_INT, &f.count, "N", "number of songs (song i uses seed stream i)", 1, 1e6, 0},
+        {"seed", CLI_LONG, &f.seed, "S", "random seed: the same seed gives the same songs", 0, 9.2e18, 0},
+        {"json", CLI_BOOL, &f.json, NULL, "print one JSON object: text, tokens, per-token log-probs, timing", 0, 0, 0},
+        {"threads", CLI_INT, &f.threads, "N", "OpenBLAS threads", 1, 1024, 0},
+        {"quiet", CLI_BOOL, &f.quiet, NULL, "no speed line on stderr", 0, 0, 0},
+        {0},
+    };
+    cli_cmd cmd = {"generate", "--checkpoint FILE [options]",
+                   "Samples lyrics from a trained checkpoint (parameters only are loaded). The prompt\n"
+                   "is cleaned and tokenized exactly like preprocess; unknown words become <unk>\n"
+                   "(a note on stderr says which). The state is primed on <bos> <genre:NAME> prompt\n"
+                   "and tokens are sampled until <eos> or --max-words. Same seed, same output.\n"
+                   "Exit codes: 0 ok, 1 bad checkpoint or prompt, 2 bad flags or unknown genre.",
+                   opts};
+    int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
+    if (rc == CLI_HELP) return LM_EXIT_OK;
+    if (rc != CLI_OK) return LM_EXIT_USAGE;
+    if (!f.checkpoint) return cli_error(&cmd, "--checkpoint FILE is required"), LM_EXIT_USAGE;
+    openblas_set_num_threads(f.threads);
+    return run(&f, &cmd);
 }

@@ -312,28 +312,28 @@ static int process_song(worker *w, batch *b, song *s) {
     enum { AHEAD = 8, RING = 16 };
     pp_dict_key ring[RING];
     size_t n = wd->n;
-    for (size_t t = 0; t < n && t < AHEAD; t++) {
-        const char *tok = wd->buf + wd->off[t];
-        if (tok[0] == '<') continue;
-        ring[t] = pp_dict_key_of(tok, (t + 1 < n ? wd->off[t + 1] : wd->len) - wd->off[t] - 1);
-        pp_dict_prefetch(d, ring[t]);
-    }
-    for (size_t t = 0; t < n; t++) {
-        size_t a = t + AHEAD;
-        if (a < n && wd->buf[wd->off[a]] != '<') {
-            const char *tok = wd->buf + wd->off[a];
-            ring[a % RING] = pp_dict_key_of(tok, (a + 1 < n ? wd->off[a + 1] : wd->len) - wd->off[a] - 1);
-            pp_dict_prefetch(d, ring[a % RING]);
+    const char *buf = wd->buf;
+    const uint32_t *off = wd->off;
+    /* words whose 8-byte load stays inside the buffer take the masked load */
+    size_t safe = wd->cap >= 8 ? wd->cap - 8 : 0;
+    for (size_t a = 0; a < n + AHEAD; a++) {
+        if (a < n && buf[off[a]] != '<') {
+            size_t len = (a + 1 < n ? off[a + 1] : wd->len) - off[a] - 1;
+            pp_dict_key k = off[a] <= safe ? pp_dict_key_of8(buf + off[a], len) : pp_dict_key_of(buf + off[a], len);
+            ring[a % RING] = k;
+            pp_dict_prefetch(d, k);
         }
-        const char *tok = wd->buf + wd->off[t];
+        if (a < AHEAD) continue;
+        size_t t = a - AHEAD;
+        const char *tok = buf + off[t];
         if (tok[0] == '<') { /* "<nl>" or "<sep>": words never contain '<' */
             int nl = tok[1] == 'n';
             n_nl += nl, n_sep += !nl;
             *u++ = nl ? PP_LOCAL_NL : PP_LOCAL_SEP;
             continue;
         }
-        size_t end = t + 1 < n ? wd->off[t + 1] : wd->len;
-        int64_t id = pp_dict_add_key(d, tok, end - wd->off[t] - 1, ring[t % RING], (uint64_t)first);
+        size_t len = (t + 1 < n ? off[t + 1] : wd->len) - off[t] - 1;
+        int64_t id = pp_dict_add_fast(d, tok, len, ring[t % RING], (uint64_t)first);
         if (id < 0) return -1;
         u += pp_unit_put(u, (uint32_t)id + PP_LOCAL_WORD0);
     }

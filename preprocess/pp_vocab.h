@@ -47,8 +47,14 @@ typedef struct pp_dict_key {
     uint64_t w8, hash;
 } pp_dict_key;
 
+static inline uint64_t pp_dict_hash8(uint64_t w8, size_t len) {
+    /* one 64x64->128 multiply, folded: every input bit reaches the low bits */
+    __uint128_t m = (__uint128_t)(w8 ^ 0x243F6A8885A308D3ULL) * (0x9E3779B97F4A7C15ULL ^ len);
+    return (uint64_t)m ^ (uint64_t)(m >> 64);
+}
+
 static inline pp_dict_key pp_dict_key_of(const char *p, size_t len) {
-    uint64_t v = 0; /* overlapping loads, no loop */
+    uint64_t v = 0; /* the first min(len, 8) bytes; overlapping loads, no loop */
     if (len >= 8) {
         memcpy(&v, p, 8);
     } else if (len >= 4) {
@@ -60,14 +66,22 @@ static inline pp_dict_key pp_dict_key_of(const char *p, size_t len) {
         const unsigned char *u = (const unsigned char *)p;
         v = (uint64_t)u[0] | ((uint64_t)u[len / 2] << (8 * (len / 2))) | ((uint64_t)u[len - 1] << (8 * (len - 1)));
     }
-    uint64_t h;
-    if (len > 8) {
-        h = pp_hash_word(p, len);
-    } else { /* one 64x64->128 multiply, folded: every input bit reaches the low bits */
-        __uint128_t m = (__uint128_t)(v ^ 0x243F6A8885A308D3ULL) * (0x9E3779B97F4A7C15ULL ^ len);
-        h = (uint64_t)m ^ (uint64_t)(m >> 64);
-    }
-    return (pp_dict_key){v, h};
+    return (pp_dict_key){v, len > 8 ? pp_hash_word(p, len) : pp_dict_hash8(v, len)};
+}
+
+/* The same key when 8 bytes may be read at p (the word, its NUL and
+ * whatever follows in the same buffer): a masked load instead of branches on
+ * the length. 1 <= len. (The composed loads above equal the masked load on
+ * little-endian hosts; elsewhere this simply calls pp_dict_key_of.) */
+static inline pp_dict_key pp_dict_key_of8(const char *p, size_t len) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, 8);
+    v &= ~0ULL >> (len >= 8 ? 0 : 64 - 8 * len);
+    return (pp_dict_key){v, len > 8 ? pp_hash_word(p, len) : pp_dict_hash8(v, len)};
+#else
+    return pp_dict_key_of(p, len);
+#endif
 }
 
 /* Starts loading the slot a key probes first, so that a lookup a few words
@@ -79,6 +93,16 @@ static inline void pp_dict_prefetch(const pp_dict *d, pp_dict_key k) {
 /* Id of word[0..len) (k = pp_dict_key_of(word, len)), inserted with count 0
  * if new, after adding inc to its count; -1 when out of memory. */
 int64_t pp_dict_add_key(pp_dict *d, const char *word, size_t len, pp_dict_key k, uint64_t inc);
+/* pp_dict_add_key with the common case inline: a word of up to 8 bytes
+ * sitting in the first slot it probes. */
+static inline int64_t pp_dict_add_fast(pp_dict *d, const char *word, size_t len, pp_dict_key k, uint64_t inc) {
+    pp_dict_slot *s = &d->slots[k.hash & (d->cap - 1)];
+    if (s->w8 == k.w8 && s->len == len && len <= 8) { /* an empty slot has len 0 */
+        s->count += inc;
+        return (int64_t)s->id1 - 1;
+    }
+    return pp_dict_add_key(d, word, len, k, inc);
+}
 static inline int64_t pp_dict_add(pp_dict *d, const char *word, size_t len, uint64_t inc) {
     return pp_dict_add_key(d, word, len, pp_dict_key_of(word, len), inc);
 }

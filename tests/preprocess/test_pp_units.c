@@ -94,6 +94,20 @@ Test(pp_dict, ids_are_dense_in_first_seen_order_and_survive_growth) {
     pp_dict_free(&d);
 }
 
+Test(pp_dict, masked_and_composed_keys_agree_for_every_length) {
+    /* workers use the masked 8-byte load where the buffer allows and the
+     * composed loads near its end: both must give the same key */
+    char buf[64];
+    for (size_t len = 1; len <= 24; len++)
+        for (int v = 0; v < 50; v++) {
+            for (size_t i = 0; i < sizeof buf; i++) buf[i] = (char)('a' + (i * 7 + (size_t)v * 13 + len) % 26);
+            buf[len] = 0; /* bytes after the NUL are junk the mask must drop */
+            pp_dict_key a = pp_dict_key_of(buf, len), b = pp_dict_key_of8(buf, len);
+            cr_assert_eq(a.w8, b.w8, "len %zu", len);
+            cr_assert_eq(a.hash, b.hash, "len %zu", len);
+        }
+}
+
 /* ---- vocabulary selection ----------------------------------------------------------- */
 
 Test(pp_vocab, order_is_count_desc_then_bytes_with_min_count_and_limit) {

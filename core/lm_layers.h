@@ -56,8 +56,8 @@ void lm_lstm_backward(float *dx, float *dw_ih, float *dw_hh, float *db,
                       int B, int T, int E, int H);
 /* One cell update for one sequence, shared by the window forward and token
  * generation: g [4H] holds pre - b on entry and the activated gates on exit;
- * cp [H] is c_{t-1}; writes c [H], tc = tanh(c) [H] (may be NULL), h [H].
- * c may alias cp. */
+ * cp [H] is c_{t-1}; writes c [H], tc = tanh(c) [H], h [H]. c may alias cp;
+ * h must not alias g, cp or tc. */
 void lm_lstm_cell_forward(float *g, const float *b, const float *cp, float *c,
                           float *tc, float *h, int H);
 

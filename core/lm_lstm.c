@@ -6,31 +6,21 @@
  * into hprev/cprev[:,0] before writing hT/cT, so they may alias; the
  * backward never reads hT/cT and stops at the window edge (no d h0, d c0). */
 #include <cblas.h>
-#include <math.h>
 #include <string.h>
 
 #include "lm_layers.h"
-
-static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+#include "lm_vmath.h"
 
 void lm_lstm_cell_forward(float *g, const float *b, const float *cp, float *c,
                           float *tc, float *h, int H) {
-    float *gi = g, *gf = g + H, *gg = g + 2 * H, *go = g + 3 * H;
-    for (int j = 0; j < H; j++) {
-        float i = sigmoidf(gi[j] + b[j]);
-        float f = sigmoidf(gf[j] + b[H + j]);
-        float gt = tanhf(gg[j] + b[2 * H + j]);
-        float o = sigmoidf(go[j] + b[3 * H + j]);
-        float cn = f * cp[j] + i * gt;
-        float t = tanhf(cn);
-        gi[j] = i;
-        gf[j] = f;
-        gg[j] = gt;
-        go[j] = o;
-        c[j] = cn;
-        if (tc) tc[j] = t;
-        h[j] = o * t;
-    }
+    for (int j = 0; j < 4 * H; j++) g[j] += b[j];
+    lm_vsigmoid(g, 2 * (size_t)H);                  /* i, f */
+    lm_vtanh(g + 2 * H, (size_t)H);                 /* g */
+    lm_vsigmoid(g + 3 * H, (size_t)H);              /* o */
+    const float *gi = g, *gf = g + H, *gg = g + 2 * H, *go = g + 3 * H;
+    for (int j = 0; j < H; j++) tc[j] = c[j] = gf[j] * cp[j] + gi[j] * gg[j];
+    lm_vtanh(tc, (size_t)H);
+    for (int j = 0; j < H; j++) h[j] = go[j] * tc[j];
 }
 
 void lm_lstm_forward(float *hs, lm_lstm_cache *k, float *hT, float *cT,

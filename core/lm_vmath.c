@@ -176,3 +176,60 @@ LM_CLONES void lm_vscale_acc(float *x, size_t n, float a, float *acc) {
         for (; i < n; i++) x[i] *= a;
     }
 }
+
+/* sigmoid(x) = 1 / (1 + exp(-x)): full relative accuracy everywhere (exp is
+ * clamped, so the result saturates to 0 or 1 cleanly). */
+LM_CLONES void lm_vsigmoid(float *x, size_t n) {
+    size_t i = 0;
+    vf v, e;
+    for (; i + W <= n; i += W) {
+        VLOAD(v, x + i);
+        v = -v;
+        VEXP(e, v);
+        v = 1.0f / (1.0f + e);
+        VSTORE(x + i, v);
+    }
+    for (; i < n; i++) x[i] = 1.0f / (1.0f + sexp(-x[i]));
+}
+
+/* tanh as Cephes tanhf: x + x^3 P(x^2) for |x| < 0.625 (no cancellation near
+ * 0), else sign(x) (1 - 2 / (exp(2|x|) + 1)). The vector path computes both
+ * and selects per lane. */
+#define TANH_SMALL(T, Y, X)                                                   \
+    do {                                                                      \
+        T z_ = (X) * (X);                                                     \
+        T q_ = z_ * -5.70498872745e-3f + 2.06390887954e-2f;                   \
+        q_ = q_ * z_ - 5.37397155531e-2f;                                     \
+        q_ = q_ * z_ + 1.33314422036e-1f;                                     \
+        q_ = q_ * z_ - 3.33332819422e-1f;                                     \
+        (Y) = q_ * z_ * (X) + (X);                                            \
+    } while (0)
+
+static inline float stanh(float x) {
+    float a = x < 0.0f ? -x : x, y;
+    if (a < 0.625f) {
+        TANH_SMALL(float, y, x);
+        return y;
+    }
+    y = 1.0f - 2.0f / (sexp(2.0f * a) + 1.0f);
+    return x < 0.0f ? -y : y;
+}
+
+LM_CLONES void lm_vtanh(float *x, size_t n) {
+    size_t i = 0;
+    vf v, a, e, big, small;
+    for (; i + W <= n; i += W) {
+        VLOAD(v, x + i);
+        vi neg = v < 0.0f;
+        a = (vf)(((vi)v & ~neg) | ((vi)-v & neg));
+        e = a + a;
+        VEXP(e, e);
+        big = 1.0f - 2.0f / (e + 1.0f);
+        big = (vf)(((vi)big & ~neg) | ((vi)-big & neg));
+        TANH_SMALL(vf, small, v);
+        vi lo = a < 0.625f;
+        v = (vf)(((vi)small & lo) | ((vi)big & ~lo));
+        VSTORE(x + i, v);
+    }
+    for (; i < n; i++) x[i] = stanh(x[i]);
+}

@@ -19,6 +19,10 @@ float lm_vexp_sum(float *x, size_t n, float shift);
 void lm_vexp(float *x, size_t n);
 /* x[i] += b[i]; returns the largest new x[i]; n >= 1. */
 float lm_vadd_max(float *x, const float *b, size_t n);
+/* x[i] = 1 / (1 + exp(-x[i])), relative error < 1e-6. */
+void lm_vsigmoid(float *x, size_t n);
+/* x[i] = tanh(x[i]), relative error < 1e-6 (a polynomial near 0). */
+void lm_vtanh(float *x, size_t n);
 /* x[i] *= a; acc[i] += x[i]  (acc may be NULL). */
 void lm_vscale_acc(float *x, size_t n, float a, float *acc);
 

@@ -70,3 +70,22 @@ Test(vmath, scale_acc_scales_and_accumulates) {
         for (size_t i = 0; i < n; i++) cr_assert_eq(x[i], (float)i);
     }
 }
+
+Test(vmath, sigmoid_and_tanh_are_within_1e_minus_6_relative) {
+    const size_t n = 40001; /* odd: exercises the scalar tail */
+    float *s = malloc(sizeof(float) * n), *t = malloc(sizeof(float) * n);
+    for (size_t i = 0; i < n; i++) s[i] = t[i] = -20.0f + 40.0f * (float)i / (float)(n - 1);
+    t[7] = 1e-4f, t[8] = -3e-7f, t[9] = 0.0f, s[7] = -200.0f, s[8] = 200.0f;
+    float xs[40001], xt[40001];
+    for (size_t i = 0; i < n; i++) xs[i] = s[i], xt[i] = t[i];
+    lm_vsigmoid(s, n);
+    lm_vtanh(t, n);
+    for (size_t i = 0; i < n; i++) {
+        double ws = 1.0 / (1.0 + exp(-(double)xs[i])), wt = tanh((double)xt[i]);
+        cr_assert(fabs(s[i] - ws) <= 1e-6 * ws + 1e-30, "sigmoid(%.9g) = %.9g, want %.9g", xs[i],
+                  s[i], ws);
+        cr_assert(fabs(t[i] - wt) <= 1e-6 * fabs(wt), "tanh(%.9g) = %.9g, want %.9g", xt[i], t[i],
+                  wt);
+    }
+    free(s), free(t);
+}

@@ -11,6 +11,7 @@
 #include "lm_model.h"
 
 #include <cblas.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,8 @@ void lm_model_init_weights(lm_model *m, lm_rng *rng) {
 
 lm_acts *lm_acts_create_chunked(lm_dims d, int B, int T, int chunk_rows) {
     if (B < 1 || T < 1 || d.V < 1 || d.E < 1 || d.H < 1) return NULL;
+    /* BLAS dimensions and leading dimensions are int */
+    if ((size_t)B * T * 4 * d.H > INT_MAX || (size_t)B * T * d.E > INT_MAX) return NULL;
     if (chunk_rows <= 0) chunk_rows = LM_HEAD_CHUNK_ROWS;
     if (chunk_rows > B * T) chunk_rows = B * T;
     lm_acts *a = calloc(1, sizeof *a);

@@ -312,6 +312,8 @@ Test(model, bad_windows_are_refused_without_touching_state) {
     cr_expect_eq(lm_model_eval_window(&m, a, B, T, bad, tgt, h, c, 0, -1, &L, &n), -1);
     cr_expect_eq(lm_model_eval_window(&m, a, B, T, in, neg, h, c, 0, -1, &L, &n), -1);
     cr_expect_arr_eq(h, h0, sizeof h);
+    cr_expect_null(lm_acts_create(m.d, 1 << 20, 1 << 20)); /* beyond BLAS's int */
+    cr_expect_null(lm_acts_create(m.d, 0, T));
     /* smaller windows than the arena are fine; inference models evaluate */
     cr_expect_eq(lm_model_eval_window(&inf, a, 1, 2, in, tgt, h, c, 0, -1, &L, &n), 0);
     cr_expect_eq(n, 2);

@@ -20,7 +20,6 @@
 #include "pp_genre.h"
 #include "pp_read.h"
 
-#define PP_MAX_GENRES 256
 #define PP_CORPUS_FORMAT_VERSION 1
 
 typedef struct pp_options {

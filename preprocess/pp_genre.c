@@ -1,6 +1,7 @@
 /* pp_genre: canonical genres, built-in and user aliases (see pp_genre.h).
  * Invariants: every stored alias is a key (pp_genre_key form) and every
- * stored genre passes pp_genre_name_ok. The built-in tables are read-only. */
+ * stored genre passes pp_genre_name_ok; a pp_genres never holds two names
+ * equal but for case. The built-in tables are read-only. */
 #include "pp_genre.h"
 
 #include <ctype.h>
@@ -170,4 +171,56 @@ const char *pp_genre_map_lookup(const pp_genre_map *m, const char *raw) {
                 if (strcmp(m->alias[i], key) == 0) return m->genre[i];
     }
     return pp_genre_builtin(raw);
+}
+
+/* ---- a corpus's genres -------------------------------------------------------------- */
+
+static int genre_id(pp_genres *t, const char *name) {
+    for (int i = 0; i < t->n; i++)
+        if (strcasecmp(t->name[i], name) == 0) return i;
+    if (t->n == PP_MAX_GENRES) return -2;
+    snprintf(t->name[t->n], sizeof t->name[0], "%s", name);
+    return t->n++;
+}
+
+static void label_name(const char *raw, char *name) {
+    char buf[4096];
+    size_t len = raw ? pp_genre_strip(raw, buf, sizeof buf) : 0;
+    if (!len) {
+        strcpy(name, "Unknown");
+        return;
+    }
+    if (len > PP_GENRE_NAME_MAX) {
+        len = PP_GENRE_NAME_MAX;
+        while (len > 0 && ((unsigned char)buf[len] & 0xC0) == 0x80) len--;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        name[i] = (c < 0x20 || c == 0x7f || c == '<' || c == '>') ? '_' : (char)c;
+    }
+    name[len] = 0;
+}
+
+int pp_genre_resolve(pp_genres *t, const pp_genre_map *m, const char *unknown, const char *raw) {
+    char key[256];
+    if (!raw || !pp_genre_key(raw, key, sizeof key)) key[0] = 0;
+    for (int i = 0; i < t->n_labels; i++)
+        if (strcmp(t->label_key[i], key) == 0) return t->label_gid[i];
+    const char *name = raw ? pp_genre_map_lookup(m, raw) : NULL;
+    char own[PP_GENRE_NAME_MAX + 1];
+    int gid;
+    if (name) gid = genre_id(t, name);
+    else if (!strcmp(unknown, "skip")) gid = -1;
+    else if (!strcmp(unknown, "keep")) {
+        label_name(raw, own);
+        gid = genre_id(t, own);
+    } else gid = genre_id(t, unknown);
+    if (gid >= -1 && t->n_labels < PP_GENRE_LABEL_CACHE && (t->label_key[t->n_labels] = strdup(key)))
+        t->label_gid[t->n_labels++] = (int16_t)gid;
+    return gid;
+}
+
+void pp_genres_free(pp_genres *t) {
+    for (int i = 0; i < t->n_labels; i++) free(t->label_key[i]);
+    t->n_labels = 0;
 }

@@ -11,11 +11,13 @@
 #define PP_GENRE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lm_err.h"
 
 #define PP_N_CANONICAL 8
 #define PP_GENRE_NAME_MAX 64
+#define PP_MAX_GENRES 256 /* genre ids are one byte in the shards */
 
 /* Canonical genre i (0..PP_N_CANONICAL-1), in the fixed order Pop, Rock,
  * Hip-Hop, Country, R&B, Metal, Indie, Folk. */
@@ -31,11 +33,11 @@ size_t pp_genre_key(const char *raw, char *buf, size_t n);
 /* 1 if name can be a genre name (see above). */
 int pp_genre_name_ok(const char *name);
 
+typedef struct pp_genre_map pp_genre_map;
+
 /* Returns the canonical name for a raw label using the built-in aliases, or
  * NULL if the label is unknown. */
 const char *pp_genre_builtin(const char *raw);
-
-typedef struct pp_genre_map pp_genre_map;
 
 pp_genre_map *pp_genre_map_new(void);
 void pp_genre_map_free(pp_genre_map *m);
@@ -47,5 +49,26 @@ int pp_genre_map_load(pp_genre_map *m, const char *path, lm_err *e);
 /* The genre of a raw label: user aliases, then built-in; NULL if unknown.
  * m may be NULL (built-in only). */
 const char *pp_genre_map_lookup(const pp_genre_map *m, const char *raw);
+
+/* The genres of a corpus in order of first appearance, as songs' raw labels
+ * are resolved one by one, with a cache of labels already seen. */
+#define PP_GENRE_LABEL_CACHE 1024
+typedef struct pp_genres {
+    int n;
+    char name[PP_MAX_GENRES][PP_GENRE_NAME_MAX + 1];
+    uint64_t songs[PP_MAX_GENRES]; /* for the caller's counts */
+    int n_labels;
+    char *label_key[PP_GENRE_LABEL_CACHE];
+    int16_t label_gid[PP_GENRE_LABEL_CACHE];
+} pp_genres;
+
+/* Genre id of a raw label (NULL or empty: no label). A label that maps to no
+ * genre follows `unknown`: "keep" gives it its own genre named after the
+ * stripped label ("Unknown" for no label; characters a name cannot hold
+ * become '_', cut to 64 bytes at a UTF-8 boundary), "skip" returns -1, any
+ * other value is the genre to use. Returns -2 when a new genre would be the
+ * 257th. */
+int pp_genre_resolve(pp_genres *t, const pp_genre_map *m, const char *unknown, const char *raw);
+void pp_genres_free(pp_genres *t);
 
 #endif

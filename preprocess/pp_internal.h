@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "pp.h"
+#include "pp_clean.h"
 #include "pp_vocab.h"
 
 /* One input file after directory expansion. */
@@ -42,13 +43,6 @@ int pp_outdir_is_ours(const char *name);
 #define PP_PASS1_TRAIN "train.pass1"
 #define PP_PASS1_VAL "val.pass1"
 
-/* Provisional genres (ids in input order of first appearance). */
-typedef struct pp_genre_table {
-    int n;
-    char name[PP_MAX_GENRES][PP_GENRE_NAME_MAX + 1];
-    uint64_t songs[PP_MAX_GENRES]; /* kept songs */
-} pp_genre_table;
-
 /* One kept song in a pass-1 file, followed by nunits uint16 that encode its
  * ntok provisional ids: 0 = <nl>, 1 = <sep>, 2 + i = word i of dict `owner`.
  * An id below 0xFFFF is one unit; a larger one is 0xFFFF and then its low
@@ -81,11 +75,17 @@ typedef struct pp_shard_plan {
 
 enum { PP_LOCAL_NL = 0, PP_LOCAL_SEP = 1, PP_LOCAL_WORD0 = 2 };
 
+/* pp_encode.c: a cleaned song's tokens as pass-1 units, words interned in
+ * d with inc added to their counts. units needs room for 3 * w->n. Returns
+ * the units written (and the <nl>/<sep> counts), -1 when out of memory. */
+int64_t pp_encode_words(pp_dict *d, const pp_words *w, uint64_t inc, uint16_t *units,
+                        uint32_t *n_nl, uint32_t *n_sep);
+
 /* What pass 1 hands to the vocabulary and pass 2. */
 typedef struct pp_pass1 {
     int n_dicts;
     pp_dict *dicts;          /* one per worker */
-    pp_genre_table genres;
+    pp_genres genres;        /* provisional ids; songs = kept songs */
     uint64_t nl_count, sep_count;
     pp_shard_plan *plan[2]; /* per split: shards in order */
     uint32_t nplan[2], plancap[2];

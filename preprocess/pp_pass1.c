@@ -6,9 +6,10 @@
  * dedup set and turn words into ids of their own dictionary, counting the
  * words of the first claimant of each hash only; the calling thread commits
  * batches strictly in sequence order: it decides duplicates (first in input
- * order wins), counts skips, reports warnings and appends kept songs to the
- * pass-1 file. So every output depends on the input order only, never on
- * which worker ran what or when.
+ * order wins), counts skips, reports warnings, appends kept songs to their
+ * split's pass-1 file and plans the shards (pass 2 writes them). So every
+ * output depends on the input order only, never on which worker ran what or
+ * when.
  * Invariants: at most nb batches exist; batches in flight have consecutive
  * sequence numbers [next_commit, next_seq), so slot[seq % nb] is unique; a
  * batch is touched only by its current owner (reader while filling, one
@@ -28,7 +29,6 @@
 
 #define BATCH_BYTES (1u << 20)
 #define BATCH_SONGS 4096
-#define LABEL_CACHE 1024
 #define SKIP_NONE PP_N_REASONS
 
 typedef struct song {
@@ -85,9 +85,6 @@ struct ctx {
     /* reader-only state */
     batch *cur;
     uint32_t cur_file;
-    int n_labels;
-    char *label_key[LABEL_CACHE];
-    int16_t label_gid[LABEL_CACHE];
     uint64_t warned;
 
     /* committer-only state: the pass-1 files, one per split */
@@ -116,61 +113,6 @@ static void failf(ctx *p, const char *fmt, ...) {
     vsnprintf(err.msg, sizeof err.msg, fmt, ap);
     va_end(ap);
     fail(p, &err);
-}
-
-/* ---- genres (reader thread) ----------------------------------------------------- */
-
-static int16_t genre_id(ctx *p, const char *name) {
-    pp_genre_table *g = &p->p1->genres;
-    for (int i = 0; i < g->n; i++)
-        if (strcasecmp(g->name[i], name) == 0) return (int16_t)i;
-    if (g->n == PP_MAX_GENRES) {
-        failf(p, "%s: more than %d distinct genres; map labels with --genre-map or use "
-                 "--unknown-genre skip|NAME", p->in->v[p->cur_file].path, PP_MAX_GENRES);
-        return -2;
-    }
-    snprintf(g->name[g->n], sizeof g->name[0], "%s", name);
-    return (int16_t)g->n++;
-}
-
-/* A label that maps to nothing, under --unknown-genre keep: its own genre,
- * named after the stripped label (made a valid name, cut at a UTF-8 boundary). */
-static void label_name(const char *raw, char *name) {
-    char buf[4096];
-    size_t len = raw ? pp_genre_strip(raw, buf, sizeof buf) : 0;
-    if (!len) {
-        strcpy(name, "Unknown");
-        return;
-    }
-    if (len > PP_GENRE_NAME_MAX) {
-        len = PP_GENRE_NAME_MAX;
-        while (len > 0 && ((unsigned char)buf[len] & 0xC0) == 0x80) len--;
-    }
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)buf[i];
-        name[i] = (c < 0x20 || c == 0x7f || c == '<' || c == '>') ? '_' : (char)c;
-    }
-    name[len] = 0;
-}
-
-/* Provisional genre id of a raw label; -1: skip the song; -2: failed. */
-static int16_t resolve_genre(ctx *p, const char *raw) {
-    char key[256];
-    if (!raw || !pp_genre_key(raw, key, sizeof key)) key[0] = 0;
-    for (int i = 0; i < p->n_labels; i++)
-        if (strcmp(p->label_key[i], key) == 0) return p->label_gid[i];
-    const char *name = raw ? pp_genre_map_lookup(p->gm, raw) : NULL;
-    char own[PP_GENRE_NAME_MAX + 1];
-    int16_t gid;
-    if (name) gid = genre_id(p, name);
-    else if (!strcmp(p->o->unknown_genre, "skip")) gid = -1;
-    else if (!strcmp(p->o->unknown_genre, "keep")) {
-        label_name(raw, own);
-        gid = genre_id(p, own);
-    } else gid = genre_id(p, p->o->unknown_genre);
-    if (gid >= -1 && p->n_labels < LABEL_CACHE && (p->label_key[p->n_labels] = strdup(key)))
-        p->label_gid[p->n_labels++] = gid;
-    return gid;
 }
 
 /* ---- batches --------------------------------------------------------------------- */
@@ -227,10 +169,14 @@ static int on_record(const pp_record *r, void *vctx) {
     if (r->skip == PP_SKIP_MISSING_TEXT || !r->text) {
         s->skip = PP_REASON_MISSING_TEXT;
     } else {
-        int16_t g = resolve_genre(p, r->genre);
-        if (g == -2) return 1;
+        int g = pp_genre_resolve(&p->p1->genres, p->gm, p->o->unknown_genre, r->genre);
+        if (g == -2) {
+            failf(p, "%s:%llu: more than %d distinct genres; map labels with --genre-map or use "
+                     "--unknown-genre skip|NAME", r->path, (unsigned long long)r->line, PP_MAX_GENRES);
+            return 1;
+        }
         if (g < 0) s->skip = PP_REASON_UNKNOWN_GENRE;
-        s->genre = g;
+        s->genre = (int16_t)g;
     }
     if (s->skip == SKIP_NONE) {
         if (r->text_len > UINT32_MAX) {
@@ -304,41 +250,12 @@ static int process_song(worker *w, batch *b, song *s) {
     s->hash = pp_hash128(wd->buf, wd->len, 0);
     int first = pp_dedup_claim(p->dedup, s->hash);
     if (first < 0 || grow((void **)&b->units, &b->ucap, b->nunits + 3 * wd->n, sizeof *b->units)) return -1;
-    uint16_t *units = b->units + b->nunits, *u = units;
-    pp_dict *d = w->dict;
-    uint32_t n_nl = 0, n_sep = 0;
-    /* software pipelining: the slot of word t + AHEAD is prefetched while
-     * word t is looked up, so cache misses overlap instead of adding up */
-    enum { AHEAD = 8, RING = 16 };
-    pp_dict_key ring[RING];
-    size_t n = wd->n;
-    const char *buf = wd->buf;
-    const uint32_t *off = wd->off;
-    /* words whose 8-byte load stays inside the buffer take the masked load */
-    size_t safe = wd->cap >= 8 ? wd->cap - 8 : 0;
-    for (size_t a = 0; a < n + AHEAD; a++) {
-        if (a < n && buf[off[a]] != '<') {
-            size_t len = (a + 1 < n ? off[a + 1] : wd->len) - off[a] - 1;
-            pp_dict_key k = off[a] <= safe ? pp_dict_key_of8(buf + off[a], len) : pp_dict_key_of(buf + off[a], len);
-            ring[a % RING] = k;
-            pp_dict_prefetch(d, k);
-        }
-        if (a < AHEAD) continue;
-        size_t t = a - AHEAD;
-        const char *tok = buf + off[t];
-        if (tok[0] == '<') { /* "<nl>" or "<sep>": words never contain '<' */
-            int nl = tok[1] == 'n';
-            n_nl += nl, n_sep += !nl;
-            *u++ = nl ? PP_LOCAL_NL : PP_LOCAL_SEP;
-            continue;
-        }
-        size_t len = (t + 1 < n ? off[t + 1] : wd->len) - off[t] - 1;
-        int64_t id = pp_dict_add_fast(d, tok, len, ring[t % RING], (uint64_t)first);
-        if (id < 0) return -1;
-        u += pp_unit_put(u, (uint32_t)id + PP_LOCAL_WORD0);
-    }
+    uint16_t *units = b->units + b->nunits;
+    uint32_t n_nl, n_sep;
+    int64_t nu = pp_encode_words(w->dict, wd, (uint64_t)first, units, &n_nl, &n_sep);
+    if (nu < 0) return -1;
     s->tok_off = (uint32_t)b->nunits;
-    s->nunits = (uint32_t)(u - units);
+    s->nunits = (uint32_t)nu;
     s->ntok = (uint32_t)wd->n;
     s->n_nl = n_nl;
     s->n_sep = n_sep;
@@ -581,7 +498,7 @@ join:
     }
     for (int i = 0; i < started; i++) pp_words_free(&w[i].words);
     for (int i = 0; i < p->nalloc; i++) free(p->pool[i].text), free(p->pool[i].songs), free(p->pool[i].units);
-    for (int i = 0; i < p->n_labels; i++) free(p->label_key[i]);
+    pp_genres_free(&p1->genres);
     free(p->pool), free(p->slot), free(p->freel), free(p->todo);
     pp_dedup_free(p->dedup);
     pthread_mutex_destroy(&p->mu);

@@ -28,7 +28,7 @@
 static const char *const SPECIALS[IO_TOK_FIRST_GENRE] = {"<pad>", "<unk>", "<bos>", "<eos>", "<nl>", "<sep>"};
 
 /* Final genre order: canonical ones first (fixed order), then by name. */
-static void order_genres(const pp_genre_table *g, int *final_of, int *prov_of, int *n_final) {
+static void order_genres(const pp_genres *g, int *final_of, int *prov_of, int *n_final) {
     int n = 0;
     for (int c = 0; c < PP_N_CANONICAL; c++)
         for (int i = 0; i < g->n; i++)

@@ -123,23 +123,29 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
 }
 
+# is_exe PID NAME: PID runs /usr/sbin/NAME (Debian links some of them to *-wlm).
+is_exe() {
+  local exe
+  exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
+  [ "${exe% (deleted)}" = "$(readlink -f "/usr/sbin/$2")" ]
+}
+
 # pid_of NAME: the live pid in DIR/run/NAME.pid whose executable is
-# /usr/sbin/NAME (so a recycled pid is never signalled), else nothing.
+# /usr/sbin/NAME (so that a recycled pid is never signalled), else nothing.
 pid_of() {
-  local f=$DIR/run/$1.pid pid exe
+  local f=$DIR/run/$1.pid pid
   [ -s "$f" ] || return 0
   pid=$(tr -dc 0-9 <"$f")
   [ -n "$pid" ] || return 0
-  exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 0
-  [ "${exe% (deleted)}" = "/usr/sbin/$1" ] && echo "$pid"
+  is_exe "$pid" "$1" && echo "$pid"
   return 0
 }
 
 # stop_pid PID: TERM, up to 15 s to exit, then KILL.
 stop_pid() {
-  local pid=$1 i
+  local pid=$1
   kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 30); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
+  for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
   log "pid $pid ignored SIGTERM for 15 s; killing it"
   kill -KILL "$pid" 2>/dev/null || true
 }
@@ -159,7 +165,7 @@ ancestors() {
 # the tests submit), and slurmstepd processes (they clear their environment)
 # that hold this cluster's slurmd log open.
 leftover_pids() {
-  local p keep exe
+  local p keep
   keep=" $(ancestors | tr '\n' ' ') ${LM_SLURM_WATCHDOG:-} "
   for p in /proc/[0-9]*; do
     p=${p#/proc/}
@@ -168,8 +174,7 @@ leftover_pids() {
       echo "$p"
       continue
     fi
-    exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
-    [ "${exe% (deleted)}" = /usr/sbin/slurmstepd ] || continue
+    is_exe "$p" slurmstepd || continue
     find "/proc/$p/fd" -lname "$DIR/log/*" 2>/dev/null | grep -q . && echo "$p"
   done
   return 0
@@ -225,7 +230,13 @@ cmd_status() {
 
 cmd_start() {
   install_packages
-  if [ -d "$DIR" ]; then cmd_stop; rm -rf "$DIR"; fi
+  # Reuse only a directory this script made (or an empty one): it is wiped.
+  if [ -d "$DIR" ] && [ -n "$(ls -A "$DIR")" ]; then
+    grep -qs '^# Written by tests/slurm/local-cluster.sh' "$DIR/slurm.conf" ||
+      die "$DIR exists and is not a local-cluster directory; choose another DIR"
+    cmd_stop
+    rm -rf "$DIR"
+  fi
   mkdir -p "$DIR"/{munge,state,spool,run,log}
   chmod 755 "$DIR" "$DIR/munge"     # munged insists on a 0755 socket directory
   # Stop whatever was started if any later step fails.

@@ -20,7 +20,7 @@ D=$WORK/$CASE
 rm -rf "$D" && mkdir -p "$D" && cd "$D"
 # Same world size and flags for the reference and the preempted runs.
 STEPS=300
-TRAIN=(--batch-size 4 --max-steps $STEPS --eval-every 100 --eval-tokens 2000 --quiet)
+TRAIN=(--batch-size 4 --max-steps "$STEPS" --eval-every 100 --eval-tokens 2000 --quiet)
 JOBOPTS=(--tasks-per-node 2 --cpus-per-task 1 --time 10 --output "$D/%x-%j.out")
 
 jobs_submitted=()
@@ -60,7 +60,7 @@ wait_end() {
 }
 # wait_step JOB RUN K SECS: until RUN/metrics.jsonl has a train step >= K.
 wait_step() {
-  local end=$(($SECONDS + $4)) last
+  local end=$((SECONDS + $4)) last
   while :; do
     last=$(grep -o '"type":"train","step":[0-9]*' "$2/metrics.jsonl" 2>/dev/null | tail -1 | grep -o '[0-9]*$' || true)
     [ -z "$last" ] || [ "$last" -lt "$3" ] || return 0
@@ -142,6 +142,11 @@ preempt_srun|preempt_mpirun)
   [ -s "$REF" ] || fail "no reference from slurm_train"
   launcher=${CASE#preempt_}
   id=$(submit --launcher "$launcher" "${JOBOPTS[@]}" train -- --data "$CORPUS" --run "$D/run" "${TRAIN[@]}")
+  # A job chained with afterok must wait for the final completion, not the
+  # requeued first start: when it runs, the run has finished.
+  dep=$(timeout 60 sbatch --parsable --dependency=afterok:"$id" -n1 --time 5 --output "$D/dep-%j.out" \
+        --wrap "grep -c '\"type\":\"finished\"' '$D/run/metrics.jsonl' >'$D/dep.txt'")
+  jobs_submitted+=("$dep")
   wait_step "$id" run 10 240
   timeout 20 scancel --batch --signal=USR1 "$id"
   wait_end "$id" 400
@@ -149,6 +154,8 @@ preempt_srun|preempt_mpirun)
   [ "$(field "$id" JobState)" = COMPLETED ] || fail "job $id ended $(field "$id" JobState)"
   [ "$(field "$id" ExitCode)" = 0:0 ] || fail "job $id exit code $(field "$id" ExitCode)"
   [ "$(field "$id" Restarts)" = 1 ] || fail "job $id restarted $(field "$id" Restarts) times"
+  wait_end "$dep" 120
+  [ "$(cat dep.txt 2>/dev/null)" = 1 ] || fail "the afterok job ran before the requeued job finished"
   has "$log" "restart 0]: got SIGUSR1"
   has "$log" "restart 0]: checkpointed after SIGUSR1; requeueing"
   has "$log" "restart 1]: starting"
@@ -162,6 +169,24 @@ preempt_srun|preempt_mpirun)
   got=$(checksum "$(final_ckpt run)")
   [ "$got" = "$(cat "$REF")" ] || fail "final parameters differ: $got vs $(cat "$REF") (stopped at $k)"
   echo "stopped at step $k, requeued once, final checksum $got matches"
+  ;;
+array)
+  # One array submission, two tasks: %a in the arguments gives each task its
+  # own run directory and seed; sbatch --wait waits for both.
+  set +e
+  timeout 300 "$SUBMIT" --wait --sbatch --array=0-1 --tasks-per-node 2 --time 10 \
+    --output "$D/%x-%A_%a.out" train -- --data "$CORPUS" --run "$D/run-%a" --seed 1%a \
+    --batch-size 4 --max-steps 20 --eval-every 10 --eval-tokens 1000 --quiet >id.txt
+  rc=$?
+  set -e
+  jobs_submitted+=("$(head -1 id.txt)")
+  [ $rc = 0 ] || fail "array job: sbatch --wait returned $rc"
+  for t in 0 1; do
+    [ -f run-$t/ckpt-000000020.h5 ] || fail "array task $t wrote no final checkpoint"
+    grep -q -- "--run $D/run-$t --seed 1$t " "$D"/lyricmind-train-*_$t.out || fail "task $t got other arguments"
+  done
+  [ "$(checksum run-0/ckpt-000000020.h5)" != "$(checksum run-1/ckpt-000000020.h5)" ] ||
+    fail "both array tasks trained the same model"
   ;;
 no_requeue)
   # Failures and SIGTERM end the job with lyricmind's code; nothing requeues.

@@ -74,6 +74,7 @@ int cmd_preprocess(int argc, char **argv) {
         {"genre-map", CLI_STR, &o.genre_map, "FILE", "extra 'alias<TAB>genre' or 'alias=genre' lines over the built-in aliases", 0, 0, 0},
         {"unknown-genre", CLI_STR, &o.unknown_genre, "MODE", "labels that map to no genre: keep (own genre), skip (count the song as skipped) or a genre NAME", 0, 0, 0},
         {"vocab-size", CLI_LONG, &vocab, "N", "vocabulary size including the specials and <genre:..> tokens", 8, 65536, 0},
+        {"vocab", CLI_STR, &o.vocab_file, "FILE", "use this vocab.h5 (e.g. another part's) instead of choosing one", 0, 0, 0},
         {"min-count", CLI_LONG, &min_count, "N", "words seen fewer times become <unk>", 1, 1e15, 0},
         {"min-words", CLI_INT, &min_words, "N", "songs with fewer words are skipped as too short", 0, 1e9, 0},
         {"val-fraction", CLI_DOUBLE, &valf, "F", "share of songs in validation, by a hash of the cleaned text", 0, 1, 0},

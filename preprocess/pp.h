@@ -30,6 +30,7 @@ typedef struct pp_options {
     const char *genre_map;     /* alias file or NULL */
     const char *unknown_genre; /* "keep" (own genre named after the label), "skip", or a genre name */
     uint32_t vocab_size;       /* V, including specials and <genre:..> tokens */
+    const char *vocab_file;    /* use this vocab.h5 instead of choosing one (NULL: choose) */
     uint64_t min_count;        /* words rarer than this become <unk> */
     uint32_t min_words;        /* songs with fewer words are skipped as too short */
     double val_fraction;       /* share of songs in val-*.h5, by hash of the cleaned text */

@@ -103,6 +103,7 @@ int pp_manifest_write(const char *path, const pp_options *o, const pp_inputs *in
     json_object_set_new(set, "genre_map", str_or_null(o->genre_map));
     json_object_set_new(set, "unknown_genre", json_string(o->unknown_genre));
     json_object_set_new(set, "vocab_size", json_integer(o->vocab_size));
+    json_object_set_new(set, "vocab_file", str_or_null(o->vocab_file));
     json_object_set_new(set, "min_count", json_integer((json_int_t)o->min_count));
     json_object_set_new(set, "min_words", json_integer(o->min_words));
     json_object_set_new(set, "val_fraction", json_real(o->val_fraction));

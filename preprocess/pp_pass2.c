@@ -2,7 +2,8 @@
  *
  * Genres get their final ids (canonical genres with kept songs in canonical
  * order, then the others by name), the word dictionaries of pass 1 are merged
- * and the vocabulary is chosen (pp_vocab_select), vocab.h5 is written, and the
+ * and the vocabulary is chosen (pp_vocab_select) or, with --vocab FILE, words
+ * and genres are mapped onto a given one; vocab.h5 is written, and the
  * pass-1 file is streamed once: provisional ids become final uint16 ids
  * through one lookup table per dictionary, each song becomes
  * <bos> <genre:NAME> tokens... <eos>. Pass 1 already planned which songs go
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "io_shard.h"
@@ -271,52 +273,125 @@ void pp_shards_free(pp_shards *sh) {
     memset(sh, 0, sizeof *sh);
 }
 
-int pp_pass2_run(const pp_options *o, const char *tmpdir, int threads, pp_pass1 *p1,
-                 pp_shards *sh, pp_summary *s, lm_err *e) {
-    memset(sh, 0, sizeof *sh);
-    int genre_final[PP_MAX_GENRES], prov_of[PP_MAX_GENRES], G;
+/* Lookup tables from provisional ids (per dictionary) to final ids. */
+static int alloc_maps(const pp_pass1 *p1, uint16_t **map, uint32_t *dict_n, lm_err *e) {
+    for (int k = 0; k < p1->n_dicts; k++) {
+        dict_n[k] = p1->dicts[k].n;
+        map[k] = malloc(((size_t)dict_n[k] + PP_LOCAL_WORD0) * sizeof **map);
+        if (!map[k]) return lm_err_set(e, "out of memory");
+        map[k][PP_LOCAL_NL] = IO_TOK_NL;
+        map[k][PP_LOCAL_SEP] = IO_TOK_SEP;
+    }
+    return 0;
+}
+
+/* Chooses the vocabulary from the counts, writes vocab.h5, fills the maps. */
+static int choose_vocab(const pp_options *o, const char *vpath, pp_pass1 *p1, int *genre_final,
+                        uint16_t **map, uint32_t *dict_n, pp_summary *s, lm_err *e) {
+    int prov_of[PP_MAX_GENRES], G;
     order_genres(&p1->genres, genre_final, prov_of, &G);
     uint32_t need = IO_TOK_FIRST_GENRE + (uint32_t)G + 1;
     if (o->vocab_size < need)
         return lm_err_set(e, "--vocab-size %u is too small: the %d special and %d genre tokens "
                              "leave no room for words (need at least %u)",
                           o->vocab_size, IO_TOK_FIRST_GENRE, G, need);
-    if (o->vocab_size > 65536) return lm_err_set(e, "--vocab-size %u does not fit uint16 ids (max 65536)", o->vocab_size);
-    double t0 = pp_now();
     pp_vocab_pick pk;
     pp_dict *dicts[256];
-    if (p1->n_dicts > 256) return lm_err_set(e, "too many threads (max 256)");
     for (int k = 0; k < p1->n_dicts; k++) dicts[k] = &p1->dicts[k];
     if (pp_vocab_select(dicts, p1->n_dicts, o->min_count, o->vocab_size - need + 1, &pk, e)) return -1;
-    if (pk.total_count != s->word_tokens) {
-        pp_vocab_pick_free(&pk, p1->n_dicts);
-        return lm_err_set(e, "internal error: word counts (%llu) disagree with kept songs (%llu)",
-                          (unsigned long long)pk.total_count, (unsigned long long)s->word_tokens);
-    }
+    int rc = 0;
+    if (pk.total_count != s->word_tokens)
+        rc = lm_err_set(e, "internal error: word counts (%llu) disagree with kept songs (%llu)",
+                        (unsigned long long)pk.total_count, (unsigned long long)s->word_tokens);
     s->word_types = pk.n_types;
     s->oov_tokens = pk.oov_count;
-    s->oov_rate = pk.total_count ? (double)pk.oov_count / (double)pk.total_count : 0.0;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/vocab.h5", tmpdir);
-    int rc = write_vocab(path, &pk, p1, prov_of, G, s, e);
-    uint16_t *map[256] = {0};
-    uint32_t dict_n[256];
+    if (!rc) rc = write_vocab(vpath, &pk, p1, prov_of, G, s, e);
+    if (!rc) rc = alloc_maps(p1, map, dict_n, e);
     uint32_t first_word = IO_TOK_FIRST_GENRE + (uint32_t)G;
-    for (int k = 0; k < p1->n_dicts && !rc; k++) {
-        dict_n[k] = p1->dicts[k].n;
-        map[k] = malloc(((size_t)dict_n[k] + PP_LOCAL_WORD0) * sizeof **map);
-        if (!map[k]) {
-            rc = lm_err_set(e, "out of memory");
-            break;
-        }
-        map[k][PP_LOCAL_NL] = IO_TOK_NL;
-        map[k][PP_LOCAL_SEP] = IO_TOK_SEP;
+    for (int k = 0; k < p1->n_dicts && !rc; k++)
         for (uint32_t i = 0; i < dict_n[k]; i++) {
             uint32_t r = pk.map[k][i];
             map[k][PP_LOCAL_WORD0 + i] = (uint16_t)(r == UINT32_MAX ? IO_TOK_UNK : first_word + r);
         }
-    }
     pp_vocab_pick_free(&pk, p1->n_dicts);
+    return rc;
+}
+
+/* --vocab FILE: maps the words and genres onto an existing vocabulary (so
+ * corpora preprocessed apart share ids) and copies it to vocab.h5. */
+static int use_vocab(const pp_options *o, const char *vpath, pp_pass1 *p1, int *genre_final,
+                     uint16_t **map, uint32_t *dict_n, pp_summary *s, lm_err *e) {
+    io_vocab v;
+    if (io_vocab_read(o->vocab_file, &v, e)) return -1;
+    pp_dict vd, all;
+    uint64_t *c = NULL;
+    int rc = 0;
+    if (pp_dict_init(&vd) || pp_dict_init(&all)) rc = lm_err_set(e, "out of memory");
+    for (int i = 0; i < PP_MAX_GENRES; i++) genre_final[i] = -1;
+    s->n_genres = v.n_genres;
+    for (uint32_t j = 0; j < v.n_genres && !rc; j++) {
+        snprintf(s->genres[j], sizeof s->genres[j], "%s", v.genres[j]);
+        s->genre_songs[j] = 0;
+    }
+    for (int g = 0; g < p1->genres.n && !rc; g++) {
+        if (!p1->genres.songs[g]) continue;
+        for (uint32_t j = 0; j < v.n_genres && genre_final[g] < 0; j++)
+            if (strcasecmp(v.genres[j], p1->genres.name[g]) == 0) genre_final[g] = (int)j;
+        if (genre_final[g] < 0)
+            rc = lm_err_set(e, "%s: has no genre '%s' (%llu songs of the inputs); map it with --genre-map",
+                            o->vocab_file, p1->genres.name[g], (unsigned long long)p1->genres.songs[g]);
+        else s->genre_songs[genre_final[g]] += p1->genres.songs[g];
+    }
+    uint32_t first_word = IO_TOK_FIRST_GENRE + v.n_genres;
+    for (uint32_t i = first_word; i < v.size && !rc; i++)
+        if (pp_dict_intern(&vd, v.tokens[i], strlen(v.tokens[i])) != (int64_t)(i - first_word))
+            rc = lm_err_set(e, "%s: token %u '%s' appears twice", o->vocab_file, i, v.tokens[i]);
+    if (!rc) rc = alloc_maps(p1, map, dict_n, e);
+    uint64_t total = 0, oov = 0;
+    for (int k = 0; k < p1->n_dicts && !rc; k++) {
+        const pp_dict *d = &p1->dicts[k];
+        free(c);
+        if (!(c = malloc(((size_t)d->n + 1) * sizeof *c))) {
+            rc = lm_err_set(e, "out of memory");
+            break;
+        }
+        pp_dict_counts(d, c);
+        for (uint32_t i = 0; i < d->n; i++) {
+            int64_t f = pp_dict_find(&vd, pp_dict_word(d, i), d->wlen[i]);
+            map[k][PP_LOCAL_WORD0 + i] = (uint16_t)(f < 0 ? IO_TOK_UNK : first_word + (uint32_t)f);
+            total += c[i];
+            oov += f < 0 ? c[i] : 0;
+            if (pp_dict_intern(&all, pp_dict_word(d, i), d->wlen[i]) < 0) rc = lm_err_set(e, "out of memory");
+        }
+    }
+    s->word_types = all.n;
+    s->oov_tokens = oov;
+    if (!rc && total != s->word_tokens)
+        rc = lm_err_set(e, "internal error: word counts (%llu) disagree with kept songs (%llu)",
+                        (unsigned long long)total, (unsigned long long)s->word_tokens);
+    if (!rc) rc = io_vocab_write(vpath, &v, e);
+    s->vocab_size = v.size;
+    s->vocab_hash = v.hash;
+    free(c);
+    pp_dict_free(&vd);
+    pp_dict_free(&all);
+    io_vocab_free(&v);
+    return rc;
+}
+
+int pp_pass2_run(const pp_options *o, const char *tmpdir, int threads, pp_pass1 *p1,
+                 pp_shards *sh, pp_summary *s, lm_err *e) {
+    memset(sh, 0, sizeof *sh);
+    if (p1->n_dicts > 256) return lm_err_set(e, "too many threads (max 256)");
+    double t0 = pp_now();
+    char vpath[4200];
+    snprintf(vpath, sizeof vpath, "%s/vocab.h5", tmpdir);
+    int genre_final[PP_MAX_GENRES];
+    uint16_t *map[256] = {0};
+    uint32_t dict_n[256];
+    int rc = o->vocab_file ? use_vocab(o, vpath, p1, genre_final, map, dict_n, s, e)
+                           : choose_vocab(o, vpath, p1, genre_final, map, dict_n, s, e);
+    s->oov_rate = s->word_tokens ? (double)s->oov_tokens / (double)s->word_tokens : 0.0;
     s->vocab_s = pp_now() - t0;
     /* the dictionaries are no longer needed: free them before the shards */
     for (int k = 0; k < p1->n_dicts; k++) pp_dict_free(&p1->dicts[k]);

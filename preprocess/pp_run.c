@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io_vocab.h"
+
 double pp_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -49,6 +51,11 @@ static int check_options(const pp_options *o, lm_err *e) {
     if (!u || (strcmp(u, "keep") && strcmp(u, "skip") && !pp_genre_name_ok(u)))
         return lm_err_set(e, "--unknown-genre must be keep, skip or a genre name, got '%s'", u ? u : "");
     if (o->read.text_genre && !*o->read.text_genre) return lm_err_set(e, "--genre must not be empty");
+    if (o->vocab_file) { /* fail before the long pass, not after it */
+        io_vocab v;
+        if (io_vocab_read(o->vocab_file, &v, e)) return -1;
+        io_vocab_free(&v);
+    }
     return 0;
 }
 

@@ -452,3 +452,43 @@ Test(pp_pipeline, word_ids_beyond_16_bits_in_one_dictionary_round_trip) {
     ppt_free(&c);
     free(csv), free(out);
 }
+
+Test(pp_pipeline, parts_preprocessed_apart_share_a_given_vocabulary) {
+    /* the multi-node recipe: one vocabulary, each part mapped onto it */
+    char *a = ppt_path(dir, "a.csv"), *b = ppt_path(dir, "b.csv");
+    char *oa = ppt_path(dir, "oa"), *ob = ppt_path(dir, "ob"), *va = ppt_path(oa, "vocab.h5");
+    write_corpus(a, 0, 1500, 1);
+    write_corpus(b, 50000, 500, 2);
+    const char *ina[] = {a}, *inb[] = {b};
+    pp_options o;
+    pp_summary sa, sb;
+    ppt_options(&o, oa, ina, 1);
+    o.vocab_size = 200;
+    run_ok(&o, &sa);
+    ppt_options(&o, ob, inb, 1);
+    o.vocab_file = va;
+    run_ok(&o, &sb);
+    cr_assert_eq(sb.vocab_hash, sa.vocab_hash);
+    cr_assert_eq(sb.vocab_size, 200);
+    cr_assert_eq(sb.n_genres, sa.n_genres);
+    ppt_corpus ca, cb;
+    ppt_load(oa, &ca);
+    ppt_load(ob, &cb); /* validates every shard against b's vocab.h5 */
+    cr_assert_eq(cb.vocab.hash, ca.vocab.hash);
+    uint64_t unk = 0;
+    for (uint64_t i = 0; i < cb.train.n_tokens; i++) unk += cb.train.tokens[i] == IO_TOK_UNK;
+    for (uint64_t i = 0; i < cb.val.n_tokens; i++) unk += cb.val.tokens[i] == IO_TOK_UNK;
+    cr_assert_eq(unk, sb.oov_tokens);
+    cr_assert_gt(sb.oov_tokens, 0);
+    ppt_free(&ca), ppt_free(&cb);
+    /* a genre the vocabulary lacks is refused, naming the file and the genre */
+    char *c = ppt_path(dir, "c.csv"), *oc = ppt_path(dir, "oc");
+    ppt_writes(c, "lyrics,genre\n\"one two three four five six\",Polka\n");
+    const char *inc[] = {c};
+    ppt_options(&o, oc, inc, 1);
+    o.vocab_file = va;
+    lm_err e = {{0}};
+    cr_assert_eq(pp_run(&o, &sb, &e), -1);
+    cr_assert(strstr(e.msg, "vocab.h5") && strstr(e.msg, "Polka"), "%s", e.msg);
+    free(a), free(b), free(oa), free(ob), free(va), free(c), free(oc);
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Preprocess at scale: grows a synthetic corpus of N songs (default 1,000,000,
+# about 1.4 GB of CSV) from the shared lyrics with the seeded order-2 Markov
+# sampler (reused if it already exists), then preprocesses it into a temporary
+# directory with --threads T (default 2) and prints one JSON line: wall_s,
+# songs_per_s, mb_per_s, peak_rss_mb, user_s/sys_s (CPU seconds).
+# The corpus goes under /tmp, never into the repository.
+# Usage: scripts/bench-preprocess.sh [N] [T]. Needs build/ (scripts/build.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-1000000}
+T=${2:-2}
+LM=${LM:-build/lyricmind}
+CORPUS=${CORPUS:-/tmp/lyricmind-synth-$N.csv}
+if [ ! -s "$CORPUS" ]; then
+  "$LM" bench corpus --songs "$N" --seed 1 --from ../shared/data/lyrics --out "$CORPUS" >&2
+fi
+"$LM" bench preprocess --input "$CORPUS" --threads "$T"

@@ -8,8 +8,8 @@
  * called in input order by one thread, tells whether the hash was already
  * committed: the first copy in input order is kept, the others are
  * duplicates. Thread-safe: 64 stripes, each a mutex and an open-addressing
- * table, so claims from different threads rarely contend. Memory: about
- * 40 bytes per distinct song. */
+ * table, so claims from different threads rarely contend. Memory: 17 bytes
+ * per slot at a load of 1/4 to 1/2, so 34 to 68 bytes per distinct song. */
 #ifndef PP_DEDUP_H
 #define PP_DEDUP_H
 

@@ -20,22 +20,11 @@
 #include "bench.h"
 #include "cli.h"
 #include "cmds.h"
+#include "gen_lyrics.h" /* gen_now_s, gen_peak_rss_mb */
 #include "lm_model.h"
 #include "lm_optim.h"
 #include "lm_rng.h"
 #include "lm_sample.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double peak_rss_mb(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_maxrss / 1024.0; /* Linux: kilobytes */
-}
 
 /* The model flags both benchmarks take. */
 typedef struct {
@@ -125,17 +114,17 @@ static int bench_train(int argc, char **argv) {
             memcpy(tgt + (size_t)b * T, tok + (size_t)b * (T + 1) + 1, T * sizeof *tgt);
         }
         long ntok = 0;
-        double t0 = now_s();
+        double t0 = gen_now_s();
         if (lm_model_train_window(&m, acts, B, T, in, tgt, h, c, &so, &loss_sum, &ntok)) {
             fprintf(stderr, "lyricmind bench train: training step failed\n");
             rc = LM_EXIT_FAILURE;
             goto done;
         }
-        double t1 = now_s();
+        double t1 = gen_now_s();
         lm_grad_clip(m.grads, m.n_params, clip);
-        double t2 = now_s();
+        double t2 = gen_now_s();
         lm_adam_update(&adam, lr, m.params, m.grads, mo, vo, m.n_params);
-        double t3 = now_s();
+        double t3 = gen_now_s();
         if (s >= warmup) t_fb += t1 - t0, t_clip += t2 - t1, t_adam += t3 - t2;
         last_loss = ntok ? loss_sum / (double)ntok : NAN;
     }
@@ -147,7 +136,7 @@ static int bench_train(int argc, char **argv) {
            "\"loss\":%.4f,\"peak_rss_mb\":%.1f}\n",
            B, T, V, E, H, threads, steps, warmup, dropout, m.n_params,
            (double)N * steps / total, 1e3 * total / steps, 1e3 * t_fb / steps,
-           1e3 * t_clip / steps, 1e3 * t_adam / steps, last_loss, peak_rss_mb());
+           1e3 * t_clip / steps, 1e3 * t_adam / steps, last_loss, gen_peak_rss_mb());
     rc = LM_EXIT_OK;
 done:
     free(tok), free(in), free(tgt), free(h), free(c), free(mo), free(vo);
@@ -174,8 +163,8 @@ static int bench_generate(int argc, char **argv) {
     cli_cmd cmd = {"bench generate", "[options]",
                    "Times generating tokens one at a time with carried LSTM state (one "
                    "embedding lookup, LSTM step and output layer per token, then the "
-                   "sampler) and prints one JSON line (tokens_per_s, ms_per_token, "
-                   "peak_rss_mb and the settings).",
+                   "sampler) and prints one JSON line (tokens_per_s, ms_per_token split "
+                   "into ms_step and ms_sample, peak_rss_mb and the settings).",
                    opts};
     lm_model m;
     lm_rng rng;
@@ -194,25 +183,28 @@ static int bench_generate(int argc, char **argv) {
     }
     lm_sampler smp = {temperature, top_k, top_p};
     int32_t tok = 0;
-    double logprob_sum = 0, t0 = 0;
+    double logprob_sum = 0, t_step = 0, t_sample = 0;
     for (int i = 0; i < warmup + tokens; i++) {
-        if (i == warmup) t0 = now_s();
         float lp = 0;
+        double t0 = gen_now_s();
         if (lm_model_step_token(&m, tok, h, c, logits, step_scr)) {
             fprintf(stderr, "lyricmind bench generate: token %d out of range\n", (int)tok);
             rc = LM_EXIT_FAILURE;
             goto done;
         }
+        double t1 = gen_now_s();
         tok = lm_sample(&smp, logits, V, &rng, samp_scr, &lp);
-        if (i >= warmup) logprob_sum += lp;
+        double t2 = gen_now_s();
+        if (i >= warmup) logprob_sum += lp, t_step += t1 - t0, t_sample += t2 - t1;
     }
-    double dt = now_s() - t0;
+    double dt = t_step + t_sample;
     printf("{\"bench\":\"generate\",\"vocab\":%d,\"embed\":%d,\"hidden\":%d,\"threads\":%d,"
            "\"tokens\":%d,\"warmup\":%d,\"temperature\":%g,\"top_k\":%d,\"top_p\":%g,"
-           "\"tokens_per_s\":%.1f,\"ms_per_token\":%.4f,\"mean_logprob\":%.4f,"
-           "\"peak_rss_mb\":%.1f}\n",
+           "\"tokens_per_s\":%.1f,\"ms_per_token\":%.4f,\"ms_step\":%.4f,\"ms_sample\":%.4f,"
+           "\"mean_logprob\":%.4f,\"peak_rss_mb\":%.1f}\n",
            V, E, H, threads, tokens, warmup, temperature, top_k, top_p, tokens / dt,
-           1e3 * dt / tokens, logprob_sum / tokens, peak_rss_mb());
+           1e3 * dt / tokens, 1e3 * t_step / tokens, 1e3 * t_sample / tokens,
+           logprob_sum / tokens, gen_peak_rss_mb());
     rc = LM_EXIT_OK;
 done:
     free(h), free(c), free(logits), free(step_scr), free(samp_scr);

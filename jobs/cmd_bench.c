@@ -150,7 +150,7 @@ done:
 static int bench_generate(int argc, char **argv) {
     model_flags f = {{50000, 64, 128}, 1, 1};
     int tokens = 200, warmup = 20, top_k = 0;
-    float temperature = 1.0f, top_p = 1.0f;
+    float temperature = 0.8f, top_p = 1.0f; /* the generate command's defaults */
     cli_opt opts[] = {
         MODEL_FLAGS(f),
         {"tokens", CLI_INT, &tokens, "N", "timed tokens", 1, 100000000, 0},

@@ -182,7 +182,8 @@ static int write_state(hid_t f, const io_ckpt_save_args *a, const char *path, lm
     return rc;
 }
 
-static int write_all(hid_t f, const io_ckpt_save_args *a, const char *path, lm_err *e) {
+static int write_all(hid_t f, const void *ctx, const char *path, lm_err *e) {
+    const io_ckpt_save_args *a = ctx;
     const lm_dims d = a->model->d;
     if (io_h5_attr_put_str(f, "kind", IO_KIND_CHECKPOINT) ||
         io_h5_attr_put_u64(f, "format_version", IO_CKPT_FORMAT_VERSION) ||
@@ -206,17 +207,5 @@ static int write_all(hid_t f, const io_ckpt_save_args *a, const char *path, lm_e
 
 int io_ckpt_save(const char *path, const io_ckpt_save_args *a, lm_err *e) {
     if (check_args(a, path, e)) return -1;
-    char tmp[4200];
-    io_atomic_tmp_path(tmp, sizeof tmp, path);
-    io_h5_quiet q = io_h5_quiet_begin();
-    int rc = -1;
-    hid_t f = io_h5_create(tmp, e);
-    if (f >= 0) {
-        rc = write_all(f, a, path, e);
-        if (H5Fclose(f) < 0 && rc == 0) rc = io_h5_fail(e, path, "cannot close checkpoint");
-        if (rc == 0) rc = io_atomic_commit(tmp, path, e);
-        if (rc) unlink(tmp);
-    }
-    io_h5_quiet_end(q);
-    return rc;
+    return io_h5_save_atomic(path, write_all, a, e);
 }

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "io_atomic.h"
 #include "io_file.h"
 #include "io_shard.h"
 #include "io_zstd_filter.h"
@@ -79,6 +81,22 @@ hid_t io_h5_create(const char *path, lm_err *e) {
     }
     H5Pclose(fapl);
     return f;
+}
+
+int io_h5_save_atomic(const char *path, io_h5_fill_fn fill, const void *ctx, lm_err *e) {
+    char tmp[4200];
+    io_atomic_tmp_path(tmp, sizeof tmp, path);
+    io_h5_quiet q = io_h5_quiet_begin();
+    int rc = -1;
+    hid_t f = io_h5_create(tmp, e);
+    if (f >= 0) {
+        rc = fill(f, ctx, path, e);
+        if (H5Fclose(f) < 0 && rc == 0) rc = io_h5_fail(e, path, "cannot close file");
+        if (rc == 0) rc = io_atomic_commit(tmp, path, e);
+        if (rc) unlink(tmp);
+    }
+    io_h5_quiet_end(q);
+    return rc;
 }
 
 int io_h5_kind(hid_t f, char *out, size_t n) {

@@ -39,6 +39,12 @@ int io_h5_fail(lm_err *e, const char *path, const char *what);
  * it (cluster filesystems). Caller closes. */
 hid_t io_h5_fapl(void);
 hid_t io_h5_create(const char *path, lm_err *e);
+/* Writes a whole HDF5 file atomically: fill(f, ctx, path, e) writes into a
+ * new file at path's temp name (io_atomic_tmp_path), which is then closed,
+ * fsynced and renamed over path (HDF5 error printing off throughout). On
+ * any failure the temp file is removed and path is untouched. */
+typedef int (*io_h5_fill_fn)(hid_t f, const void *ctx, const char *path, lm_err *e);
+int io_h5_save_atomic(const char *path, io_h5_fill_fn fill, const void *ctx, lm_err *e);
 #define IO_KIND_MAX 16
 /* Opens read-only and checks the kind attribute (kind NULL: any LyricMind
  * kind); its value is copied to kind_out if non-NULL (IO_KIND_MAX bytes). */

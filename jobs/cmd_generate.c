@@ -13,8 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include "cli.h"
 #include "cmds.h"
@@ -26,18 +24,6 @@ typedef struct gen_flags {
     int top_k, count, json, threads, quiet;
     long max_words, seed;
 } gen_flags;
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double peak_rss_mb(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_maxrss / 1024.0;
-}
 
 /* One song: genre (fixed, or drawn by the model after <bos>), prime, sample. */
 static int one_song(gen_ctx *x, const gen_flags *f, int genre, const gen_prompt *p, long index,
@@ -118,9 +104,9 @@ static int run(const gen_flags *f, cli_cmd *cmd) {
         long words = 0;
         gen_end end;
         int gi;
-        double t0 = now_s();
+        double t0 = gen_now_s();
         int bad = one_song(&x, f, genre, &p, i, &song, &words, &end, &gi, &e);
-        secs += now_s() - t0;
+        secs += gen_now_s() - t0;
         gen_text t = {0};
         if (!bad && song_text(&g, &song, &p, &t)) bad = lm_err_set(&e, "out of memory");
         if (!bad) {
@@ -135,7 +121,7 @@ static int run(const gen_flags *f, cli_cmd *cmd) {
         if (bad) goto fail;
     }
     double wps = secs > 0 ? total_words / secs : 0, tps = secs > 0 ? total_tokens / secs : 0;
-    double rss = peak_rss_mb(), model_mb = (double)gen_model_bytes(&g) / (1024.0 * 1024.0);
+    double rss = gen_peak_rss_mb(), model_mb = (double)gen_model_bytes(&g) / (1024.0 * 1024.0);
     if (f->json) {
         json_t *unk = json_array();
         for (size_t i = 0; i < p.n_unknown; i++) json_array_append_new(unk, json_string(p.unknown[i]));

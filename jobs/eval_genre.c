@@ -8,10 +8,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "eval_data.h"
-#include "io_atomic.h"
 #include "io_h5.h"
 
 #define NB_KIND "classifier"
@@ -93,7 +91,8 @@ static uint64_t nb_checksum(const eval_nb *c) {
     return io_fnv1a(h, c->song_counts, (size_t)c->G * sizeof(double));
 }
 
-static int nb_write(hid_t f, const eval_nb *c, const char *path, lm_err *e) {
+static int nb_write(hid_t f, const void *ctx, const char *path, lm_err *e) {
+    const eval_nb *c = ctx;
     uint64_t dims[2] = {(uint64_t)c->G, c->V};
     if (io_h5_attr_put_str(f, "kind", NB_KIND) ||
         io_h5_attr_put_u64(f, "format_version", EVAL_NB_FORMAT_VERSION) ||
@@ -109,19 +108,7 @@ static int nb_write(hid_t f, const eval_nb *c, const char *path, lm_err *e) {
 }
 
 int eval_nb_save(const eval_nb *c, const char *path, lm_err *e) {
-    char tmp[4200];
-    io_atomic_tmp_path(tmp, sizeof tmp, path);
-    io_h5_quiet q = io_h5_quiet_begin();
-    int rc = -1;
-    hid_t f = io_h5_create(tmp, e);
-    if (f >= 0) {
-        rc = nb_write(f, c, path, e);
-        if (H5Fclose(f) < 0 && rc == 0) rc = io_h5_fail(e, path, "cannot close classifier file");
-        if (rc == 0) rc = io_atomic_commit(tmp, path, e);
-        if (rc) unlink(tmp);
-    }
-    io_h5_quiet_end(q);
-    return rc;
+    return io_h5_save_atomic(path, nb_write, c, e);
 }
 
 static int nb_read(hid_t f, eval_nb *c, const char *path, uint64_t vocab_hash, uint32_t V, lm_err *e) {

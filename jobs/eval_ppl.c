@@ -87,11 +87,17 @@ static int check_ids(const lm_model *m, const eval_songs *s, lm_err *e) {
     return 0;
 }
 
+/* Zeroes the sums, checks the ids and allocates the pass. */
+static int fwd_start(fwd *f, const lm_model *m, const eval_songs *s, int B, int T, double out[EVAL_PPL_N],
+                     lm_err *e) {
+    memset(out, 0, EVAL_PPL_N * sizeof *out);
+    return check_ids(m, s, e) || fwd_init(f, m, B, T, e) ? -1 : 0;
+}
+
 int eval_ppl_carried(const lm_model *m, const eval_songs *s, int rank, int size, int B, int T,
                      double out[EVAL_PPL_N], lm_err *e) {
-    memset(out, 0, EVAL_PPL_N * sizeof *out);
     fwd f;
-    if (check_ids(m, s, e) || fwd_init(&f, m, B, T, e)) return -1;
+    if (fwd_start(&f, m, s, B, T, out, e)) return -1;
     const size_t H = (size_t)m->d.H;
     long *cur = malloc((size_t)B * sizeof *cur);
     uint64_t *pos = calloc((size_t)B, sizeof *pos);
@@ -135,9 +141,8 @@ int eval_ppl_carried(const lm_model *m, const eval_songs *s, int rank, int size,
 
 int eval_ppl_windows(const lm_model *m, const eval_songs *s, int rank, int size, int B, int T,
                      double out[EVAL_PPL_N], lm_err *e) {
-    memset(out, 0, EVAL_PPL_N * sizeof *out);
     fwd f;
-    if (check_ids(m, s, e) || fwd_init(&f, m, B, T, e)) return -1;
+    if (fwd_start(&f, m, s, B, T, out, e)) return -1;
     const uint64_t N = s->off[s->n];
     const uint64_t W = N > 1 ? (N - 2) / (uint64_t)T + 1 : 0; /* ceil((N - 1) / T) */
     uint64_t k = (uint64_t)rank;

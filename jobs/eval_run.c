@@ -7,15 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "eval_text.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Tokens of the song before its (k+1)-th line: through the break ending
  * line k, or 0 when the song has no words after its first k lines. */
@@ -82,9 +75,9 @@ static int run_task(gen_ctx *x, const eval_task *t, size_t index, const eval_son
     gen_limits lim = {o->max_words, 0};
     long words;
     gen_end end;
-    double t0 = now_s();
+    double t0 = gen_now_s();
     if (gen_prime(x, prefix, np, seq, e) || gen_continue(x, &rng, &lim, seq, &words, &end, e)) return -1;
-    acc[0] += now_s() - t0;
+    acc[0] += gen_now_s() - t0;
     acc[1] += (double)words;
     acc[2] += (double)(seq->n - np);
     return 0;

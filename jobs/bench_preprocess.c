@@ -31,10 +31,13 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int parse_or_exit(cli_cmd *cmd, int argc, char **argv) {
+/* Parses the flags; -1 to go on, else the exit code (help, a bad flag, or the
+ * required flag `need` left unset, i.e. *need_value still NULL). */
+static int parse_or_exit(cli_cmd *cmd, int argc, char **argv, const char *need, const char *const *need_value) {
     int rc = cli_parse(cmd, argc, argv, NULL, 0, NULL);
     if (rc == CLI_HELP) return LM_EXIT_OK;
     if (rc != CLI_OK) return LM_EXIT_USAGE;
+    if (!*need_value) return cli_error(cmd, "%s is required", need), LM_EXIT_USAGE;
     return -1;
 }
 
@@ -63,9 +66,8 @@ int bench_corpus_main(int argc, char **argv) {
                    "Grows a synthetic lyrics corpus from a real one with a seeded order-2 word Markov "
                    "sampler per genre; song lengths follow the real distribution.",
                    opts};
-    int rc = parse_or_exit(&cmd, argc, argv);
+    int rc = parse_or_exit(&cmd, argc, argv, "--out FILE", &out);
     if (rc >= 0) return rc;
-    if (!out) return cli_error(&cmd, "--out FILE is required"), LM_EXIT_USAGE;
     double t0 = now_s();
     lm_err e = {{0}};
     bench_markov *m = bench_markov_learn(from, &e);
@@ -144,9 +146,8 @@ int bench_preprocess_main(int argc, char **argv) {
                    "Preprocesses a corpus into a temporary directory and prints one JSON line with "
                    "songs_per_s, mb_per_s, wall_s and peak_rss_mb (the whole process's high-water mark).",
                    opts};
-    int rc = parse_or_exit(&cmd, argc, argv);
+    int rc = parse_or_exit(&cmd, argc, argv, "--input PATH", &input);
     if (rc >= 0) return rc;
-    if (!input) return cli_error(&cmd, "--input PATH is required"), LM_EXIT_USAGE;
     pp_options o;
     pp_options_default(&o);
     if (pp_format_parse(format, &o.read.format))

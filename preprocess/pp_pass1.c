@@ -26,6 +26,7 @@
 
 #include "pp_clean.h"
 #include "pp_dedup.h"
+#include "pp_mem.h"
 
 #define BATCH_BYTES (1u << 20)
 #define BATCH_SONGS 4096
@@ -117,17 +118,6 @@ static void failf(ctx *p, const char *fmt, ...) {
 
 /* ---- batches --------------------------------------------------------------------- */
 
-static int grow(void **ptr, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap) return 0;
-    size_t c = *cap ? *cap : 64;
-    while (c < need) c *= 2;
-    void *q = realloc(*ptr, c * elem);
-    if (!q) return -1;
-    *ptr = q;
-    *cap = c;
-    return 0;
-}
-
 static batch *take_free(ctx *p) {
     pthread_mutex_lock(&p->mu);
     while (!p->failed && p->nfree == 0 && p->nalloc == p->nb) pthread_cond_wait(&p->cv_free, &p->mu);
@@ -157,7 +147,7 @@ static int on_record(const pp_record *r, void *vctx) {
     ctx *p = vctx;
     if (!p->cur && !(p->cur = take_free(p))) return 1;
     batch *b = p->cur;
-    if (grow((void **)&b->songs, &b->cap, b->n + 1, sizeof *b->songs)) {
+    if (pp_reserve((void **)&b->songs, &b->cap, b->n + 1, sizeof *b->songs)) {
         failf(p, "%s: out of memory", r->path);
         return 1;
     }
@@ -183,7 +173,7 @@ static int on_record(const pp_record *r, void *vctx) {
             failf(p, "%s:%llu: song text larger than 4 GiB", r->path, (unsigned long long)r->line);
             return 1;
         }
-        if (grow((void **)&b->text, &b->tcap, b->tlen + r->text_len + 1, 1)) {
+        if (pp_reserve((void **)&b->text, &b->tcap, b->tlen + r->text_len + 1, 1)) {
             failf(p, "%s: out of memory", r->path);
             return 1;
         }
@@ -249,7 +239,7 @@ static int process_song(worker *w, batch *b, song *s) {
     }
     s->hash = pp_hash128(wd->buf, wd->len, 0);
     int first = pp_dedup_claim(p->dedup, s->hash);
-    if (first < 0 || grow((void **)&b->units, &b->ucap, b->nunits + 3 * wd->n, sizeof *b->units)) return -1;
+    if (first < 0 || pp_reserve((void **)&b->units, &b->ucap, b->nunits + 3 * wd->n, sizeof *b->units)) return -1;
     uint16_t *units = b->units + b->nunits;
     uint32_t n_nl, n_sep;
     int64_t nu = pp_encode_words(w->dict, wd, (uint64_t)first, units, &n_nl, &n_sep);

@@ -181,6 +181,7 @@ int pp_vocab_select(pp_dict *const *dicts, int ndicts, uint64_t min_count, uint3
     pp_dict g;
     uint32_t *order = NULL, *tmp = NULL, *rank = NULL;
     uint64_t *c = NULL, *gc = NULL;
+    int rc = -1; /* until the end is reached */
     if (pp_dict_init(&g)) return lm_err_set(e, "out of memory building the vocabulary");
     out->map = calloc((size_t)ndicts, sizeof *out->map);
     if (!out->map) goto nomem;
@@ -211,8 +212,8 @@ int pp_vocab_select(pp_dict *const *dicts, int ndicts, uint64_t min_count, uint3
         rank[i] = UINT32_MAX;
         if (gc[i] >= min_count && gc[i] > 0) order[m++] = i;
     }
-    rank_ctx rc = {&g, gc};
-    merge_sort(&rc, order, tmp, m);
+    rank_ctx rk = {&g, gc};
+    merge_sort(&rk, order, tmp, m);
     if (m > max_words) m = max_words;
     out->words = calloc((size_t)m + 1, sizeof *out->words);
     out->counts = malloc(((size_t)m + 1) * sizeof *out->counts);
@@ -230,20 +231,17 @@ int pp_vocab_select(pp_dict *const *dicts, int ndicts, uint64_t min_count, uint3
     out->oov_count = out->total_count - kept;
     for (int k = 0; k < ndicts; k++)
         for (uint32_t id = 0; id < dicts[k]->n; id++) out->map[k][id] = rank[out->map[k][id]];
-    free(order);
-    free(tmp);
-    free(rank);
-    free(c);
-    free(gc);
-    pp_dict_free(&g);
-    return 0;
+    rc = 0;
 nomem:
+    if (rc) {
+        pp_vocab_pick_free(out, ndicts);
+        lm_err_set(e, "out of memory building the vocabulary");
+    }
     free(order);
     free(tmp);
     free(rank);
     free(c);
     free(gc);
     pp_dict_free(&g);
-    pp_vocab_pick_free(out, ndicts);
-    return lm_err_set(e, "out of memory building the vocabulary");
+    return rc;
 }

@@ -170,6 +170,29 @@ preempt_srun|preempt_mpirun)
   [ "$got" = "$(cat "$REF")" ] || fail "final parameters differ: $got vs $(cat "$REF") (stopped at $k)"
   echo "stopped at step $k, requeued once, final checksum $got matches"
   ;;
+time_limit)
+  # The template's --signal=B:USR1@S path: with a 1-minute limit and S=50,
+  # SLURM itself signals the batch shell; the job checkpoints, requeues and
+  # resumes (a run of "forever" steps, cancelled after its first restart).
+  id=$(submit --tasks-per-node 2 --time 1 --signal-seconds 50 --output "$D/%x-%j.out" train -- \
+        --data "$CORPUS" --run "$D/run" --batch-size 4 --max-steps 1000000 --eval-every 100000 --quiet)
+  log=$D/lyricmind-train-$id.out
+  end=$((SECONDS + 240))
+  until grep -q "restart 1]: starting" "$log" 2>/dev/null; do
+    ! finished_state "$id" || fail "job $id ended ($(field "$id" JobState)) without a restart"
+    [ $SECONDS -lt $end ] || fail "job $id was not requeued within 240 s"
+    sleep 1
+  done
+  has "$log" "restart 0]: got SIGUSR1"
+  has "$log" "restart 0]: checkpointed after SIGUSR1; requeueing"
+  k=$(grep -o '"type":"stopped","step":[0-9]*' run/metrics.jsonl | grep -o '[0-9]*$') ||
+    fail "no checkpoint before the time limit"
+  end=$((SECONDS + 60))
+  until grep -q '"type":"resume","step":'"$k" run/metrics.jsonl; do
+    [ $SECONDS -lt $end ] || fail "the restarted job did not resume from step $k"
+    sleep 0.5
+  done
+  ;;
 array)
   # One array submission, two tasks: %a in the arguments gives each task its
   # own run directory and seed; sbatch --wait waits for both.

@@ -33,7 +33,8 @@ int train_log_open(train_log *l, const char *run_dir, int rank, int quiet, doubl
 }
 
 void train_log_close(train_log *l) {
-    if (l->tty && !l->quiet) fputc('\n', stdout);
+    if (l->live) fputc('\n', stdout);
+    l->live = 0;
     if (l->metrics) fclose(l->metrics);
     l->metrics = NULL;
 }
@@ -42,6 +43,13 @@ static void fmt_duration(char *buf, size_t n, double s) {
     if (!isfinite(s) || s < 0) snprintf(buf, n, "?");
     else if (s >= 3600) snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
     else snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+}
+
+/* The prefix that wipes a live progress line before a normal line. */
+static const char *clear_live(train_log *l) {
+    int live = l->live;
+    l->live = 0;
+    return live ? "\r\033[K" : "";
 }
 
 void train_log_step(train_log *l, const train_step_info *s) {
@@ -65,6 +73,7 @@ void train_log_step(train_log *l, const train_step_info *s) {
     printf("%sepoch %ld/%ld  step %ld/%ld (%.1f%%)  loss %.4f  lr %.2e  %.0f tok/s  comm %.0f%%  ETA %s%s",
            l->tty ? "\r\033[K" : "", s->epoch + 1, s->epochs, s->step, s->total_steps, pct, s->loss, s->lr,
            s->tokens_per_s, 100.0 * s->comm_share, etas, l->tty ? "" : "\n");
+    l->live = l->tty;
     fflush(stdout);
 }
 
@@ -77,7 +86,7 @@ void train_log_eval(train_log *l, long step, long epoch, double loss, long token
             step, epoch, loss, exp(loss), tokens, full ? "true" : "false", lr, improved ? "true" : "false");
     fflush(l->metrics);
     if (l->quiet) return;
-    printf("%sstep %ld: validation loss %.4f (ppl %.1f) on %ld tokens%s%s\n", l->tty ? "\r\033[K" : "", step,
+    printf("%sstep %ld: validation loss %.4f (ppl %.1f) on %ld tokens%s%s\n", clear_live(l), step,
            loss, exp(loss), tokens, full ? " [full]" : "", improved ? " *best*" : "");
     fflush(stdout);
 }
@@ -92,6 +101,6 @@ void train_log_event(train_log *l, const char *kind, long step, const char *deta
     fputs("\"}\n", l->metrics);
     fflush(l->metrics);
     if (l->quiet && strcmp(kind, "finished") && strcmp(kind, "stopped")) return;
-    printf("%s%s at step %ld: %s\n", l->tty ? "\r\033[K" : "", kind, step, detail);
+    printf("%s%s at step %ld: %s\n", clear_live(l), kind, step, detail);
     fflush(stdout);
 }

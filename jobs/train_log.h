@@ -10,6 +10,7 @@
 typedef struct train_log {
     FILE *metrics;   /* NULL on ranks other than 0 */
     int tty, quiet;
+    int live;        /* a \r progress line is on screen (terminal only) */
     double log_seconds, last_print, t0;
     long steps_at_start; /* global step when this process started */
 } train_log;

@@ -264,7 +264,8 @@ static int loop(train_ctx *t, const char *settings) {
     int stop = STOP_NONE, rc = LM_EXIT_OK;
     if (t->global_step > 0 && t->world.rank == 0) {
         char d[128];
-        snprintf(d, sizeof d, "epoch %ld, step %ld of the epoch", t->epoch + 1, t->step_in_epoch);
+        snprintf(d, sizeof d, "epoch %ld (0-based, as in the train lines), step %ld of the epoch", t->epoch,
+                 t->step_in_epoch);
         train_log_event(&lg, "resume", t->global_step, d);
     }
     while (!stop && t->epoch < c->epochs) {

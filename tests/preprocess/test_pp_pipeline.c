@@ -492,3 +492,23 @@ Test(pp_pipeline, parts_preprocessed_apart_share_a_given_vocabulary) {
     cr_assert(strstr(e.msg, "vocab.h5") && strstr(e.msg, "Polka"), "%s", e.msg);
     free(a), free(b), free(oa), free(ob), free(va), free(c), free(oc);
 }
+
+Test(pp_pipeline, text_files_take_genre_and_boundary_options) {
+    char *txt = ppt_path(dir, "mixtape.txt"), *out = ppt_path(dir, "out");
+    ppt_writes(txt, "first song has six words here\n===\nsecond song also has six words\n");
+    const char *in[] = {txt};
+    pp_options o;
+    pp_summary s;
+    ppt_options(&o, out, in, 1);
+    o.read.boundary = "===";
+    o.read.text_genre = "['Hip-Hop/Rap']";
+    run_ok(&o, &s);
+    cr_assert_eq(s.songs_kept, 2);
+    cr_assert_eq(s.n_genres, 1);
+    cr_assert_str_eq(s.genres[0], "Hip-Hop");
+    o.force = 1;
+    o.read.text_genre = NULL; /* the base name, an unknown label kept as its own genre */
+    run_ok(&o, &s);
+    cr_assert_str_eq(s.genres[0], "mixtape");
+    free(txt), free(out);
+}

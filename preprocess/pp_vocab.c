@@ -39,7 +39,10 @@ void pp_dict_free(pp_dict *d) {
 
 static inline int slot_is(const pp_dict *d, const pp_dict_slot *s, const char *word, size_t len, uint64_t w8) {
     if (s->w8 != w8 || s->len != len) return 0;
-    return len <= 8 || memcmp(d->arena + d->woff[s->id1 - 1] + 8, word + 8, len - 8) == 0;
+    if (len <= 8) return 1;
+    const char *a = d->arena + d->woff[s->id1 - 1] + 8;
+    if (len <= 16) return pp_load8(a, len - 8) == pp_load8(word + 8, len - 8);
+    return memcmp(a, word + 8, len - 8) == 0;
 }
 
 static int dict_grow_slots(pp_dict *d) {

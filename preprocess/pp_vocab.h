@@ -53,8 +53,10 @@ static inline uint64_t pp_dict_hash8(uint64_t w8, size_t len) {
     return (uint64_t)m ^ (uint64_t)(m >> 64);
 }
 
-static inline pp_dict_key pp_dict_key_of(const char *p, size_t len) {
-    uint64_t v = 0; /* the first min(len, 8) bytes; overlapping loads, no loop */
+/* The first min(len, 8) bytes of p as an integer, the rest zero (overlapping
+ * loads, no loop). */
+static inline uint64_t pp_load8(const char *p, size_t len) {
+    uint64_t v = 0;
     if (len >= 8) {
         memcpy(&v, p, 8);
     } else if (len >= 4) {
@@ -66,6 +68,11 @@ static inline pp_dict_key pp_dict_key_of(const char *p, size_t len) {
         const unsigned char *u = (const unsigned char *)p;
         v = (uint64_t)u[0] | ((uint64_t)u[len / 2] << (8 * (len / 2))) | ((uint64_t)u[len - 1] << (8 * (len - 1)));
     }
+    return v;
+}
+
+static inline pp_dict_key pp_dict_key_of(const char *p, size_t len) {
+    uint64_t v = pp_load8(p, len);
     return (pp_dict_key){v, len > 8 ? pp_hash_word(p, len) : pp_dict_hash8(v, len)};
 }
 

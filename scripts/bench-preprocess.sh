@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 N=${1:-1000000}
 T=${2:-2}
 LM=${LM:-build/lyricmind}
+export OPENBLAS_NUM_THREADS=1 # preprocess does no BLAS; no idle BLAS threads
 CORPUS=${CORPUS:-/tmp/lyricmind-synth-$N.csv}
 if [ ! -s "$CORPUS" ]; then
   "$LM" bench corpus --songs "$N" --seed 1 --from ../shared/data/lyrics --out "$CORPUS" >&2

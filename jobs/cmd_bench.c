@@ -26,6 +26,14 @@
 #include "lm_rng.h"
 #include "lm_sample.h"
 
+/* CPU seconds of the whole process (all threads): unlike wall time, not
+ * inflated by other processes waiting for the same cores. */
+static double cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 /* The model flags both benchmarks take. */
 typedef struct {
     lm_dims d;
@@ -105,8 +113,9 @@ static int bench_train(int argc, char **argv) {
     lm_adam adam;
     lm_adam_defaults(&adam);
     lm_step_opts so = {dropout, &rng, -1, 1.0f / (float)N, NULL, NULL};
-    double t_fb = 0, t_clip = 0, t_adam = 0, loss_sum = 0, last_loss = NAN;
+    double t_fb = 0, t_clip = 0, t_adam = 0, loss_sum = 0, last_loss = NAN, cpu0 = 0;
     for (int s = 0; s < warmup + steps; s++) {
+        if (s == warmup) cpu0 = cpu_s();
         /* B streams of T+1 tokens: in = t[0..T), tgt = t[1..T] per stream */
         random_tokens(&rng, tok, N + B, V);
         for (int b = 0; b < B; b++) {
@@ -128,15 +137,16 @@ static int bench_train(int argc, char **argv) {
         if (s >= warmup) t_fb += t1 - t0, t_clip += t2 - t1, t_adam += t3 - t2;
         last_loss = ntok ? loss_sum / (double)ntok : NAN;
     }
-    double total = t_fb + t_clip + t_adam;
+    double total = t_fb + t_clip + t_adam, cpu = cpu_s() - cpu0;
     printf("{\"bench\":\"train\",\"batch\":%d,\"seq_len\":%d,\"vocab\":%d,\"embed\":%d,"
            "\"hidden\":%d,\"threads\":%d,\"steps\":%d,\"warmup\":%d,\"dropout\":%g,"
            "\"params\":%zu,\"tokens_per_s\":%.1f,\"ms_per_step\":%.3f,"
            "\"ms_forward_backward\":%.3f,\"ms_clip\":%.3f,\"ms_adam\":%.3f,"
-           "\"loss\":%.4f,\"peak_rss_mb\":%.1f}\n",
+           "\"cpu_ms_per_step\":%.3f,\"loss\":%.4f,\"peak_rss_mb\":%.1f}\n",
            B, T, V, E, H, threads, steps, warmup, dropout, m.n_params,
            (double)N * steps / total, 1e3 * total / steps, 1e3 * t_fb / steps,
-           1e3 * t_clip / steps, 1e3 * t_adam / steps, last_loss, gen_peak_rss_mb());
+           1e3 * t_clip / steps, 1e3 * t_adam / steps, 1e3 * cpu / steps, last_loss,
+           gen_peak_rss_mb());
     rc = LM_EXIT_OK;
 done:
     free(tok), free(in), free(tgt), free(h), free(c), free(mo), free(vo);
@@ -183,8 +193,9 @@ static int bench_generate(int argc, char **argv) {
     }
     lm_sampler smp = {temperature, top_k, top_p};
     int32_t tok = 0;
-    double logprob_sum = 0, t_step = 0, t_sample = 0;
+    double logprob_sum = 0, t_step = 0, t_sample = 0, cpu0 = 0;
     for (int i = 0; i < warmup + tokens; i++) {
+        if (i == warmup) cpu0 = cpu_s();
         float lp = 0;
         double t0 = gen_now_s();
         if (lm_model_step_token(&m, tok, h, c, logits, step_scr)) {
@@ -197,14 +208,14 @@ static int bench_generate(int argc, char **argv) {
         double t2 = gen_now_s();
         if (i >= warmup) logprob_sum += lp, t_step += t1 - t0, t_sample += t2 - t1;
     }
-    double dt = t_step + t_sample;
+    double dt = t_step + t_sample, cpu = cpu_s() - cpu0;
     printf("{\"bench\":\"generate\",\"vocab\":%d,\"embed\":%d,\"hidden\":%d,\"threads\":%d,"
            "\"tokens\":%d,\"warmup\":%d,\"temperature\":%g,\"top_k\":%d,\"top_p\":%g,"
            "\"tokens_per_s\":%.1f,\"ms_per_token\":%.4f,\"ms_step\":%.4f,\"ms_sample\":%.4f,"
-           "\"mean_logprob\":%.4f,\"peak_rss_mb\":%.1f}\n",
+           "\"cpu_ms_per_token\":%.4f,\"mean_logprob\":%.4f,\"peak_rss_mb\":%.1f}\n",
            V, E, H, threads, tokens, warmup, temperature, top_k, top_p, tokens / dt,
            1e3 * dt / tokens, 1e3 * t_step / tokens, 1e3 * t_sample / tokens,
-           logprob_sum / tokens, gen_peak_rss_mb());
+           1e3 * cpu / tokens, logprob_sum / tokens, gen_peak_rss_mb());
     rc = LM_EXIT_OK;
 done:
     free(h), free(c), free(logits), free(step_scr), free(samp_scr);

@@ -4,7 +4,8 @@
  *
  * Tokens are the raw whitespace-separated words of each line (case and
  * punctuation kept, so the cleaner does real work on the output) plus a
- * line-break token. Every song of the corpus is learnt once (identical raw
+ * line-break token. Song i of a corpus depends only on the model, the seed
+ * and i (its own RNG stream), so songs can be sampled in interleaved batches. Every song of the corpus is learnt once (identical raw
  * texts are skipped). A synthetic song takes the genre and the length (in
  * tokens) of a real song drawn uniformly, then walks the chain from the
  * song-start state; reaching a song end before the length starts a new
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lm_rng.h"
 #include "pp.h"
 #include "pp_dedup.h"
 #include "pp_vocab.h"
@@ -256,33 +258,66 @@ static int put(char **b, size_t *len, size_t *cap, const char *s, size_t n) {
     return 0;
 }
 
-int bench_markov_sample(const bench_markov *m, lm_rng *rng, char **buf, size_t *len, size_t *cap,
-                        const char **genre) {
-    size_t r = lm_rng_below(rng, m->n_songs);
-    const gmodel *g = &m->g[m->song_genre[r]];
-    uint32_t target = m->song_len[r], produced = 0, s = g->start;
-    int line_start = 1;
-    *len = 0;
-    *genre = pp_genre_canonical(m->song_genre[r]);
-    while (produced < target) {
-        uint32_t j = g->first[s] + (uint32_t)lm_rng_below(rng, g->first[s + 1] - g->first[s]);
-        uint32_t nx = g->succ[j].next;
-        if (nx == EOS || g->succ[j].to == NO_STATE) { /* song end: a stanza break, then a fresh start */
-            if (put(buf, len, cap, "\n\n", 2)) return -1;
-            s = g->start;
-            line_start = 1;
-            continue;
-        }
-        if (nx == NL) {
-            if (put(buf, len, cap, "\n", 1)) return -1;
-            line_start = 1;
-        } else {
-            if (!line_start && put(buf, len, cap, " ", 1)) return -1;
-            if (put(buf, len, cap, pp_dict_word(&m->dict, nx), m->dict.wlen[nx])) return -1;
-            line_start = 0;
-        }
-        s = g->succ[j].to;
-        produced++;
+/* One song being sampled: its own RNG stream, its walk and its text. */
+typedef struct lane {
+    lm_rng rng;
+    const gmodel *g;
+    uint32_t s, target, produced;
+    int line_start, active;
+    bench_song *out;
+} lane;
+
+/* One step of a lane's walk; returns -1 when out of memory. */
+static int lane_step(const bench_markov *m, lane *l) {
+    const gmodel *g = l->g;
+    bench_song *o = l->out;
+    uint32_t j = g->first[l->s] + (uint32_t)lm_rng_below(&l->rng, g->first[l->s + 1] - g->first[l->s]);
+    uint32_t nx = g->succ[j].next;
+    if (nx == EOS || g->succ[j].to == NO_STATE) { /* song end: a stanza break, then a fresh start */
+        l->s = g->start;
+        l->line_start = 1;
+        return put(&o->buf, &o->len, &o->cap, "\n\n", 2);
+    }
+    if (nx == NL) {
+        if (put(&o->buf, &o->len, &o->cap, "\n", 1)) return -1;
+        l->line_start = 1;
+    } else {
+        if (!l->line_start && put(&o->buf, &o->len, &o->cap, " ", 1)) return -1;
+        if (put(&o->buf, &o->len, &o->cap, pp_dict_word(&m->dict, nx), m->dict.wlen[nx])) return -1;
+        l->line_start = 0;
+    }
+    l->s = g->succ[j].to;
+    __builtin_prefetch(&g->first[l->s]); /* read by this lane's next step */
+    l->active = ++l->produced < l->target;
+    return 0;
+}
+
+int bench_markov_sample_batch(const bench_markov *m, uint64_t seed, uint64_t first, int n, bench_song *out) {
+    lane ln[BENCH_MARKOV_BATCH];
+    if (n > BENCH_MARKOV_BATCH) n = BENCH_MARKOV_BATCH;
+    for (int i = 0; i < n; i++) {
+        lane *l = &ln[i];
+        lm_rng_seed2(&l->rng, seed, first + (uint64_t)i);
+        size_t r = lm_rng_below(&l->rng, m->n_songs);
+        l->g = &m->g[m->song_genre[r]];
+        l->s = l->g->start;
+        l->target = m->song_len[r];
+        l->produced = 0;
+        l->line_start = 1;
+        l->active = l->target > 0;
+        l->out = &out[i];
+        out[i].len = 0;
+        out[i].genre = pp_genre_canonical(m->song_genre[r]);
+    }
+    /* the walks are chains of dependent random reads; stepping the lanes in
+     * turn lets the reads of different songs overlap */
+    for (int busy = 1; busy;) {
+        busy = 0;
+        for (int i = 0; i < n; i++)
+            if (ln[i].active) {
+                if (lane_step(m, &ln[i])) return -1;
+                busy |= ln[i].active;
+            }
     }
     return 0;
 }

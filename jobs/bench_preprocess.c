@@ -86,20 +86,19 @@ int bench_corpus_main(int argc, char **argv) {
     }
     setvbuf(f, NULL, _IOFBF, 1 << 22);
     fputs("lyrics,genre\n", f);
-    lm_rng rng;
-    lm_rng_seed(&rng, (uint64_t)seed);
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
+    bench_song song[BENCH_MARKOV_BATCH] = {{0}};
     rc = LM_EXIT_OK;
-    for (long i = 0; i < songs; i++) {
-        const char *genre;
-        if (bench_markov_sample(m, &rng, &buf, &len, &cap, &genre)) {
+    for (long i = 0; i < songs && rc == LM_EXIT_OK; i += BENCH_MARKOV_BATCH) {
+        int n = songs - i < BENCH_MARKOV_BATCH ? (int)(songs - i) : BENCH_MARKOV_BATCH;
+        if (bench_markov_sample_batch(m, (uint64_t)seed, (uint64_t)i, n, song)) {
             fprintf(stderr, "lyricmind bench corpus: out of memory\n");
             rc = LM_EXIT_FAILURE;
             break;
         }
-        csv_field(f, buf, len);
-        fprintf(f, ",%s\n", genre);
+        for (int k = 0; k < n; k++) {
+            csv_field(f, song[k].buf, song[k].len);
+            fprintf(f, ",%s\n", song[k].genre);
+        }
     }
     if (fclose(f) != 0 && rc == LM_EXIT_OK) {
         fprintf(stderr, "lyricmind bench corpus: %s: write failed: %s\n", tmp, strerror(errno));
@@ -119,7 +118,7 @@ int bench_corpus_main(int argc, char **argv) {
                "\"raw_word_types\":%zu,\"learn_s\":%.3f,\"wall_s\":%.3f,\"out\":\"%s\"}\n",
                songs, seed, bytes, bench_markov_songs(m), bench_markov_words(m), t_learn, now_s() - t0, out);
     }
-    free(buf);
+    for (int k = 0; k < BENCH_MARKOV_BATCH; k++) free(song[k].buf);
     bench_markov_free(m);
     return rc;
 }

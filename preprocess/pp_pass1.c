@@ -86,9 +86,9 @@ struct ctx {
     /* reader-only state */
     batch *cur;
     uint32_t cur_file;
-    uint64_t warned;
 
-    /* committer-only state: the pass-1 files, one per split */
+    /* committer-only state: warnings so far, the pass-1 files (one per split) */
+    uint64_t warned;
     FILE *tf[2];
     char tokfile[2][4200];
     uint64_t bytes[2];

@@ -91,7 +91,7 @@ Test(sample, top_k_one_and_zero_temperature_equal_greedy) {
 
 Test(sample, one_draw_per_non_greedy_call) {
     float x[5] = {0.1f, 0.5f, 0.2f, 0.9f, 0.3f};
-    float scr[10];
+    float *scr = scratch_for(5);
     lm_rng r, ref;
     lm_rng_seed(&r, 9);
     ref = r;
@@ -99,6 +99,7 @@ Test(sample, one_draw_per_non_greedy_call) {
     lm_sample(&s, x, 5, &r, scr, NULL);
     lm_rng_u64(&ref);
     cr_expect_eq(memcmp(&r, &ref, sizeof r), 0);
+    free(scr);
 }
 
 /* probs 1/55, 2/55, ..., 10/55 at temperature 1: df 9, N = 100,000 */
@@ -285,7 +286,7 @@ Test(sample, logprob_is_untruncated_temperature_one) {
     double z = 0;
     for (int i = 0; i < 6; i++) z += exp(x[i]);
     const lm_sampler cfg[3] = {{1.0f, 0, 1.0f}, {0.5f, 2, 1.0f}, {0.0f, 0, 1.0f}};
-    float scr[12];
+    float *scr = scratch_for(6);
     lm_rng r;
     lm_rng_seed(&r, 4);
     for (int c = 0; c < 3; c++)
@@ -295,6 +296,7 @@ Test(sample, logprob_is_untruncated_temperature_one) {
             double want = x[id] - log(z);
             cr_expect(fabs(lp - want) < 1e-5, "cfg %d token %d: logprob %f, want %f", c, id, lp, want);
         }
+    free(scr);
 }
 
 Test(sample, nan_and_inf_logits_are_never_drawn) {
@@ -308,20 +310,22 @@ Test(sample, nan_and_inf_logits_are_never_drawn) {
     expect_distribution(&sk, x, want, 6, 14, 30000);
     /* all NaN: still a valid id */
     float y[4] = {NAN, NAN, NAN, NAN};
-    float scr[8];
+    float *scr = scratch_for(4);
     lm_rng r;
     lm_rng_seed(&r, 1);
     int id = lm_sample(&s, y, 4, &r, scr, NULL);
     cr_expect(id >= 0 && id < 4);
+    free(scr);
 }
 
 Test(sample, single_token_vocabulary) {
-    float x[1] = {0.5f}, scr[2], lp = 1.0f;
+    float x[1] = {0.5f}, *scr = scratch_for(1), lp = 1.0f;
     lm_rng r;
     lm_rng_seed(&r, 1);
     lm_sampler s = {1.0f, 0, 0.9f};
     cr_expect_eq(lm_sample(&s, x, 1, &r, scr, &lp), 0);
     cr_expect_eq(lp, 0.0f);
+    free(scr);
 }
 
 Test(sample, same_rng_state_same_tokens) {

@@ -30,16 +30,18 @@ typedef struct eval_flags {
     float temperature, top_p;
 } eval_flags;
 
-/* Every rank learns whether any failed; the failing ranks print. */
+/* Every rank learns whether any failed; one line is printed: rank 0's
+ * error if it failed, else the failing ranks'. */
 static int agree(const dist_world *w, int failed, const lm_err *e) {
-    double v = failed ? 1.0 : 0.0;
+    double v[2] = {failed ? 1.0 : 0.0, failed && w->rank == 0 ? 1.0 : 0.0};
     lm_err e2;
-    if (dist_sum_doubles(w, &v, 1, &e2)) {
+    if (dist_sum_doubles(w, v, 2, &e2)) {
         fprintf(stderr, "lyricmind eval: %s\n", e2.msg);
         dist_world_abort(w, LM_EXIT_FAILURE);
     }
-    if (failed) fprintf(stderr, "lyricmind eval: %s%s\n", w->size > 1 && w->rank ? "(rank>0) " : "", e->msg);
-    return v > 0 ? -1 : 0;
+    if (failed && w->rank == 0) fprintf(stderr, "lyricmind eval: %s\n", e->msg);
+    else if (failed && v[1] == 0) fprintf(stderr, "lyricmind eval: rank %d: %s\n", w->rank, e->msg);
+    return v[0] > 0 ? -1 : 0;
 }
 
 /* "seq-len = 30" in the checkpoint's settings, else 30. */

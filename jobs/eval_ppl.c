@@ -13,7 +13,7 @@
 #include "io_vocab.h"
 #include "lm_layers.h"
 
-#define HEAD_ROWS 64
+#define HEAD_ROWS LM_HEAD_CHUNK_ROWS /* 256: the GEMM is ~1.6x faster per row than at 64 */
 
 typedef struct fwd {
     const lm_model *m;

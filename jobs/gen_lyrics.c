@@ -24,7 +24,7 @@ int gen_model_open(gen_model *g, const char *path, lm_err *e) {
     if (io_ckpt_load_model(&g->ck, path, &g->m, e)) return -1;
     g->v = &g->ck.vocab;
     g->first_word = IO_TOK_FIRST_GENRE + (int32_t)g->v->n_genres;
-    if ((uint32_t)g->first_word >= g->v->size || g->v->n_genres > GEN_MAX_GENRES) {
+    if ((uint32_t)g->first_word >= g->v->size || g->v->n_genres < 1 || g->v->n_genres > GEN_MAX_GENRES) {
         gen_model_close(g);
         return lm_err_set(e, "%s: vocabulary needs 1..%d genres and some words", path, GEN_MAX_GENRES);
     }

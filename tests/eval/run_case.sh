@@ -192,6 +192,9 @@ bad_inputs)
   one_line_error "--checkpoint"
   expect_rc 1 "$LM" eval --checkpoint "$CKPT" --data "$OTHER"
   one_line_error "differs from"
+  # under mpirun every rank fails alike and only rank 0 says so (mpirun adds its own lines)
+  expect_rc 1 $MPIRUN -np 2 "$LM" eval --checkpoint "$CKPT" --data "$OTHER"
+  [ "$(grep -c '^lyricmind eval:' err.txt)" = 1 ] && grep -q 'differs from' err.txt || { cat err.txt; fail "not one error line"; }
   expect_rc 1 "$LM" eval --checkpoint "$CKPT" --data "$WORK/no-such-corpus"
   one_line_error "no-such-corpus"
   expect_rc 2 "$LM" eval --checkpoint "$CKPT"

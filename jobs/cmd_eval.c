@@ -25,9 +25,9 @@
 
 typedef struct eval_flags {
     const char *checkpoint, *data, *classifier, *rhyme_dict;
-    int json, samples, per_genre, seq_len, prime_lines, top_k, batch, threads, retrain;
+    int json, samples, per_genre, seq_len, prime_lines, batch, threads, retrain;
     long seed, max_words;
-    float temperature, top_p;
+    lm_sampler s;
 } eval_flags;
 
 /* Every rank learns whether any failed; one line is printed: rank 0's
@@ -161,7 +161,7 @@ static int run(const eval_flags *f, const dist_world *w) {
                             f->checkpoint, (unsigned long long)g.v->hash, g.v->size, f->data,
                             (unsigned long long)c.vocab.hash);
     if (!failed) failed = eval_songs_load(&val, &c.val, &e);
-    eval_gen_opts go = {{f->temperature, f->top_k, f->top_p}, f->max_words, f->prime_lines, f->samples,
+    eval_gen_opts go = {f->s, f->max_words, f->prime_lines, f->samples,
                         f->per_genre, (uint64_t)f->seed};
     if (!failed) failed = eval_plan_make(&plan, &val, (int)c.vocab.n_genres, g.first_word, &go, &e);
     int rc = LM_EXIT_FAILURE;
@@ -201,7 +201,8 @@ fatal:
 }
 
 int cmd_eval(int argc, char **argv) {
-    eval_flags f = {NULL, NULL, NULL, EVAL_RHYME_DICT, 0, 32, 8, 0, 4, 0, 16, 1, 0, 1, 300, 0.8f, 1.0f};
+    eval_flags f = {.rhyme_dict = EVAL_RHYME_DICT, .samples = 32, .per_genre = 8, .prime_lines = 4, .batch = 16,
+                    .threads = 1, .seed = 1, .max_words = 300, .s = {0.8f, 0, 1.0f}};
     cli_opt opts[] = {
         {"checkpoint", CLI_STR, &f.checkpoint, "FILE", "checkpoint to evaluate (required)", 0, 0, 0},
         {"data", CLI_STR, &f.data, "DIR", "corpus directory (its validation split is used; required)", 0, 0, 0},
@@ -212,9 +213,7 @@ int cmd_eval(int argc, char **argv) {
         {"seq-len", CLI_INT, &f.seq_len, "T", "window length of the zero-state regime (0: the checkpoint's seq-len)", 0, 1 << 20, 0},
         {"prime-lines", CLI_INT, &f.prime_lines, "K", "lines of a held-out song given before continuing it", 1, 1e4, 0},
         {"max-words", CLI_LONG, &f.max_words, "N", "word limit of each generated song", 1, 1e7, 0},
-        {"temperature", CLI_FLOAT, &f.temperature, "T", "sampling temperature (0 = greedy)", 0, 100, 0},
-        {"top-k", CLI_INT, &f.top_k, "K", "sample among the K most likely tokens (0 = all)", 0, 1 << 24, 0},
-        {"top-p", CLI_FLOAT, &f.top_p, "P", "nucleus mass (1 = all)", 0, 1, 0},
+        GEN_SAMPLER_FLAGS(f.s),
         {"batch", CLI_INT, &f.batch, "B", "rows per forward pass in the cross-entropy", 1, 4096, 0},
         {"classifier", CLI_STR, &f.classifier, "FILE", "genre classifier file (default DATA/" EVAL_NB_FILE "; trained if missing)", 0, 0, 0},
         {"retrain-classifier", CLI_BOOL, &f.retrain, NULL, "train the genre classifier even if its file exists", 0, 0, 0},

@@ -20,8 +20,8 @@
 
 typedef struct gen_flags {
     const char *checkpoint, *prompt, *genre;
-    float temperature, top_p;
-    int top_k, count, json, threads, quiet;
+    lm_sampler s;
+    int count, json, threads, quiet;
     long max_words, seed;
 } gen_flags;
 
@@ -95,8 +95,7 @@ static int run(const gen_flags *f, cli_cmd *cmd) {
         for (size_t i = 0; i < p.n_unknown; i++) fprintf(stderr, "%s %s", i ? "," : "", p.unknown[i]);
         fprintf(stderr, "\n");
     }
-    lm_sampler s = {f->temperature, f->top_k, f->top_p};
-    if (gen_ctx_init(&x, &g, s, &e)) goto fail;
+    if (gen_ctx_init(&x, &g, f->s, &e)) goto fail;
     double secs = 0;
     long total_words = 0, total_tokens = 0;
     for (long i = 0; i < f->count; i++) {
@@ -129,8 +128,8 @@ static int run(const gen_flags *f, cli_cmd *cmd) {
             "{s:s, s:s?, s:s?, s:o, s:{s:f, s:i, s:f, s:I, s:I, s:I}, s:o, s:{s:f, s:f, s:f, s:I, "
             "s:I, s:f, s:f, s:i}}",
             "checkpoint", f->checkpoint, "genre", genre >= 0 ? g.v->genres[genre] : NULL, "prompt",
-            f->prompt, "unknown_words", unk, "settings", "temperature", (double)f->temperature,
-            "top_k", f->top_k, "top_p", (double)f->top_p, "max_words", (json_int_t)f->max_words,
+            f->prompt, "unknown_words", unk, "settings", "temperature", (double)f->s.temperature,
+            "top_k", f->s.top_k, "top_p", (double)f->s.top_p, "max_words", (json_int_t)f->max_words,
             "count", (json_int_t)f->count, "seed", (json_int_t)f->seed, "songs", songs, "timing",
             "seconds", secs, "words_per_s", wps, "tokens_per_s", tps, "words", (json_int_t)total_words,
             "tokens", (json_int_t)total_tokens, "peak_rss_mb", rss, "model_mb", model_mb, "threads",
@@ -160,14 +159,12 @@ fail:
 }
 
 int cmd_generate(int argc, char **argv) {
-    gen_flags f = {NULL, NULL, NULL, 0.8f, 1.0f, 0, 1, 0, 1, 0, 200, 1};
+    gen_flags f = {.s = {0.8f, 0, 1.0f}, .count = 1, .threads = 1, .max_words = 200, .seed = 1};
     cli_opt opts[] = {
         {"checkpoint", CLI_STR, &f.checkpoint, "FILE", "checkpoint to sample from (required; e.g. RUN/best.h5)", 0, 0, 0},
         {"prompt", CLI_STR, &f.prompt, "TEXT", "first words of the song (cleaned like preprocess; a trailing newline starts a new line)", 0, 0, 0},
         {"genre", CLI_STR, &f.genre, "NAME", "genre token to prime on (default: drawn by the model after <bos>)", 0, 0, 0},
-        {"temperature", CLI_FLOAT, &f.temperature, "T", "softmax temperature (0 = greedy)", 0, 100, 0},
-        {"top-k", CLI_INT, &f.top_k, "K", "sample among the K most likely tokens (0 = all, 1 = greedy)", 0, 1 << 24, 0},
-        {"top-p", CLI_FLOAT, &f.top_p, "P", "nucleus: smallest set of tokens with this much mass (1 = all)", 0, 1, 0},
+        GEN_SAMPLER_FLAGS(f.s),
         {"max-words", CLI_LONG, &f.max_words, "N", "stop after N generated words (also after 2N+32 tokens)", 1, 1e8, 0},
         {"count", CLI_INT, &f.count, "N", "number of songs (song i uses seed stream i)", 1, 1e6, 0},
         {"seed", CLI_LONG, &f.seed, "S", "random seed: the same seed gives the same songs", 0, 9.2e18, 0},

@@ -77,6 +77,15 @@ typedef struct gen_prompt {
 int gen_prompt_parse(gen_prompt *p, const io_vocab *v, const char *text, lm_err *e);
 void gen_prompt_free(gen_prompt *p);
 
+/* The sampler's flags, shared by generate and eval (cli.h rows for an
+ * lm_sampler lvalue s). */
+#define GEN_SAMPLER_FLAGS(s)                                                                              \
+    {"temperature", CLI_FLOAT, &(s).temperature, "T", "softmax temperature (0 = greedy)", 0, 100, 0},    \
+    {"top-k", CLI_INT, &(s).top_k, "K", "sample among the K most likely tokens (0 = all, 1 = greedy)", 0, \
+     1 << 24, 0},                                                                                         \
+    {"top-p", CLI_FLOAT, &(s).top_p, "P", "nucleus: smallest set of likeliest tokens with this mass (1 = all)", \
+     0, 1, 0}
+
 /* One state, one logits row, scratch. */
 typedef struct gen_ctx {
     const gen_model *g;

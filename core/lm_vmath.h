@@ -26,4 +26,9 @@ void lm_vtanh(float *x, size_t n);
 /* x[i] *= a; acc[i] += x[i]  (acc may be NULL). */
 void lm_vscale_acc(float *x, size_t n, float a, float *acc);
 
+/* y[r] = dot(A[r, 0..cols), x) + (b ? b[r] : 0) for r < rows; A row-major.
+ * The generation head: one pass over A at memory bandwidth. */
+void lm_vgemv_rows(float *y, const float *A, const float *x, const float *b,
+                   size_t rows, size_t cols);
+
 #endif

@@ -89,3 +89,33 @@ Test(vmath, sigmoid_and_tanh_are_within_1e_minus_6_relative) {
     }
     free(s), free(t);
 }
+
+/* The generation head: every row (16-row folded blocks, the row tail, and
+ * widths that are not a multiple of 16) against a double dot product, with
+ * and without a bias. Tolerance 1e-5 relative to the sum of |terms|: float
+ * rounding of 128 products is ~1e-6 of that; a wrong row or lane is O(1). */
+Test(vmath, gemv_rows_matches_double_dot_products_in_every_row) {
+    const size_t shapes[][2] = {{16, 16}, {37, 128}, {50000 / 97, 64}, {21, 40}, {3, 7}, {48, 32}};
+    srand(7);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        size_t R = shapes[s][0], C = shapes[s][1];
+        float *A = malloc(R * C * sizeof *A), *x = malloc(C * sizeof *x), *b = malloc(R * sizeof *b),
+              *y = malloc(R * sizeof *y);
+        for (size_t i = 0; i < R * C; i++) A[i] = (float)rand() / RAND_MAX - 0.5f;
+        for (size_t j = 0; j < C; j++) x[j] = (float)rand() / RAND_MAX - 0.5f;
+        for (size_t r = 0; r < R; r++) b[r] = (float)r;
+        for (int with_b = 0; with_b < 2; with_b++) {
+            lm_vgemv_rows(y, A, x, with_b ? b : NULL, R, C);
+            for (size_t r = 0; r < R; r++) {
+                double d = with_b ? b[r] : 0.0, mag = fabs(d);
+                for (size_t j = 0; j < C; j++) {
+                    d += (double)A[r * C + j] * x[j];
+                    mag += fabs((double)A[r * C + j] * x[j]);
+                }
+                cr_assert(fabs(y[r] - d) <= 1e-5 * (mag + 1e-30), "shape %zux%zu row %zu: %g vs %g", R, C, r,
+                          (double)y[r], d);
+            }
+        }
+        free(A), free(x), free(b), free(y);
+    }
+}

@@ -115,7 +115,9 @@ static int check_args(const io_ckpt_save_args *a, const char *path, lm_err *e) {
 }
 
 static hid_t new_group(hid_t loc, const char *name, const char *path, lm_err *e) {
-    hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t gcpl = io_h5_ocpl(H5P_GROUP_CREATE);
+    hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    H5Pclose(gcpl);
     if (g < 0) io_h5_fail(e, path, name);
     return g;
 }

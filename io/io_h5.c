@@ -69,11 +69,18 @@ hid_t io_h5_fapl(void) {
     return fapl;
 }
 
+hid_t io_h5_ocpl(hid_t cls) {
+    hid_t p = H5Pcreate(cls);
+    if (p >= 0) H5Pset_obj_track_times(p, 0);
+    return p;
+}
+
 hid_t io_h5_create(const char *path, lm_err *e) {
     if (io_zstd_register(e)) return -1;
-    hid_t fapl = io_h5_fapl();
+    hid_t fapl = io_h5_fapl(), fcpl = io_h5_ocpl(H5P_FILE_CREATE);
     errno = 0;
-    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
+    H5Pclose(fcpl);
     if (f < 0) {
         int err = errno;
         io_h5_fail(e, path, "cannot create HDF5 file");
@@ -271,7 +278,9 @@ int io_h5_write(hid_t loc, const char *name, io_h5_type t, int rank, const uint6
     uint64_t n = 1;
     for (int i = 0; i < rank; i++) n *= (hd[i] = dims[i]);
     hid_t sp = rank ? H5Screate_simple(rank, hd, NULL) : H5Screate(H5S_SCALAR);
-    hid_t d = H5Dcreate2(loc, name, io_h5_file_type(t), sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t dcpl = io_h5_ocpl(H5P_DATASET_CREATE);
+    hid_t d = H5Dcreate2(loc, name, io_h5_file_type(t), sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    H5Pclose(dcpl);
     herr_t rc = d < 0 ? -1 : 0;
     if (d >= 0 && n > 0) rc = H5Dwrite(d, io_h5_mem_type(t), H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
     if (rc < 0) io_h5_fail(e, path, name);
@@ -359,7 +368,7 @@ int io_h5_write_strings(hid_t loc, const char *name, char *const *s, size_t n, c
     for (size_t i = 0; i < n; i++) memcpy(buf + i * len, s[i], strlen(s[i]));
     hsize_t dim = n, chunk = (1 << 20) / len;
     if (chunk > dim) chunk = dim;
-    hid_t t = fixed_utf8(len), sp = H5Screate_simple(1, &dim, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t t = fixed_utf8(len), sp = H5Screate_simple(1, &dim, NULL), dcpl = io_h5_ocpl(H5P_DATASET_CREATE);
     if (n > 0) {
         H5Pset_chunk(dcpl, 1, &chunk);
         H5Pset_deflate(dcpl, 6);

@@ -38,6 +38,10 @@ int io_h5_fail(lm_err *e, const char *path, const char *what);
 /* File access properties: file locking ignored where the filesystem lacks
  * it (cluster filesystems). Caller closes. */
 hid_t io_h5_fapl(void);
+/* An object creation property list of class cls (H5P_DATASET_CREATE,
+ * H5P_GROUP_CREATE, H5P_FILE_CREATE) with modification-time stamps off, so
+ * that the same data always gives byte-identical files. Caller closes it. */
+hid_t io_h5_ocpl(hid_t cls);
 hid_t io_h5_create(const char *path, lm_err *e);
 /* Writes a whole HDF5 file atomically: fill(f, ctx, path, e) writes into a
  * new file at path's temp name (io_atomic_tmp_path), which is then closed,

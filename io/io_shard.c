@@ -66,7 +66,7 @@ static hid_t create_tokens(io_shard_writer *w, lm_err *e) {
     hsize_t dim = 0, maxdim = H5S_UNLIMITED, chunk = w->chunk;
     unsigned cd[1] = {(unsigned)w->level};
     hid_t sp = H5Screate_simple(1, &dim, &maxdim);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t dcpl = io_h5_ocpl(H5P_DATASET_CREATE);
     hid_t d = -1;
     if (H5Pset_chunk(dcpl, 1, &chunk) < 0 ||
         H5Pset_filter(dcpl, IO_ZSTD_FILTER_ID, H5Z_FLAG_MANDATORY, 1, cd) < 0)

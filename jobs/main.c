@@ -1,4 +1,5 @@
 /* lyricmind: entry point; dispatches to the subcommands in cmd_*.c. */
+#include <cblas.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,6 +43,9 @@ int main(int argc, char **argv) {
         printf("lyricmind 0.1.0\n");
         return LM_EXIT_OK;
     }
+    /* One BLAS thread unless a command asks for more (--threads): an idle
+     * OpenBLAS pool spins and would steal a core from preprocess's workers. */
+    openblas_set_num_threads(1);
     for (size_t i = 0; i < N_SUBCOMMANDS; i++)
         if (!strcmp(argv[1], SUBCOMMANDS[i].name)) return SUBCOMMANDS[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "lyricmind: unknown command '%s' (see 'lyricmind --help')\n", argv[1]);

@@ -84,9 +84,21 @@ int lm_model_init(lm_model *m, lm_dims d, int with_grads, lm_err *e) {
 }
 
 void lm_model_free(lm_model *m) {
+    free(m->fc_w_f16);
     free(m->params);
     free(m->grads);
     memset(m, 0, sizeof *m);
+}
+
+int lm_model_use_f16_head(lm_model *m, lm_err *e) {
+    if (!lm_vf16_supported()) return 1;
+    size_t n = (size_t)m->d.V * (size_t)m->d.H;
+    uint16_t *w = malloc(n * sizeof *w);
+    if (!w) return lm_err_set(e, "lm_model: out of memory for the fp16 head (%zu weights)", n);
+    lm_vf32_to_f16(w, m->fc_w, n);
+    free(m->fc_w_f16);
+    m->fc_w_f16 = w;
+    return 0;
 }
 
 static void fill_uniform(float *p, size_t n, float k, lm_rng *rng) {
@@ -227,6 +239,7 @@ int lm_model_step_token(const lm_model *m, int32_t token, float *h, float *c,
     lm_lstm_cell_forward(g, m->lstm_b, c, c, tc, h, H);
     /* logits [V] = fc_w h + fc_b: one pass over the [V,H] output weights
      * (lm_vgemv_rows: memory-bound, ~2x OpenBLAS's row-major sgemv here) */
-    lm_vgemv_rows(logits, m->fc_w, h, m->fc_b, (size_t)V, (size_t)H);
+    if (m->fc_w_f16) lm_vgemv_rows_f16(logits, m->fc_w_f16, h, m->fc_b, (size_t)V, (size_t)H);
+    else lm_vgemv_rows(logits, m->fc_w, h, m->fc_b, (size_t)V, (size_t)H);
     return 0;
 }

@@ -48,6 +48,9 @@ typedef struct lm_model {
     float *grads;  /* n_params, NULL for an inference-only model */
     /* views into params */
     float *fc_w, *fc_b, *w_ih, *w_hh, *lstm_b, *emb;
+    /* optional fp16 copy of fc.weight for generation (lm_model_use_f16_head);
+     * NULL: lm_model_step_token reads the fp32 weights */
+    uint16_t *fc_w_f16;
     /* views into grads (NULL when grads is NULL) */
     float *g_fc_w, *g_fc_b, *g_w_ih, *g_w_hh, *g_lstm_b, *g_emb;
 } lm_model;
@@ -109,6 +112,12 @@ int lm_model_eval_window(const lm_model *m, lm_acts *a, int B, int T,
  * Returns 0, or -1 (touching nothing) when token is outside [0,V). Feeding a
  * sequence token by token gives the same states and logits as a window. */
 size_t lm_model_step_scratch_floats(lm_dims d);
+/* Makes lm_model_step_token read an IEEE fp16 copy of fc.weight (half the
+ * memory traffic of the memory-bound output layer; logits then differ from
+ * the fp32 model by ~1e-3 relative at most). Take it after the weights are
+ * final: the copy is not updated. Returns 0 when enabled, 1 when this CPU has
+ * no fast fp16 kernel (nothing changes), -1 on OOM. Freed by lm_model_free. */
+int lm_model_use_f16_head(lm_model *m, lm_err *e);
 int lm_model_step_token(const lm_model *m, int32_t token, float *h, float *c,
                         float *logits, float *scratch);
 

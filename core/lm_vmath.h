@@ -10,6 +10,7 @@
 #define LM_VMATH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Largest element of x[0..n), n >= 1. */
 float lm_vmax(const float *x, size_t n);
@@ -30,5 +31,15 @@ void lm_vscale_acc(float *x, size_t n, float a, float *acc);
  * The generation head: one pass over A at memory bandwidth. */
 void lm_vgemv_rows(float *y, const float *A, const float *x, const float *b,
                    size_t rows, size_t cols);
+
+/* fp16 generation head (lm_vhalf.c). lm_vf16_supported: 1 where a fast
+ * kernel exists (x86 AVX-512F, or AVX2+F16C+FMA); callers use the fp16 path
+ * only then. A is an IEEE binary16 copy (lm_vf32_to_f16, round to nearest
+ * even) of a row-major [rows, cols] float matrix. */
+int lm_vf16_supported(void);
+void lm_vf32_to_f16(uint16_t *dst, const float *src, size_t n);
+float lm_vf16_to_f32(uint16_t h);
+void lm_vgemv_rows_f16(float *y, const uint16_t *A, const float *x, const float *b,
+                       size_t rows, size_t cols);
 
 #endif

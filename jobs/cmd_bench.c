@@ -159,7 +159,7 @@ done:
 
 static int bench_generate(int argc, char **argv) {
     model_flags f = {{50000, 64, 128}, 1, 1};
-    int tokens = 200, warmup = 20, top_k = 0;
+    int tokens = 200, warmup = 20, top_k = 0, exact = 0;
     float temperature = 0.8f, top_p = 1.0f; /* the generate command's defaults */
     cli_opt opts[] = {
         MODEL_FLAGS(f),
@@ -168,6 +168,7 @@ static int bench_generate(int argc, char **argv) {
         {"temperature", CLI_FLOAT, &temperature, "T", "sampling temperature (0 = greedy)", 0, 100, 0},
         {"top-k", CLI_INT, &top_k, "K", "keep the K most likely tokens (0 = all)", 0, 1 << 24, 0},
         {"top-p", CLI_FLOAT, &top_p, "P", "nucleus mass (1 = all)", 0, 1, 0},
+        {"exact", CLI_BOOL, &exact, NULL, "fp32 output layer (default: fp16 copy, as generate)", 0, 0, 0},
         {0},
     };
     cli_cmd cmd = {"bench generate", "[options]",
@@ -186,7 +187,9 @@ static int bench_generate(int argc, char **argv) {
     float *logits = malloc((size_t)V * sizeof *logits);
     float *step_scr = malloc(lm_model_step_scratch_floats(d) * sizeof(float));
     float *samp_scr = malloc(lm_sample_scratch_floats(V) * sizeof(float));
-    if (!h || !c || !logits || !step_scr || !samp_scr) {
+    lm_err e;
+    int f16 = exact ? 1 : lm_model_use_f16_head(&m, &e);
+    if (!h || !c || !logits || !step_scr || !samp_scr || f16 < 0) {
         fprintf(stderr, "lyricmind bench generate: out of memory (V=%d)\n", V);
         rc = LM_EXIT_FAILURE;
         goto done;
@@ -212,10 +215,10 @@ static int bench_generate(int argc, char **argv) {
     printf("{\"bench\":\"generate\",\"vocab\":%d,\"embed\":%d,\"hidden\":%d,\"threads\":%d,"
            "\"tokens\":%d,\"warmup\":%d,\"temperature\":%g,\"top_k\":%d,\"top_p\":%g,"
            "\"tokens_per_s\":%.1f,\"ms_per_token\":%.4f,\"ms_step\":%.4f,\"ms_sample\":%.4f,"
-           "\"cpu_ms_per_token\":%.4f,\"mean_logprob\":%.4f,\"peak_rss_mb\":%.1f}\n",
+           "\"cpu_ms_per_token\":%.4f,\"mean_logprob\":%.4f,\"head\":\"%s\",\"peak_rss_mb\":%.1f}\n",
            V, E, H, threads, tokens, warmup, temperature, top_k, top_p, tokens / dt,
            1e3 * dt / tokens, 1e3 * t_step / tokens, 1e3 * t_sample / tokens,
-           1e3 * cpu / tokens, logprob_sum / tokens, gen_peak_rss_mb());
+           1e3 * cpu / tokens, logprob_sum / tokens, f16 == 0 ? "fp16" : "fp32", gen_peak_rss_mb());
     rc = LM_EXIT_OK;
 done:
     free(h), free(c), free(logits), free(step_scr), free(samp_scr);

@@ -150,6 +150,23 @@ generate_greedy)
   cmp k1.txt t0.txt || fail "--top-k 1 differs from --temperature 0"
   cmp k1.txt k1b.txt || fail "--top-k 1 depends on the seed or temperature"
   ;;
+generate_exact)
+  # The default fp16 output layer tracks the exact fp32 one: greedy songs agree
+  # token for token at first and their log-probs differ by < 5e-3 nats.
+  gen --genre country --top-k 1 --json --max-words 40 >f16.json
+  gen --genre country --top-k 1 --json --max-words 40 --exact >f32.json
+  "$PY" - f16.json f32.json <<'EOF'
+import json, sys
+a, b = (json.load(open(p))["songs"][0] for p in sys.argv[1:3])
+n = 0
+while n < min(len(a["ids"]), len(b["ids"])) and a["ids"][n] == b["ids"][n]:
+    n += 1
+assert n >= 10, "fp16 and fp32 greedy songs part after %d tokens" % n
+d = max(abs(x - y) for x, y in zip(a["logprobs"][:n], b["logprobs"][:n]))
+assert d < 5e-3, "log-probs differ by %g" % d
+print("shared prefix %d tokens, max |dlogprob| %.2g" % (n, d))
+EOF
+  ;;
 generate_unknown_genre)
   expect_rc 2 "$LM" generate --checkpoint "$CKPT" --genre polka
   one_line_error "unknown genre 'polka' (this checkpoint knows: Rock, Country)"

@@ -119,3 +119,51 @@ Test(vmath, gemv_rows_matches_double_dot_products_in_every_row) {
         free(A), free(x), free(b), free(y);
     }
 }
+
+/* IEEE binary16 conversion: exact values, rounding to nearest even, the
+ * subnormal and overflow ends. */
+Test(vmath, f16_conversion_rounds_to_nearest_even) {
+    const float in[] = {1.0f, -2.0f, 65504.0f, 65520.0f, 6.103515625e-05f, 5.960464477539063e-08f,
+                        1.0f + 1.0f / 2048, 1.0f + 3.0f / 2048, 0.0f, 1e-9f, INFINITY};
+    const uint16_t want[] = {0x3c00, 0xc000, 0x7bff, 0x7c00, 0x0400, 0x0001, 0x3c00, 0x3c02, 0, 0, 0x7c00};
+    uint16_t out[sizeof in / sizeof in[0]];
+    lm_vf32_to_f16(out, in, sizeof in / sizeof in[0]);
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++)
+        cr_assert_eq(out[i], want[i], "%g -> 0x%04x, want 0x%04x", (double)in[i], out[i], want[i]);
+    for (uint32_t h = 0; h < 0x7c00; h += 7) { /* every 7th finite positive half round-trips */
+        uint16_t back;
+        float f = lm_vf16_to_f32((uint16_t)h);
+        lm_vf32_to_f16(&back, &f, 1);
+        cr_assert_eq(back, h, "0x%04x -> %g -> 0x%04x", h, (double)f, back);
+    }
+}
+
+/* The fp16 head computes exactly the dot products of the dequantized
+ * weights (float rounding aside), in every row and for odd widths. */
+Test(vmath, gemv_rows_f16_matches_dequantized_double_dot_products) {
+    const size_t shapes[][2] = {{16, 16}, {37, 128}, {515, 64}, {21, 40}, {3, 7}};
+    srand(11);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        size_t R = shapes[s][0], C = shapes[s][1];
+        float *A = malloc(R * C * sizeof *A), *x = malloc(C * sizeof *x), *y = malloc(R * sizeof *y);
+        uint16_t *Ah = malloc(R * C * sizeof *Ah);
+        for (size_t i = 0; i < R * C; i++) A[i] = (float)rand() / RAND_MAX - 0.5f;
+        for (size_t j = 0; j < C; j++) x[j] = (float)rand() / RAND_MAX - 0.5f;
+        lm_vf32_to_f16(Ah, A, R * C);
+        lm_vgemv_rows_f16(y, Ah, x, NULL, R, C);
+        for (size_t r = 0; r < R; r++) {
+            double d = 0, mag = 0, d32 = 0;
+            for (size_t j = 0; j < C; j++) {
+                double w = lm_vf16_to_f32(Ah[r * C + j]);
+                d += w * x[j];
+                d32 += (double)A[r * C + j] * x[j];
+                mag += fabs(w * x[j]);
+            }
+            cr_assert(fabs(y[r] - d) <= 1e-5 * (mag + 1e-30), "shape %zux%zu row %zu: %g vs %g", R, C, r,
+                      (double)y[r], d);
+            /* and the fp16 weights stay within 2^-11 relative of the fp32 ones */
+            cr_assert(fabs(d - d32) <= 5e-4 * mag + 1e-12, "row %zu: fp16 %g vs fp32 %g", r, d, d32);
+        }
+        free(A), free(x), free(y), free(Ah);
+    }
+}

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,15 +14,18 @@ double train_log_now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-int train_log_open(train_log *l, const char *run_dir, int rank, int quiet, double log_seconds,
-                   long start_step, char *err, size_t n) {
+int train_log_open(train_log *l, const char *run_dir, int rank, int quiet, int under_launcher,
+                   double log_seconds, long start_step, char *err, size_t n) {
     memset(l, 0, sizeof *l);
     l->quiet = quiet;
     l->log_seconds = log_seconds;
     l->t0 = l->last_print = train_log_now();
     l->steps_at_start = start_step;
     if (rank != 0) return 0;
-    l->tty = isatty(STDOUT_FILENO);
+    const char *mode = getenv("LYRICMIND_PROGRESS");
+    if (mode && !strcmp(mode, "bar")) l->tty = 1;
+    else if (mode && !strcmp(mode, "lines")) l->tty = 0;
+    else l->tty = isatty(STDOUT_FILENO) && !under_launcher;
     char path[8192];
     snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
     l->metrics = fopen(path, "a");

@@ -252,7 +252,8 @@ static int loop(train_ctx *t, const char *settings) {
     dist_grad_sync *gs = dist_grad_sync_create(&t->world, t->model.grads, &L, 0, &e);
     train_log lg;
     char lerr[1024] = "";
-    failed = !gs || train_log_open(&lg, c->run, t->world.rank, c->quiet, c->log_seconds, t->global_step, lerr,
+    failed = !gs || train_log_open(&lg, c->run, t->world.rank, c->quiet, t->world.mpi, c->log_seconds,
+                                   t->global_step, lerr,
                                    sizeof lerr);
     if (failed && gs) lm_err_set(&e, "%s", lerr);
     if (agree(t, failed, &e)) return LM_EXIT_FAILURE;

@@ -30,8 +30,12 @@ one_line_error() { # the error names $1 and is one line
 case $CASE in
 ranks_equal)
   # 2 ranks x batch 4 equals 1 rank x batch 8 (dropout off): same data, same sums.
+  # (the 2-rank run takes its settings from a job file and checks every step
+  # that the ranks' parameters are bitwise identical)
   train 1 r1 --dropout 0 --max-steps 20 >/dev/null
-  train 2 r2 --dropout 0 --max-steps 20 >/dev/null
+  printf '[train]\ndropout = 0\nmax_steps = 20\n' > job.ini
+  train 2 r2 --config job.ini --check-params >/dev/null
+  [ "$($CMP field r2 train step | tail -1)" = 20 ] || fail "job file max_steps not applied"
   $CMP losses r1 r2 --rtol 1e-5
   $CMP params r1/ckpt-000000020.h5 r2/ckpt-000000020.h5 --atol 1e-5
   ;;

@@ -18,7 +18,7 @@ static const subcommand SUBCOMMANDS[] = {
     {"generate", cmd_generate, "sample lyrics from a checkpoint"},
     {"eval", cmd_eval, "perplexity and lyric-quality metrics of a checkpoint"},
     {"inspect", cmd_inspect, "validate and summarise a shard, vocabulary or checkpoint"},
-    {"bench", cmd_bench, "benchmarks (training step, generation)"},
+    {"bench", cmd_bench, "benchmarks: training step, generation, preprocessing at scale"},
 };
 #define N_SUBCOMMANDS (sizeof SUBCOMMANDS / sizeof SUBCOMMANDS[0])
 

@@ -1,12 +1,19 @@
-/* lm_vhalf: the generation head over an IEEE fp16 copy of the output weights
- * (see lm_vmath.h). A token's cost is one pass over fc.weight, which is
- * memory-bound, so reading 2 bytes per weight instead of 4 nearly halves it.
- * x86 only: an AVX-512F kernel, or AVX2+F16C+FMA, chosen at run time;
- * elsewhere lm_vf16_supported() is 0 and callers keep the fp32 head.
+/* lm_vgemv: the generation head, y = A x + b over a row-major [rows, cols]
+ * matrix read once per token (see lm_vmath.h). A token's cost is that one
+ * pass over fc.weight, which is memory-bound, so: sixteen row dot products at
+ * a time folded into one vector with 15 shuffle-adds (instead of 16
+ * horizontal sums), in fp32 (cloned per ISA) or over an IEEE fp16 copy that
+ * halves the bytes (x86: AVX-512F, or AVX2+F16C+FMA, chosen at run time;
+ * elsewhere lm_vf16_supported() is 0 and callers keep the fp32 head).
  * Invariant: results depend only on the inputs and the kernel picked. */
 #include "lm_vmath.h"
 
 #include <string.h>
+
+/* Let a*b+c become one FMA where the ISA has it, as in lm_vmath.c. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("fp-contract=fast")
+#endif
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -49,14 +56,14 @@ static uint16_t float_to_half(float f) {
     return (uint16_t)r;
 }
 
-#ifdef LM_HAVE_X86
 typedef float vf __attribute__((vector_size(64)));
 typedef int vi __attribute__((vector_size(64)));
 
-/* 16 rows at a time, each a dot product over whole 16-wide blocks, folded
- * into one vector of row sums as lm_vgemv_rows does (lanes in 4-bit
- * bit-reversed order). LOAD16(v, p) converts 16 halves at p into v. */
-#define GEMV_F16_BODY(LOAD16)                                                        \
+/* 16 rows at a time, each a dot product over whole 16-wide blocks, then one
+ * fold of the 16 row vectors into a vector of 16 row sums (lanes in 4-bit
+ * bit-reversed row order). LOAD16(v, p) loads 16 elements of A at p as
+ * floats into v; SCALAR(a) converts one element (for the row tail). */
+#define GEMV_BODY(LOAD16, SCALAR)                                                    \
     size_t r = 0;                                                                    \
     if (cols % 16 == 0) {                                                            \
         const vi lo8 = {0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23};     \
@@ -71,7 +78,7 @@ typedef int vi __attribute__((vector_size(64)));
         for (; r + 16 <= rows; r += 16) {                                            \
             vf p[16], q[8], u[4], w[2], av, xv;                                      \
             for (int i = 0; i < 16; i++) {                                           \
-                const uint16_t *a = A + (r + (size_t)i) * cols;                      \
+                const __typeof__(*A) *a = A + (r + (size_t)i) * cols;                \
                 vf s = {0};                                                          \
                 for (size_t j = 0; j < cols; j += 16) {                              \
                     LOAD16(av, a + j);                                               \
@@ -100,10 +107,27 @@ typedef int vi __attribute__((vector_size(64)));
     }                                                                                \
     for (; r < rows; r++) {                                                          \
         float d = 0.0f;                                                              \
-        for (size_t j = 0; j < cols; j++) d += half_to_float(A[r * cols + j]) * x[j]; \
+        for (size_t j = 0; j < cols; j++) d += SCALAR(A[r * cols + j]) * x[j];       \
         y[r] = d + (b ? b[r] : 0.0f);                                                \
     }
 
+#define LOAD16_F32(v, p) memcpy(&(v), (p), sizeof(v))
+#define SCALAR_F32(a) (a)
+
+/* ifunc resolvers run before the sanitizers' runtime is up: no clones there */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define LM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define LM_CLONES
+#endif
+
+LM_CLONES void lm_vgemv_rows(float *y, const float *A, const float *x, const float *b, size_t rows,
+                             size_t cols) {
+    GEMV_BODY(LOAD16_F32, SCALAR_F32)
+}
+
+#ifdef LM_HAVE_X86
 #define LOAD16_512(v, p)                                                             \
     do {                                                                             \
         __m512 f_ = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p)));       \
@@ -118,12 +142,12 @@ typedef int vi __attribute__((vector_size(64)));
 
 __attribute__((target("avx512f"))) static void gemv_f16_avx512(float *y, const uint16_t *A, const float *x,
                                                                const float *b, size_t rows, size_t cols) {
-    GEMV_F16_BODY(LOAD16_512)
+    GEMV_BODY(LOAD16_512, half_to_float)
 }
 
 __attribute__((target("avx2,fma,f16c"))) static void gemv_f16_avx2(float *y, const uint16_t *A, const float *x,
                                                                    const float *b, size_t rows, size_t cols) {
-    GEMV_F16_BODY(LOAD16_256)
+    GEMV_BODY(LOAD16_256, half_to_float)
 }
 
 int lm_vf16_supported(void) {

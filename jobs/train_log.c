@@ -25,7 +25,11 @@ int train_log_open(train_log *l, const char *run_dir, int rank, int quiet, int u
     const char *mode = getenv("LYRICMIND_PROGRESS");
     if (mode && !strcmp(mode, "bar")) l->tty = 1;
     else if (mode && !strcmp(mode, "lines")) l->tty = 0;
-    else l->tty = isatty(STDOUT_FILENO) && !under_launcher;
+    else if (!mode || !*mode || !strcmp(mode, "auto")) l->tty = isatty(STDOUT_FILENO) && !under_launcher;
+    else {
+        snprintf(err, n, "environment LYRICMIND_PROGRESS must be auto, bar or lines, got '%s'", mode);
+        return -1;
+    }
     char path[8192];
     snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
     l->metrics = fopen(path, "a");

@@ -17,7 +17,8 @@ typedef struct train_log {
 
 /* under_launcher: started by mpirun/srun. Their ranks' stdout is often a pty
  * that ends in a log file, so progress is then printed as lines, never as a
- * \r bar (set LYRICMIND_PROGRESS=bar to force the bar, =lines to force lines). */
+ * \r bar (LYRICMIND_PROGRESS=bar forces the bar, =lines lines, =auto or unset
+ * decides; any other value is an error). */
 int train_log_open(train_log *l, const char *run_dir, int rank, int quiet, int under_launcher,
                    double log_seconds, long start_step, char *err, size_t errlen);
 void train_log_close(train_log *l);

@@ -132,9 +132,20 @@ PY
   printf 'epochs = 2\nbatchsize = 3\n' > job.ini
   expect_rc 2 "$LM" train --data "$DATA" --run r --config job.ini
   one_line_error 'job.ini:2'
+  # a malformed environment setting
+  LYRICMIND_PROGRESS=blink expect_rc 1 "$LM" train --data "$DATA" --run r_env --quiet --max-steps 2
+  one_line_error LYRICMIND_PROGRESS
   # --resume none refuses a run directory with checkpoints
   expect_rc 1 "$LM" train --data "$DATA" --run good --resume none --quiet
   one_line_error 'already has checkpoints'
+  ;;
+progress_lines)
+  # mpirun gives ranks a pty: progress must still come as lines (no \r bar,
+  # no ESC[K), because that output usually ends in a log file.
+  script -qc "$MPIRUN -np 1 $LM train --data $DATA --run r --max-steps 40 --eval-every 20 --log-seconds 0.1" \
+    /dev/null > log.txt
+  grep -q "step 40/40" log.txt || { cat log.txt; fail "no progress lines"; }
+  ! grep -q $'\033\[K' log.txt || fail "terminal escape codes in the log"
   ;;
 shared_short)
   # A real short run on the shared corpus: validation loss falls well below ln(V).

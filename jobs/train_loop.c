@@ -243,7 +243,10 @@ static int loop(train_ctx *t, const char *settings) {
     long spe = plan.steps;
     long total = spe * c->epochs;
     if (c->max_steps > 0 && c->max_steps < total) total = c->max_steps;
-    if (t->sched.kind == LM_SCHED_COSINE) t->sched.total_steps = total;
+    /* The cosine horizon is the planned training (epochs x steps per epoch),
+     * not --max-steps: that only stops a run, so a run stopped early and
+     * resumed follows the same LR curve as one that never stopped. */
+    if (t->sched.kind == LM_SCHED_COSINE) t->sched.total_steps = spe * c->epochs;
     long eval_every = c->eval_every > 0 ? c->eval_every : (spe >= 4 ? spe / 4 : 1);
     long prefix_steps = (c->eval_tokens + (long)t->G * t->T - 1) / ((long)t->G * t->T);
     print_settings(t, settings, spe, total);

@@ -36,6 +36,8 @@ ranks_equal)
   printf '[train]\ndropout = 0\nmax_steps = 20\n' > job.ini
   train 2 r2 --config job.ini --check-params >/dev/null
   [ "$($CMP field r2 train step | tail -1)" = 20 ] || fail "job file max_steps not applied"
+  grep -q '"type":"finished".*peak RSS MB per rank: [0-9]*, [0-9]*"' r2/metrics.jsonl \
+    || fail "no per-rank peak RSS in the final event"
   $CMP losses r1 r2 --rtol 1e-5
   $CMP params r1/ckpt-000000020.h5 r2/ckpt-000000020.h5 --atol 1e-5
   ;;
@@ -138,6 +140,36 @@ PY
   # --resume none refuses a run directory with checkpoints
   expect_rc 1 "$LM" train --data "$DATA" --run good --resume none --quiet
   one_line_error 'already has checkpoints'
+  ;;
+reset_cosine_keep)
+  # --state reset, a cosine schedule with warmup, --checkpoint-every and
+  # --keep: LRs follow the schedule, only the last 2 step checkpoints stay, and
+  # resume is bitwise exact in reset mode too.
+  flags="--state reset --lr-schedule cosine --warmup-steps 5 --min-lr 0 --checkpoint-every 5 --keep 2"
+  train 2 full $flags --epochs 1 --max-steps 20 >full.out
+  spe=$(sed -n 's/^\([0-9]*\) steps per epoch.*/\1/p' full.out)
+  [ -n "$spe" ] || { cat full.out; fail "no steps-per-epoch line"; }
+  [ "$(cd full && ls ckpt-*.h5 | tr '\n' ' ')" = "ckpt-000000015.h5 ckpt-000000020.h5 " ] \
+    || fail "kept: $(ls full)"
+  lrs=$($CMP field full train lr | tr '\n' ' ')
+  $PY -c "
+import math, sys
+l = [float(x) for x in '$lrs'.split()]
+total = $spe  # the cosine horizon: epochs (1) x steps per epoch, not --max-steps
+want = [1e-3 * (s + 1) / 5 if s < 5 else 1e-3 * (1 + math.cos(math.pi * (s - 5) / (total - 5))) / 2 for s in range(20)]
+bad = [(s, a, b) for s, (a, b) in enumerate(zip(l, want)) if abs(a - b) > 1e-6 * 1e-3 + 1e-6 * b]
+sys.exit('LR off schedule: %s' % bad[:3] if bad or len(l) != 20 else 0)" || fail "cosine schedule"
+  train 2 split $flags --epochs 1 --max-steps 10 >/dev/null
+  train 2 split $flags --epochs 1 --max-steps 20 >/dev/null
+  $CMP losses full split --rtol 0
+  $CMP params full/ckpt-000000020.h5 split/ckpt-000000020.h5 --atol 0
+  ;;
+time_limit)
+  # --time-limit checkpoints and stops cleanly (exit 0) long before --max-steps.
+  train 1 r --time-limit 0.03 --max-steps 1000000 --eval-every 1000000 >/dev/null
+  grep -q '"type":"finished".*time limit' r/metrics.jsonl || fail "no time-limit finish"
+  ls r/ckpt-*.h5 >/dev/null || fail "no checkpoint"
+  "$LM" inspect "$(ls r/ckpt-*.h5 | tail -1)" >/dev/null || fail "invalid checkpoint"
   ;;
 progress_lines)
   # mpirun gives ranks a pty: progress must still come as lines (no \r bar,

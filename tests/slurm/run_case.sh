@@ -19,7 +19,7 @@ REF=$WORK/reference-checksum.txt
 D=$WORK/$CASE
 rm -rf "$D" && mkdir -p "$D" && cd "$D"
 # Same world size and flags for the reference and the preempted runs.
-STEPS=300
+STEPS=1000  # long enough that the signal lands mid-run even on an idle machine
 TRAIN=(--batch-size 4 --max-steps "$STEPS" --eval-every 100 --eval-tokens 2000 --quiet)
 JOBOPTS=(--tasks-per-node 2 --cpus-per-task 1 --time 10 --output "$D/%x-%j.out")
 
@@ -175,7 +175,7 @@ time_limit)
   # SLURM itself signals the batch shell; the job checkpoints, requeues and
   # resumes (a run of "forever" steps, cancelled after its first restart).
   id=$(submit --tasks-per-node 2 --time 1 --signal-seconds 50 --output "$D/%x-%j.out" train -- \
-        --data "$CORPUS" --run "$D/run" --batch-size 4 --max-steps 1000000 --eval-every 100000 --quiet)
+        --data "$CORPUS" --run "$D/run" --batch-size 4 --epochs 100000 --max-steps 100000000 --eval-every 100000 --quiet)
   log=$D/lyricmind-train-$id.out
   end=$((SECONDS + 240))
   until grep -q "restart 1]: starting" "$log" 2>/dev/null; do

@@ -77,10 +77,10 @@ signal_single|signal_mpirun)
   # SIGUSR1 (single process) or SIGTERM (one rank of two) mid-run: a valid
   # checkpoint, exit code 75, and a resume continues from it.
   if [ "$CASE" = signal_single ]; then
-    "$LM" train --data "$DATA" --run r --quiet --max-steps 100000 --eval-every 100000 >out.txt 2>&1 &
+    "$LM" train --data "$DATA" --run r --quiet --epochs 100000 --max-steps 100000000 --eval-every 100000 >out.txt 2>&1 &
     pid=$!; target=$pid; sig=USR1
   else
-    $MPIRUN -np 2 "$LM" train --data "$DATA" --run r --batch-size 4 --quiet --max-steps 100000 \
+    $MPIRUN -np 2 "$LM" train --data "$DATA" --run r --batch-size 4 --quiet --epochs 100000 --max-steps 100000000 \
       --eval-every 100000 >out.txt 2>&1 &
     pid=$!; sig=TERM
   fi
@@ -166,7 +166,7 @@ sys.exit('LR off schedule: %s' % bad[:3] if bad or len(l) != 20 else 0)" || fail
   ;;
 time_limit)
   # --time-limit checkpoints and stops cleanly (exit 0) long before --max-steps.
-  train 1 r --time-limit 0.03 --max-steps 1000000 --eval-every 1000000 >/dev/null
+  train 1 r --time-limit 0.03 --epochs 100000 --max-steps 100000000 --eval-every 1000000 >/dev/null
   grep -q '"type":"finished".*time limit' r/metrics.jsonl || fail "no time-limit finish"
   ls r/ckpt-*.h5 >/dev/null || fail "no checkpoint"
   "$LM" inspect "$(ls r/ckpt-*.h5 | tail -1)" >/dev/null || fail "invalid checkpoint"

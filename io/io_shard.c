@@ -160,7 +160,6 @@ int io_shard_writer_add(io_shard_writer *w, const uint16_t *tokens, size_t n, ui
         w->genres = g;
         w->cap_songs = cap;
     }
-    io_h5_quiet q = io_h5_quiet_begin();
     int rc = 0;
     while (n > 0 && rc == 0) {
         size_t take = w->chunk - w->fill < n ? w->chunk - w->fill : n;
@@ -169,9 +168,14 @@ int io_shard_writer_add(io_shard_writer *w, const uint16_t *tokens, size_t n, ui
         w->n_tokens += take;
         tokens += take;
         n -= take;
-        if (w->fill == w->chunk) rc = flush_chunk(w, e);
+        if (w->fill == w->chunk) {
+            /* HDF5 is entered only here: every H5* call takes its global lock,
+             * which parallel shard writers would otherwise fight over per song */
+            io_h5_quiet q = io_h5_quiet_begin();
+            rc = flush_chunk(w, e);
+            io_h5_quiet_end(q);
+        }
     }
-    io_h5_quiet_end(q);
     if (rc) return -1;
     w->genres[w->n_songs] = genre;
     w->offsets[++w->n_songs] = w->n_tokens;

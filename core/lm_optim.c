@@ -14,11 +14,7 @@
 #include <math.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define LM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define LM_CLONES
-#endif
+#include "lm_clones.h"
 
 /* ---- Adam -------------------------------------------------------------- */
 

@@ -24,11 +24,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define LM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define LM_CLONES
-#endif
+#include "lm_clones.h"
 
 enum { BLOCK = 256, MAX_BLOCKS = 4096, NB = 1024, NC = 4 };
 

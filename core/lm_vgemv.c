@@ -7,6 +7,7 @@
  * elsewhere lm_vf16_supported() is 0 and callers keep the fp32 head).
  * Invariant: results depend only on the inputs and the kernel picked. */
 #include "lm_vmath.h"
+#include "lm_clones.h"
 
 #include <string.h>
 
@@ -113,14 +114,6 @@ typedef int vi __attribute__((vector_size(64)));
 
 #define LOAD16_F32(v, p) memcpy(&(v), (p), sizeof(v))
 #define SCALAR_F32(a) (a)
-
-/* ifunc resolvers run before the sanitizers' runtime is up: no clones there */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__SANITIZE_ADDRESS__)
-#define LM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define LM_CLONES
-#endif
 
 LM_CLONES void lm_vgemv_rows(float *y, const float *A, const float *x, const float *b, size_t rows,
                              size_t cols) {

@@ -8,6 +8,7 @@
  * change for 64-byte vector arguments), hence the macros. Invariant: results
  * depend only on the inputs and the ISA clone picked at load time. */
 #include "lm_vmath.h"
+#include "lm_clones.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -17,13 +18,6 @@
 #pragma GCC optimize("fp-contract=fast")
 #endif
 
-/* ifunc resolvers run before the sanitizers' runtime is up: no clones there */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__SANITIZE_ADDRESS__)
-#define LM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define LM_CLONES
-#endif
 #define W 16
 
 typedef float vf __attribute__((vector_size(W * sizeof(float))));

@@ -142,7 +142,7 @@ PY
   "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$PWD/profile" --enable-logging=stderr \
     --v=0 --window-size=1200,2400 --screenshot="$PWD/shot.png" "file://$PWD/r.html" >chrome.out 2>chrome.err
   [ "$(png_size shot.png)" = 1200x2400 ] || fail "screenshot is $(png_size shot.png)"
-  if grep -E "ERROR:CONSOLE|Uncaught" chrome.err; then fail "console errors"; fi
+  if grep -E ":CONSOLE|Uncaught" chrome.err; then fail "console messages (the page has no script)"; fi
   "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$PWD/profile" --dump-dom \
     "file://$PWD/r.html" >dom.html 2>/dev/null
   grep -q "Generated songs" dom.html && grep -q "<svg" dom.html || fail "rendered DOM lacks the page"

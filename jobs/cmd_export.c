@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cmd_args.h"
 #include "cmds.h"
 #include "io_ckpt.h"
 
@@ -43,19 +44,16 @@ int cmd_export(int argc, char **argv) {
                    "state: /model, the vocabulary and the settings, about a third of the size.\n"
                    "generate, eval and inspect read the file; train --resume refuses it.",
                    opts};
-    char *pos[2];
-    int np = 0;
-    int rc = cli_parse(&cmd, argc, argv, pos, 2, &np);
-    if (rc == CLI_HELP) return LM_EXIT_OK;
-    if (rc != CLI_OK) return LM_EXIT_USAGE;
-    if (np != 1) return cli_error(&cmd, "give exactly one checkpoint CKPT (see 'lyricmind export --help')");
+    char *in;
+    int rc = cmd_parse_one(&cmd, argc, argv, "checkpoint CKPT", &in);
+    if (rc >= 0) return rc;
     if (!out) return cli_error(&cmd, "--out FILE is required");
-    if (same_file(pos[0], out)) return cli_error(&cmd, "--out %s is the input checkpoint itself", out);
+    if (same_file(in, out)) return cli_error(&cmd, "--out %s is the input checkpoint itself", out);
     lm_err e = {{0}};
-    if (export_weights(pos[0], out, &e)) {
+    if (export_weights(in, out, &e)) {
         fprintf(stderr, "lyricmind export: %s\n", e.msg);
         return LM_EXIT_FAILURE;
     }
-    printf("lyricmind export: wrote %s (weights only) from %s\n", out, pos[0]);
+    printf("lyricmind export: wrote %s (weights only) from %s\n", out, in);
     return LM_EXIT_OK;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cmd_args.h"
 #include "cmds.h"
 #include "gen_lyrics.h"
 #include "io_atomic.h"
@@ -216,15 +217,12 @@ int cmd_report(int argc, char **argv) {
                    "--json' output there), a few songs generated from RUN/best.h5 (else the newest\n"
                    "checkpoint) and the settings.",
                    opts};
-    char *pos[2];
-    int np = 0;
-    int rc = cli_parse(&cmd, argc, argv, pos, 2, &np);
-    if (rc == CLI_HELP) return LM_EXIT_OK;
-    if (rc != CLI_OK) return LM_EXIT_USAGE;
-    if (np != 1) return cli_error(&cmd, "give exactly one RUN directory (see 'lyricmind report --help')");
+    char *dir;
+    int rc = cmd_parse_one(&cmd, argc, argv, "RUN directory", &dir);
+    if (rc >= 0) return rc;
     plot_run r;
     lm_err e = {{0}};
-    if (plot_run_load(&r, pos[0], &e)) {
+    if (plot_run_load(&r, dir, &e)) {
         fprintf(stderr, "lyricmind report: %s\n", e.msg);
         return LM_EXIT_FAILURE;
     }

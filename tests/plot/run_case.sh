@@ -113,6 +113,8 @@ plot_errors)
   expect_rc 1 env PATH=/nonexistent "$LM" plot "$WORK/run1" --out p.png
   one_line_error "gnuplot not found on PATH"
   [ ! -e p.png ] || fail "a picture was written without gnuplot"
+  env PATH=/nonexistent "$LM" report "$WORK/run1" --out r.html --songs 0 >/dev/null
+  grep -q "No plot: gnuplot not found on PATH" r.html || fail "report without gnuplot does not say so"
   expect_rc 2 "$LM" plot
   one_line_error "no RUN directory"
   expect_rc 1 "$LM" report empty-dir

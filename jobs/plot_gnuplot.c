@@ -126,7 +126,8 @@ static int write_script(const char *tmp, const plot_run *runs, size_t n, plot_fo
     quoted(f, pic);
     fprintf(f, "\nset datafile missing 'nan'\nset grid\nset key top right box opaque\n"
                "set multiplot layout 2,2 title 'LyricMind training (dashed verticals: resumes)'\n"
-               "set xlabel '%s'\nset format x '%%.1s%%c'\nset offsets 0, 0, graph 0.05, graph 0.05\n", tokens ? "tokens seen" : "step");
+               "set xlabel '%s'\nset format x '%s'\nset offsets 0, 0, graph 0.05, graph 0.05\n",
+            tokens ? "tokens seen" : "step", tokens ? "%.1s%c" : "%g");
     fprintf(f, "set ylabel 'cross-entropy (nats)'\nset y2label 'perplexity'\nset y2tics\nset ytics nomirror\n"
                "set link y2 via exp(y) inverse log(y)\nset format y2 '%%.4g'\n");
     panel(f, tmp, runs, n, tokens, "loss and perplexity", "3", 1);

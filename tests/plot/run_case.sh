@@ -101,6 +101,11 @@ assert steps == list(range(1, 121)), steps[55:75]
 assert all(float(r["loss"]) < 50 for r in rows if r["kind"] == "train"), "superseded records kept"
 assert [r["step"] for r in rows if r["kind"] == "resume"] == ["60"]
 PY
+  # without a checkpoint the x axis is steps: no tokens column values
+  mkdir bare && cp "$WORK/run1/metrics.jsonl" bare/
+  "$LM" plot bare --csv bare.csv --out bare.png >/dev/null
+  [ "$(grep -c ',train,' bare.csv)" = 120 ] || fail "bare run rows"
+  if grep -q ',train,[0-9]*,[0-9]*,[0-9]' bare.csv; then fail "tokens given without G x T"; fi
   echo "ok $CASE" ;;
 plot_errors)
   mkdir empty-dir cut-run && : > cut-run/metrics.jsonl
@@ -172,7 +177,7 @@ PY
   "$PY" -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2]))
 assert a["perplexity"] == b["perplexity"], "eval perplexity differs"' eval.json "$WORK/run1/eval.json"
   expect_rc 1 "$LM" train --data "$DATA" --run resumed --resume w.h5 --embed 16 --hidden 32 --max-steps 5 --quiet
-  one_line_error "w.h5: holds no optimizer state"
+  one_line_error "w.h5: holds no optimizer state (a weights-only file"
   expect_rc 2 "$LM" export w.h5 --out w.h5
   one_line_error "is the input checkpoint itself"
   expect_rc 1 "$LM" export nonexistent.h5 --out x.h5

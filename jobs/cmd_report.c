@@ -35,7 +35,8 @@ static void section_summary(FILE *f, const plot_run *r) {
         if (r->eval[i].val_loss < best) best = r->eval[i].val_loss, best_step = r->eval[i].step;
     fputs("<h2>Summary</h2>\n<table>\n", f);
     report_row(f, "run directory", r->dir);
-    report_rowf(f, "steps", "%ld (epoch %ld)", last->step, last->epoch + 1);
+    report_rowf(f, "steps", "%ld", last->step);
+    report_rowf(f, "epoch (as metrics.jsonl numbers it)", "%ld", last->epoch);
     if (r->tokens_per_step) report_rowf(f, "tokens seen", "%.0f", plot_run_x(r, last->step));
     report_rowf(f, "last training loss", "%.4f (perplexity %.1f)", last->loss, exp(last->loss));
     if (best_step >= 0)

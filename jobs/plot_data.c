@@ -20,8 +20,8 @@ static long inum(json_t *o, const char *k) {
 }
 
 static int push(plot_point **a, size_t *n, const plot_point *p) {
-    if ((*n & (*n - 1)) == 0) { /* grow at powers of two */
-        plot_point *b = realloc(*a, (*n ? 2 * *n : 16) * sizeof *b);
+    if ((*n & (*n - 1)) == 0) { /* n is 0 or a power of two: double the capacity */
+        plot_point *b = realloc(*a, (*n ? 2 * *n : 1) * sizeof *b);
         if (!b) return -1;
         *a = b;
     }

@@ -52,10 +52,25 @@ static void json_leaves(FILE *f, const char *prefix, json_t *v) {
     free(txt);
 }
 
+static void caption(FILE *f, const char *text) {
+    fputs("<table class=\"kv\"><caption>", f);
+    report_esc(f, text);
+    fputs("</caption>\n", f);
+}
+
 void report_json_table(FILE *f, json_t *o) {
-    fputs("<table class=\"kv\">\n", f);
-    json_leaves(f, "", o);
+    const char *k;
+    json_t *x;
+    fputs("<div class=\"grid\">\n", f);
+    caption(f, "run");
+    json_object_foreach(o, k, x) if (!json_is_object(x)) json_leaves(f, k, x);
     fputs("</table>\n", f);
+    json_object_foreach(o, k, x) if (json_is_object(x)) {
+        caption(f, k);
+        json_leaves(f, "", x);
+        fputs("</table>\n", f);
+    }
+    fputs("</div>\n", f);
 }
 
 /* Splits one settings line into trimmed key and value; 0 if not key = value. */
@@ -131,7 +146,8 @@ void report_begin(FILE *f, const char *title) {
           "padding-bottom:2px;margin-top:1.6em}\n"
           "table{border-collapse:collapse;margin:0.4em 0}th,td{padding:2px 10px;text-align:left;"
           "vertical-align:top;border-bottom:1px solid #eee}th{font-weight:600;color:#444}\n"
-          ".kv th{font-family:monospace;font-weight:normal}\n"
+          ".kv th{font-family:monospace;font-weight:normal}caption{text-align:left;font-weight:600}\n"
+          ".grid{display:flex;flex-wrap:wrap;gap:8px 28px;align-items:flex-start}\n"
           ".songs{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}.song{flex:1 1 320px;background:#f7f7f7;"
           "border:1px solid #ddd;padding:8px 12px;white-space:pre-wrap;font-family:serif}\n"
           ".bar{display:flex;height:22px;width:100%;max-width:700px;border:1px solid #999}\n"

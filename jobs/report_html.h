@@ -13,9 +13,11 @@ void report_esc(FILE *f, const char *s);
 void report_row(FILE *f, const char *key, const char *value);
 /* Same with a printf-formatted value. */
 void report_rowf(FILE *f, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* A two-column table of every leaf of a JSON object, keys joined by '.'
- * ("perplexity.carried.all.perplexity"); an array of scalars or arrays is
- * shown as compact JSON in one cell. */
+/* Two-column tables of the leaves of a JSON object: one captioned "run" for
+ * its scalar members, then one per object member, captioned with its key,
+ * whose rows are the leaves below it with keys joined by '.'
+ * ("carried.all.perplexity" in table "perplexity"); an array is shown as
+ * compact JSON in one cell. */
 void report_json_table(FILE *f, json_t *o);
 /* The "key = value" lines of a settings text as a two-column table ('#'
  * comments and [section] lines skipped). */

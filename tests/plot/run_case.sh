@@ -139,7 +139,8 @@ for want in ("World shape", "global batch G", "Where time went", "Settings", "hi
     assert want in page, want
 ev = json.load(open(sys.argv[1]))
 ppl = ev["perplexity"]["carried"]["all"]["perplexity"]
-assert "perplexity.carried.all.perplexity" in page and ("%.6g" % ppl) in page, "eval table missing"
+assert "<caption>perplexity</caption>" in page and "carried.all.perplexity" in page, "eval table missing"
+assert ("<td>%.6g</td>" % ppl) in page, "eval perplexity missing"
 songs = [html.unescape(s) for s in
          re.findall(r'<div class="song"><b>[^<]*</b>\n(.*?)</div>', page, re.S)]
 want = open("songs.txt").read().split("---\n")

@@ -126,6 +126,7 @@ plot_errors)
   one_line_error "metrics.jsonl: cannot open"
   echo "ok $CASE" ;;
 report_chromium)
+  [ -x "$CHROMIUM" ] || fail "chromium not found ($CHROMIUM): install the test packages of scripts/install-deps.sh"
   "$LM" report "$WORK/run1" --out r.html >/dev/null
   "$LM" generate --checkpoint "$WORK/run1/best.h5" --count 3 --seed 1 --max-words 120 > songs.txt 2>/dev/null
   "$PY" - "$WORK/run1/eval.json" <<'PY'

@@ -211,7 +211,9 @@ int io_ckpt_read_model(io_ckpt *ck, lm_model *m, lm_err *e) {
 
 int io_ckpt_read_optim(io_ckpt *ck, const lm_model *model, float *m, float *v, lm_adam *adam,
                        lm_err *e) {
-    if (!ck->has_optim) return lm_err_set(e, "%s: checkpoint holds no optimizer state", ck->path);
+    if (!ck->has_optim) return lm_err_set(e, "%s: holds no optimizer state (a weights-only file, e.g. from "
+                                 "'lyricmind export'): resume from a full checkpoint (RUN/ckpt-*.h5 "
+                                 "or RUN/best.h5)", ck->path);
     io_h5_quiet q = io_h5_quiet_begin();
     uint64_t stored = 0;
     hid_t g = H5Gopen2(ck->h5file, "optim", H5P_DEFAULT);

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "cmds.h"
+#include "inspect_plugin.h"
 #include "io_ckpt.h"
 #include "io_file.h"
 #include "io_shard.h"
@@ -90,6 +91,9 @@ static int inspect_shard(const char *path, vocab_cache *vc, json_t *o, lm_err *e
         json_object_set_new(g, name, json_integer((json_int_t)per[i]));
     }
     json_object_set_new(o, "songs_per_genre", g);
+    char line[8192];
+    inspect_plugin_line(line, sizeof line, path);
+    json_object_set_new(o, "stock_tools", json_string(line));
     io_shard_close(&s);
     return 0;
 }

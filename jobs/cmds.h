@@ -9,6 +9,9 @@ int cmd_generate(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* For subcommands a later issue implements: parses --help, then says so. */
 int cmd_not_implemented(const char *name, const char *synopsis, const char *summary,

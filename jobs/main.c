@@ -18,6 +18,9 @@ static const subcommand SUBCOMMANDS[] = {
     {"generate", cmd_generate, "sample lyrics from a checkpoint"},
     {"eval", cmd_eval, "perplexity and lyric-quality metrics of a checkpoint"},
     {"inspect", cmd_inspect, "validate and summarise a shard, vocabulary or checkpoint"},
+    {"export", cmd_export, "write a checkpoint's weights without the optimizer state"},
+    {"plot", cmd_plot, "loss, learning rate and speed curves of runs (PNG/SVG via gnuplot, CSV)"},
+    {"report", cmd_report, "one self-contained HTML page about a run"},
     {"bench", cmd_bench, "benchmarks: training step, generation, preprocessing at scale"},
 };
 #define N_SUBCOMMANDS (sizeof SUBCOMMANDS / sizeof SUBCOMMANDS[0])

@@ -10,9 +10,14 @@ PKGS=(
   libzstd-dev zstd                      # zstd HDF5 filter, .zst inputs
   libutf8proc-dev libcsv-dev libjansson-dev   # text pipeline
   libcriterion-dev                      # unit tests
+  gnuplot-nox                           # lyricmind plot and report draw with gnuplot
   python3 python3-h5py python3-numpy    # tests: stock h5py reads our shards
   pocketsphinx-en-us                    # CMU pronouncing dictionary (rhyme metric)
 )
+TEST_PKGS=(                             # needed by the tests only
+  chromium                              # the report page renders in headless Chromium
+)
+PKGS+=("${TEST_PKGS[@]}")
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -286,6 +286,37 @@ assert con and all(ref[s]["epoch"] == e == 1 for e, s in con), con
 print("OK: %d records, %d superseded" % (len(recs), len(recs) - len(live)))
 PY
   ;;
+resume_legacy)
+  # A checkpoint from before corpus fingerprints (no /state/corpus.*) still
+  # resumes, with a one-line warning; its successor has a fingerprint. And a
+  # resume on 2 ranks without --batch-size keeps the global batch.
+  train 1 r --max-steps 10 >/dev/null
+  cp r/ckpt-000000010.h5 legacy.h5
+  $PY - legacy.h5 <<'PY'
+import sys, h5py, numpy as np
+codes = {np.dtype("<i8"): 0, np.dtype("<u8"): 1, np.dtype("<f4"): 2, np.dtype("<f8"): 3}
+def fnv(h, b):
+    for x in b:
+        h = ((h ^ x) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+with h5py.File(sys.argv[1], "r+") as f:
+    st = f["state"]
+    for n in ("corpus.fingerprint", "corpus.train", "corpus.val"):
+        del st[n]
+    h = 0xcbf29ce484222325
+    for n in sorted(st.keys()):  # docs/formats.md: the /state checksum
+        a = np.asarray(st[n][()])
+        h = fnv(h, n.encode() + b"\0" + bytes([codes[a.dtype], a.ndim]))
+        h = fnv(h, np.asarray(a.shape, "<u8").tobytes() + np.ascontiguousarray(a).tobytes())
+    st.attrs["checksum"] = np.uint64(h)
+PY
+  "$LM" inspect legacy.h5 >/dev/null || fail "the legacy checkpoint is not valid"
+  $MPIRUN -np 2 "$LM" train --data "$DATA" --run r2 --resume legacy.h5 --max-steps 12 >out.txt 2>err.txt \
+    || { cat out.txt err.txt; fail "a checkpoint without a fingerprint was refused"; }
+  grep -q "warning: legacy.h5 has no corpus fingerprint" err.txt || { cat err.txt; fail "no warning"; }
+  grep -qxF 'batch-size: 8 (checkpoint) -> 4 (ranks)' out.txt || { cat out.txt; fail "no derived batch-size line"; }
+  $PY -c "import h5py; assert 'corpus.fingerprint' in h5py.File('r2/ckpt-000000012.h5')['state']"
+  ;;
 resume_doc)
   # docs/training.md lists every train flag under the class the code's table
   # gives it (as printed by --help), and the table covers every flag.

@@ -124,9 +124,10 @@ void train_corpus_id_diff(const train_corpus_id *a, const train_corpus_id *b, ch
     for (int k = 0; k < 2; k++) {
         const int64_t *x = a->counts[k], *y = b->counts[k];
         if (x[0] != y[0] || x[1] != y[1] || x[2] != y[2]) {
-            snprintf(msg, n, "its %s split has %lld songs, %lld tokens in %lld shards, the checkpoint's had "
-                     "%lld songs, %lld tokens in %lld shards", split[k], (long long)x[1], (long long)x[2],
-                     (long long)x[0], (long long)y[1], (long long)y[2], (long long)y[0]);
+            snprintf(msg, n, "its %s split has %lld songs, %lld tokens in %lld shard%s, the checkpoint's had "
+                     "%lld songs, %lld tokens in %lld shard%s", split[k], (long long)x[1], (long long)x[2],
+                     (long long)x[0], x[0] == 1 ? "" : "s", (long long)y[1], (long long)y[2], (long long)y[0],
+                     y[0] == 1 ? "" : "s");
             return;
         }
     }

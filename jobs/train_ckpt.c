@@ -85,9 +85,9 @@ int train_ckpt_save(train_ctx *t, const char *path, const char *settings, lm_err
 #define GET(name, type, dst) io_ckpt_state_get(&ck, name, type, 1, dst, e)
 enum { LOAD_REFUSED = 2 }; /* read_on_root: not this run's corpus */
 
-/* 0: ck was trained on this corpus (or cannot tell: warned); LOAD_REFUSED
- * or -1 with one line in e. */
-static int check_corpus(const train_ctx *t, const io_ckpt *ck, lm_err *e) {
+/* 0: ck was trained on this corpus (or cannot tell: *unknown set, for a
+ * warning once the load succeeded); LOAD_REFUSED or -1 with one line in e. */
+static int check_corpus(const train_ctx *t, const io_ckpt *ck, int *unknown, lm_err *e) {
     const char *data = t->cfg->data;
     if (ck->vocab.hash != t->corpus.vocab.hash) {
         lm_err_set(e, "%s: trained on another vocabulary (hash %016llx) than --data %s (hash %016llx); resume on "
@@ -96,11 +96,8 @@ static int check_corpus(const train_ctx *t, const io_ckpt *ck, lm_err *e) {
         return LOAD_REFUSED;
     }
     train_corpus_id mine, theirs;
-    if (!io_ckpt_state_find(ck, "corpus.fingerprint")) {
-        fprintf(stderr, "lyricmind train: warning: %s has no corpus fingerprint (written before they were stored); "
-                        "cannot check that --data %s is the corpus it was trained on\n", ck->path, data);
-        return 0;
-    }
+    *unknown = !io_ckpt_state_find(ck, "corpus.fingerprint");
+    if (*unknown) return 0;
     if (io_ckpt_state_get(ck, "corpus.fingerprint", IO_U64, 1, &theirs.hash, e) ||
         io_ckpt_state_get(ck, "corpus.train", IO_I64, 3, theirs.counts[0], e) ||
         io_ckpt_state_get(ck, "corpus.val", IO_I64, 3, theirs.counts[1], e))
@@ -121,7 +118,7 @@ static int read_on_root(train_ctx *t, const char *path, ckpt_scalars *s, float *
     if (t->resume.from[0] && strcmp(path, t->resume.from))
         return lm_err_set(e, "%s: the settings were resolved against another checkpoint (%s)", path, t->resume.from);
     if (io_ckpt_open(&ck, path, e)) return -1;
-    int rc = check_corpus(t, &ck, e);
+    int unknown = 0, rc = check_corpus(t, &ck, &unknown, e);
     if (rc == 0 && (io_ckpt_check(&ck, &t->model.d, NULL, e) || io_ckpt_read_model(&ck, &t->model, e) ||
                     io_ckpt_read_optim(&ck, &t->model, t->adam_m, t->adam_v, &adam, e)))
         rc = -1;
@@ -152,6 +149,9 @@ static int read_on_root(train_ctx *t, const char *path, ckpt_scalars *s, float *
     if (io_ckpt_state_get(&ck, "lstm.h", IO_F32, gh, h, e) || io_ckpt_state_get(&ck, "lstm.c", IO_F32, gh, c, e))
         goto out;
     s->adam_step = adam.step;
+    if (unknown)
+        fprintf(stderr, "lyricmind train: warning: %s has no corpus fingerprint (written before they were stored); "
+                        "cannot check that --data %s is the corpus it was trained on\n", path, t->cfg->data);
     rc = 0;
 out:
     io_ckpt_close(&ck);

@@ -228,9 +228,14 @@ static int probe(const train_config *c, char *path, size_t pn, char *text, size_
     io_ckpt ck;
     memset(&ck, 0, sizeof ck);
     if (io_ckpt_open(&ck, path, e)) return -1;
-    int rc = io_ckpt_state_get(&ck, "global_batch", IO_I64, 1, G, e);
-    if (!rc && strlen(ck.config) >= tn) rc = lm_err_set(e, "%s: settings text too long", path);
-    if (!rc) snprintf(text, tn, "%s", ck.config);
+    /* A file that cannot be resumed (e.g. a weights-only export: no /optim,
+     * empty /state) has no settings to merge: loading it says why. */
+    int rc = 0;
+    if (ck.has_optim && io_ckpt_state_find(&ck, "global_batch")) {
+        rc = io_ckpt_state_get(&ck, "global_batch", IO_I64, 1, G, e);
+        if (!rc && strlen(ck.config) >= tn) rc = lm_err_set(e, "%s: settings text too long", path);
+        if (!rc) snprintf(text, tn, "%s", ck.config);
+    }
     io_ckpt_close(&ck);
     return rc;
 }

@@ -13,6 +13,26 @@ cli_opt *cli_find(cli_cmd *cmd, const char *name) {
     return NULL;
 }
 
+/* Shortest %.Ng (N = 1..max_digits) that reads back to v. */
+static void shortest(char *buf, size_t n, double v, int is_float) {
+    int max_digits = is_float ? 9 : 17;
+    for (int d = 1; d <= max_digits; d++) {
+        snprintf(buf, n, "%.*g", d, v);
+        if (is_float ? strtof(buf, NULL) == (float)v : strtod(buf, NULL) == v) return;
+    }
+}
+
+void cli_format_value(const cli_opt *o, char *buf, size_t n) {
+    switch (o->type) {
+    case CLI_INT: snprintf(buf, n, "%d", *(int *)o->dest); break;
+    case CLI_LONG: snprintf(buf, n, "%ld", *(long *)o->dest); break;
+    case CLI_FLOAT: shortest(buf, n, *(float *)o->dest, 1); break;
+    case CLI_DOUBLE: shortest(buf, n, *(double *)o->dest, 0); break;
+    case CLI_STR: snprintf(buf, n, "%s", *(const char **)o->dest ? *(const char **)o->dest : ""); break;
+    case CLI_BOOL: snprintf(buf, n, "%s", *(int *)o->dest ? "true" : "false"); break;
+    }
+}
+
 static int check_range(const cli_opt *o, double v, char *err, size_t n) {
     if (o->min < o->max && (v < o->min || v > o->max)) {
         snprintf(err, n, "--%s must be between %g and %g, got %g", o->name, o->min, o->max, v);
@@ -68,7 +88,7 @@ int cli_set(cli_cmd *cmd, const char *name, const char *value, char *err, size_t
         }
         break;
     }
-    o->seen = 1;
+    o->seen = CLI_SEEN_FLAG;
     return 0;
 }
 

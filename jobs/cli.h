@@ -6,8 +6,9 @@
  * Numbers are parsed strictly (whole string, range-checked). On any problem it
  * prints ONE line "lyricmind CMD: ..." to stderr and returns CLI_USAGE_ERROR
  * (the caller exits 2); on --help/-h it prints the usage and returns CLI_HELP.
- * Flags given on the command line are marked in cli_opt.seen so a caller can
- * layer defaults < config file < flags. */
+ * Options given on the command line are marked in cli_opt.seen (CLI_SEEN_FLAG)
+ * and those set by a job file CLI_SEEN_FILE, so a caller can layer defaults <
+ * config file < flags and tell a given setting from a default. */
 #ifndef CLI_H
 #define CLI_H
 
@@ -26,6 +27,9 @@ enum {
 
 typedef enum { CLI_INT, CLI_LONG, CLI_FLOAT, CLI_DOUBLE, CLI_STR, CLI_BOOL } cli_type;
 
+/* Where an option's value came from (cli_opt.seen). */
+enum { CLI_SEEN_DEFAULT = 0, CLI_SEEN_FLAG = 1, CLI_SEEN_FILE = 2 };
+
 typedef struct cli_opt {
     const char *name;  /* "batch-size" for --batch-size */
     cli_type type;
@@ -33,7 +37,7 @@ typedef struct cli_opt {
     const char *meta;  /* "N", "FILE", ...; ignored for CLI_BOOL */
     const char *help;  /* one line; the default is shown from *dest */
     double min, max;   /* numeric range when min < max */
-    int seen;          /* set by cli_parse */
+    int seen;          /* CLI_SEEN_*: set by cli_set (FLAG) and cli_load_ini (FILE) */
 } cli_opt;
 
 typedef struct cli_cmd {
@@ -54,6 +58,10 @@ int cli_error(const cli_cmd *cmd, const char *fmt, ...) __attribute__((format(pr
  * Returns 0, or -1 with a message in err (errlen bytes). */
 int cli_set(cli_cmd *cmd, const char *name, const char *value, char *err, size_t errlen);
 cli_opt *cli_find(cli_cmd *cmd, const char *name);
+/* Writes o's current value as text: integers in decimal, floats and doubles
+ * as the shortest decimal that reads back (strtof/strtod) to the same value
+ * (0.01f prints "0.01"), bools true/false, strings as they are ("" if unset). */
+void cli_format_value(const cli_opt *o, char *buf, size_t n);
 
 #endif
 

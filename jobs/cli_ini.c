@@ -67,7 +67,7 @@ int cli_load_ini(cli_cmd *cmd, const char *path, const char *section_name, char 
             rc = -1;
             break;
         }
-        if (o->seen) continue; /* the command line wins */
+        if (o->seen == CLI_SEEN_FLAG) continue; /* the command line wins */
         char *copy = strdup(val);
         char msg[512];
         if (!copy || cli_set(cmd, key, copy, msg, sizeof msg)) {
@@ -75,7 +75,7 @@ int cli_load_ini(cli_cmd *cmd, const char *path, const char *section_name, char 
             rc = -1;
             break;
         }
-        o->seen = 0; /* set from the file, not the command line */
+        o->seen = CLI_SEEN_FILE; /* set from the file, not the command line */
     }
     fclose(f);
     return rc;
@@ -85,14 +85,7 @@ size_t cli_dump_ini(const cli_cmd *cmd, char *buf, size_t n) {
     size_t len = 0;
     for (const cli_opt *o = cmd->opts; o && o->name; o++) {
         char v[512];
-        switch (o->type) {
-        case CLI_INT: snprintf(v, sizeof v, "%d", *(int *)o->dest); break;
-        case CLI_LONG: snprintf(v, sizeof v, "%ld", *(long *)o->dest); break;
-        case CLI_FLOAT: snprintf(v, sizeof v, "%.9g", *(float *)o->dest); break;
-        case CLI_DOUBLE: snprintf(v, sizeof v, "%.17g", *(double *)o->dest); break;
-        case CLI_STR: snprintf(v, sizeof v, "%s", *(const char **)o->dest ? *(const char **)o->dest : ""); break;
-        case CLI_BOOL: snprintf(v, sizeof v, "%s", *(int *)o->dest ? "true" : "false"); break;
-        }
+        cli_format_value(o, v, sizeof v);
         if (o->type == CLI_STR && !*(const char **)o->dest) continue;
         int w = snprintf(len < n ? buf + len : NULL, len < n ? n - len : 0, "%s = %s\n", o->name, v);
         if (w > 0) len += (size_t)w;

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cmds.h"
 #include "train.h"
+#include "train_settings.h"
 
 void train_config_defaults(train_config *c) {
     memset(c, 0, sizeof *c);
@@ -40,10 +41,11 @@ void train_config_defaults(train_config *c) {
     c->log_seconds = 10;
 }
 
-static cli_opt g_train_opts[64];
+static cli_opt g_train_opts[TRAIN_MAX_OPTS];
 static cli_cmd g_train_cmd;
+static char g_train_summary[8192];
 
-cli_cmd *train_cli(train_config *c) {
+void train_cli_bind(train_config *c, cli_opt *opts, cli_cmd *cmd) {
     cli_opt t[] = {
         {"data", CLI_STR, &c->data, "DIR", "corpus directory written by 'lyricmind preprocess' (required)", 0, 0, 0},
         {"run", CLI_STR, &c->run, "DIR", "run directory: checkpoints, metrics.jsonl (required; created)", 0, 0, 0},
@@ -83,16 +85,24 @@ cli_cmd *train_cli(train_config *c) {
         {"quiet", CLI_BOOL, &c->quiet, NULL, "no progress output (errors and the summary only)", 0, 0, 0},
         {0},
     };
-    memcpy(g_train_opts, t, sizeof t);
-    g_train_cmd = (cli_cmd){
-        "train", "--data DIR --run DIR [options]",
+    _Static_assert(sizeof t / sizeof t[0] <= TRAIN_MAX_OPTS, "TRAIN_MAX_OPTS too small");
+    memcpy(opts, t, sizeof t);
+    *cmd = (cli_cmd){"train", "--data DIR --run DIR [options]", g_train_summary, opts};
+    c->cli = cmd;
+}
+
+cli_cmd *train_cli(train_config *c) {
+    train_cli_bind(c, g_train_opts, &g_train_cmd);
+    size_t n = (size_t)snprintf(g_train_summary, sizeof g_train_summary, "%s",
         "Trains the LSTM language model data-parallel: run it under mpirun or srun for N ranks\n"
         "(each rank takes --batch-size streams of every global step; gradients are averaged\n"
         "with MPI allreduce). Rank 0 evaluates, schedules the LR, stops early and writes\n"
         "checkpoints to --run; --resume auto continues the newest valid one exactly.\n"
         "Exit codes: 0 done (epochs, --max-steps, --time-limit or early stop), 1 error,\n"
-        "2 bad flags, 75 stopped by SIGTERM/SIGUSR1 after checkpointing (requeue me).",
-        g_train_opts};
+        "2 bad flags or a resume that changes what must match, 75 stopped by SIGTERM/SIGUSR1\n"
+        "after checkpointing (requeue me).\n\n");
+    if (n < sizeof g_train_summary)
+        train_settings_describe(&g_train_cmd, g_train_summary + n, sizeof g_train_summary - n);
     return &g_train_cmd;
 }
 
@@ -117,6 +127,8 @@ int cmd_train(int argc, char **argv) {
         return cli_error(cmd, "--lr-schedule must be constant, step, cosine or plateau, got '%s'", c.lr_schedule),
                LM_EXIT_USAGE;
     static char settings[16384];
+    c.settings = settings;
+    c.settings_cap = sizeof settings;
     cli_dump_ini(cmd, settings, sizeof settings);
     return train_run(&c, settings, &argc, &argv);
 }

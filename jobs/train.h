@@ -20,14 +20,25 @@ typedef struct train_config {
     double checkpoint_minutes, time_limit, log_seconds;
     int check_params;   /* debug: verify params identical across ranks */
     int quiet;
+    /* Filled by train_cli / cmd_train: the flag table bound to this struct
+     * (its seen marks say which settings the user gave) and the buffer of the
+     * effective settings text, regenerated in place when a resume takes
+     * settings from the checkpoint (train_settings.h). */
+    cli_cmd *cli;
+    char *settings;
+    size_t settings_cap;
 } train_config;
 
 /* Fills the flag table for cfg (defaults already in cfg). */
 void train_config_defaults(train_config *c);
 cli_cmd *train_cli(train_config *c);
+/* The same table bound to c in caller storage (opts: TRAIN_MAX_OPTS entries). */
+#define TRAIN_MAX_OPTS 64
+void train_cli_bind(train_config *c, cli_opt *opts, cli_cmd *cmd);
 
 /* Runs training; returns a process exit code (LM_EXIT_*). argc/argv go to
- * MPI_Init. The settings text is stored in checkpoints. */
-int train_run(const train_config *c, const char *settings_ini, int *argc, char ***argv);
+ * MPI_Init. The settings text (c->settings) is stored in checkpoints. A
+ * resume resolves c against the checkpoint's settings first (in place). */
+int train_run(train_config *c, const char *settings_ini, int *argc, char ***argv);
 
 #endif

@@ -2,7 +2,10 @@
  * Save is collective (the carried states of all G streams are gathered to
  * rank 0, which writes); load is collective (rank 0 reads and validates,
  * then broadcasts parameters, Adam moments, the resumable scalars and the
- * carried states, of which each rank keeps its own B rows). */
+ * carried states, of which each rank keeps its own B rows). Every checkpoint
+ * carries the fingerprint of its corpus (train_corpus_fingerprint); a load
+ * on another corpus is refused (exit 2), one without a fingerprint (written
+ * before they existed) is accepted with a warning. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +46,8 @@ int train_ckpt_save(train_ctx *t, const char *path, const char *settings, lm_err
     if (rc == 0 && t->world.rank == 0) {
         int64_t G = t->G, T = t->T, mode = t->state_mode, sched_bad = t->sched.bad_evals,
                 es_bad = t->es.bad_evals;
+        train_corpus_id id;
+        train_corpus_fingerprint(&t->corpus, &id);
         io_array st[] = {
             io_array_scalar("epoch", IO_I64, &t->epoch),
             io_array_scalar("step_in_epoch", IO_I64, &t->step_in_epoch),
@@ -60,6 +65,9 @@ int train_ckpt_save(train_ctx *t, const char *path, const char *settings, lm_err
             io_array_scalar("best_val_loss", IO_F64, &t->best_val),
             io_array_2d("lstm.h", IO_F32, (uint64_t)t->G, (uint64_t)t->dims.H, h),
             io_array_2d("lstm.c", IO_F32, (uint64_t)t->G, (uint64_t)t->dims.H, c),
+            io_array_scalar("corpus.fingerprint", IO_U64, &id.hash),
+            io_array_1d("corpus.train", IO_I64, 3, id.counts[0]),
+            io_array_1d("corpus.val", IO_I64, 3, id.counts[1]),
         };
         io_ckpt_save_args a = {&t->model, t->adam_m, t->adam_v, &t->adam, &t->corpus.vocab, settings,
                                t->global_step, t->epoch, t->best_val, st, sizeof st / sizeof st[0]};
@@ -75,13 +83,50 @@ int train_ckpt_save(train_ctx *t, const char *path, const char *settings, lm_err
 }
 
 #define GET(name, type, dst) io_ckpt_state_get(&ck, name, type, 1, dst, e)
+enum { LOAD_REFUSED = 2 }; /* read_on_root: not this run's corpus */
+
+/* 0: ck was trained on this corpus (or cannot tell: *unknown set, for a
+ * warning once the load succeeded); LOAD_REFUSED or -1 with one line in e. */
+static int check_corpus(const train_ctx *t, const io_ckpt *ck, int *unknown, lm_err *e) {
+    const char *data = t->cfg->data;
+    if (ck->vocab.hash != t->corpus.vocab.hash) {
+        lm_err_set(e, "%s: trained on another vocabulary (hash %016llx) than --data %s (hash %016llx); resume on "
+                      "the corpus it was trained on", ck->path, (unsigned long long)ck->vocab.hash, data,
+                   (unsigned long long)t->corpus.vocab.hash);
+        return LOAD_REFUSED;
+    }
+    train_corpus_id mine, theirs;
+    *unknown = !io_ckpt_state_find(ck, "corpus.fingerprint");
+    if (*unknown) return 0;
+    if (io_ckpt_state_get(ck, "corpus.fingerprint", IO_U64, 1, &theirs.hash, e) ||
+        io_ckpt_state_get(ck, "corpus.train", IO_I64, 3, theirs.counts[0], e) ||
+        io_ckpt_state_get(ck, "corpus.val", IO_I64, 3, theirs.counts[1], e))
+        return -1;
+    train_corpus_fingerprint(&t->corpus, &mine);
+    if (mine.hash == theirs.hash) return 0;
+    char diff[512];
+    train_corpus_id_diff(&mine, &theirs, diff, sizeof diff);
+    lm_err_set(e, "%s: --data %s is not the corpus this run was trained on: %s; resume on that corpus or start a "
+                  "new --run", ck->path, data, diff);
+    return LOAD_REFUSED;
+}
 
 static int read_on_root(train_ctx *t, const char *path, ckpt_scalars *s, float *h, float *c, lm_err *e) {
     io_ckpt ck;
     memset(&ck, 0, sizeof ck);
     lm_adam adam = t->adam;
-    if (io_ckpt_load(&ck, path, &t->corpus.vocab.hash, &t->model, t->adam_m, t->adam_v, &adam, e)) return -1;
-    int rc = -1;
+    if (t->resume.from[0] && strcmp(path, t->resume.from))
+        return lm_err_set(e, "%s: the settings were resolved against another checkpoint (%s)", path, t->resume.from);
+    if (io_ckpt_open(&ck, path, e)) return -1;
+    int unknown = 0, rc = check_corpus(t, &ck, &unknown, e);
+    if (rc == 0 && (io_ckpt_check(&ck, &t->model.d, NULL, e) || io_ckpt_read_model(&ck, &t->model, e) ||
+                    io_ckpt_read_optim(&ck, &t->model, t->adam_m, t->adam_v, &adam, e)))
+        rc = -1;
+    if (rc) {
+        io_ckpt_close(&ck);
+        return rc;
+    }
+    rc = -1;
     uint64_t gh = (uint64_t)t->G * (uint64_t)t->dims.H;
     if (GET("epoch", IO_I64, &s->epoch) || GET("step_in_epoch", IO_I64, &s->step_in_epoch) ||
         GET("global_step", IO_I64, &s->global_step) || GET("seed", IO_U64, &s->seed) ||
@@ -104,6 +149,9 @@ static int read_on_root(train_ctx *t, const char *path, ckpt_scalars *s, float *
     if (io_ckpt_state_get(&ck, "lstm.h", IO_F32, gh, h, e) || io_ckpt_state_get(&ck, "lstm.c", IO_F32, gh, c, e))
         goto out;
     s->adam_step = adam.step;
+    if (unknown)
+        fprintf(stderr, "lyricmind train: warning: %s has no corpus fingerprint (written before they were stored); "
+                        "cannot check that --data %s is the corpus it was trained on\n", path, t->cfg->data);
     rc = 0;
 out:
     io_ckpt_close(&ck);
@@ -124,6 +172,7 @@ int train_ckpt_load(train_ctx *t, const char *path, lm_err *e) {
     }
     if (status) {
         if (t->world.rank != 0) lm_err_set(e, "%s: rank 0 could not load the checkpoint", path);
+        if (status == LOAD_REFUSED) t->exit_code = LM_EXIT_USAGE;
         free(h), free(c);
         return -1;
     }
@@ -148,6 +197,8 @@ int train_ckpt_load(train_ctx *t, const char *path, lm_err *e) {
         t->adam.step = s.adam_step;
         memcpy(t->h, h + (size_t)t->first * t->dims.H, bh * sizeof *h);
         memcpy(t->c, c + (size_t)t->first * t->dims.H, bh * sizeof *c);
+        if (train_resume_changed(&t->resume, "lr")) /* a new --lr restarts the plateau level there */
+            t->lr = t->sched.cur_lr = t->cfg->lr;
     }
     free(h), free(c);
     return rc;

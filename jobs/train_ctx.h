@@ -12,9 +12,12 @@
 #include "lm_optim.h"
 #include "train.h"
 #include "train_data.h"
+#include "train_settings.h"
 
 typedef struct train_ctx {
-    const train_config *cfg;
+    train_config *cfg;  /* resolved against the checkpoint on resume (train_settings.h) */
+    train_resume resume; /* the checkpoint resolved against and the changed settings */
+    int exit_code;      /* LM_EXIT_USAGE when a resume was refused (setting or corpus mismatch) */
     dist_world world;
     train_corpus corpus;
     lm_dims dims;

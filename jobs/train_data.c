@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io_h5.h"
 #include "lm_rng.h"
 
 /* The current song of one stream, read whole from its shard when entered. */
@@ -96,6 +97,42 @@ void train_corpus_close(train_corpus *c) {
     split_close(&c->train);
     split_close(&c->val);
     io_vocab_free(&c->vocab);
+}
+
+void train_corpus_fingerprint(const train_corpus *c, train_corpus_id *id) {
+    memset(id, 0, sizeof *id);
+    uint64_t h = io_fnv1a(IO_FNV_OFFSET, &c->vocab.hash, sizeof c->vocab.hash);
+    const train_split *sp[2] = {&c->train, &c->val};
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < sp[k]->n_shards; i++) {
+            const io_shard *s = &sp[k]->shards[i];
+            const char *base = strrchr(s->path, '/');
+            base = base ? base + 1 : s->path;
+            uint64_t index = io_fnv1a(IO_FNV_OFFSET, s->song_offsets, (s->n_songs + 1) * sizeof *s->song_offsets);
+            uint64_t v[3] = {s->n_tokens, s->n_songs, io_fnv1a(index, s->song_genre, s->n_songs)};
+            h = io_fnv1a(io_fnv1a(h, base, strlen(base) + 1), v, sizeof v);
+        }
+        id->counts[k][0] = sp[k]->n_shards;
+        id->counts[k][1] = (int64_t)sp[k]->n_songs;
+        id->counts[k][2] = (int64_t)sp[k]->n_tokens;
+    }
+    id->hash = h;
+}
+
+void train_corpus_id_diff(const train_corpus_id *a, const train_corpus_id *b, char *msg, size_t n) {
+    static const char *split[2] = {"train", "val"};
+    for (int k = 0; k < 2; k++) {
+        const int64_t *x = a->counts[k], *y = b->counts[k];
+        if (x[0] != y[0] || x[1] != y[1] || x[2] != y[2]) {
+            snprintf(msg, n, "its %s split has %lld songs, %lld tokens in %lld shard%s, the checkpoint's had "
+                     "%lld songs, %lld tokens in %lld shard%s", split[k], (long long)x[1], (long long)x[2],
+                     (long long)x[0], x[0] == 1 ? "" : "s", (long long)y[1], (long long)y[2], (long long)y[0],
+                     y[0] == 1 ? "" : "s");
+            return;
+        }
+    }
+    snprintf(msg, n, "same song and token counts but other shard contents (corpus fingerprint %016llx, "
+             "the checkpoint's %016llx)", (unsigned long long)a->hash, (unsigned long long)b->hash);
 }
 
 /* Locates global song id g: shard index and token range within the shard. */

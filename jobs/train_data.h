@@ -39,6 +39,21 @@ typedef struct train_corpus {
 int train_corpus_open(train_corpus *c, const char *dir, lm_err *e);
 void train_corpus_close(train_corpus *c);
 
+/* What a checkpoint remembers of the corpus it was trained on. hash: FNV-1a
+ * 64 over the vocabulary hash, then for the train and the val shards in name
+ * order: the shard's file name (with its NUL), then n_tokens, n_songs and its
+ * index checksum (FNV-1a 64 of song_offsets and song_genre, the shard's
+ * index_checksum attribute) as little-endian uint64. counts: per split
+ * (0 train, 1 val) shards, songs, tokens, for the message when they differ. */
+typedef struct train_corpus_id {
+    uint64_t hash;
+    int64_t counts[2][3];
+} train_corpus_id;
+void train_corpus_fingerprint(const train_corpus *c, train_corpus_id *id);
+/* One line (into msg) saying how corpus a (this run's --data) differs from b
+ * (the checkpoint's). */
+void train_corpus_id_diff(const train_corpus_id *a, const train_corpus_id *b, char *msg, size_t n);
+
 typedef enum { TRAIN_STATE_CARRY = 0, TRAIN_STATE_RESET = 1 } train_state_mode;
 
 /* One epoch's plan for a split. */

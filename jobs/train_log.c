@@ -14,6 +14,23 @@ double train_log_now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Start records already in the metrics file (none if it does not exist). */
+static long count_starts(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    long n = 0;
+    char buf[256];
+    int at_line_start = 1;
+    while (fgets(buf, sizeof buf, f)) {
+        static const char start[] = "{\"type\":\"start\"", resume[] = "{\"type\":\"resume\"";
+        if (at_line_start && (!strncmp(buf, start, sizeof start - 1) || !strncmp(buf, resume, sizeof resume - 1)))
+            n++;
+        at_line_start = strchr(buf, '\n') != NULL;
+    }
+    fclose(f);
+    return n;
+}
+
 int train_log_open(train_log *l, const char *run_dir, int rank, int quiet, int under_launcher,
                    double log_seconds, long start_step, char *err, size_t n) {
     memset(l, 0, sizeof *l);
@@ -32,6 +49,7 @@ int train_log_open(train_log *l, const char *run_dir, int rank, int quiet, int u
     }
     char path[8192];
     snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
+    l->segment = count_starts(path) + 1;
     l->metrics = fopen(path, "a");
     if (!l->metrics) {
         snprintf(err, n, "%s: cannot open for append: %s", path, strerror(errno));
@@ -64,8 +82,8 @@ void train_log_step(train_log *l, const train_step_info *s) {
     if (!l->metrics) return;
     fprintf(l->metrics,
             "{\"type\":\"train\",\"step\":%ld,\"epoch\":%ld,\"loss\":%.9g,\"lr\":%.9g,"
-            "\"grad_norm\":%.9g,\"tokens_per_s\":%.1f,\"comm_share\":%.4f}\n",
-            s->step, s->epoch, s->loss, s->lr, s->grad_norm, s->tokens_per_s, s->comm_share);
+            "\"grad_norm\":%.9g,\"tokens_per_s\":%.1f,\"comm_share\":%.4f,\"segment\":%ld}\n",
+            s->step, s->epoch + 1, s->loss, s->lr, s->grad_norm, s->tokens_per_s, s->comm_share, l->segment);
     fflush(l->metrics);
     if (l->quiet) return;
     double now = train_log_now();
@@ -90,8 +108,9 @@ void train_log_eval(train_log *l, long step, long epoch, double loss, long token
     if (!l->metrics) return;
     fprintf(l->metrics,
             "{\"type\":\"eval\",\"step\":%ld,\"epoch\":%ld,\"val_loss\":%.9g,\"val_ppl\":%.6g,"
-            "\"tokens\":%ld,\"full\":%s,\"lr\":%.9g,\"improved\":%s}\n",
-            step, epoch, loss, exp(loss), tokens, full ? "true" : "false", lr, improved ? "true" : "false");
+            "\"tokens\":%ld,\"full\":%s,\"lr\":%.9g,\"improved\":%s,\"segment\":%ld}\n",
+            step, epoch + 1, loss, exp(loss), tokens, full ? "true" : "false", lr, improved ? "true" : "false",
+            l->segment);
     fflush(l->metrics);
     if (l->quiet) return;
     printf("%sstep %ld: validation loss %.4f (ppl %.1f) on %ld tokens%s%s\n", clear_live(l), step,
@@ -99,14 +118,50 @@ void train_log_eval(train_log *l, long step, long epoch, double loss, long token
     fflush(stdout);
 }
 
+/* s as a JSON string (quotes, backslashes escaped; control bytes dropped). */
+static void json_str(FILE *f, const char *s) {
+    fputc('"', f);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"' || *p == '\\') fputc('\\', f);
+        if ((unsigned char)*p >= 0x20) fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+void train_log_start(train_log *l, const train_start_info *s) {
+    if (!l->metrics) return;
+    FILE *f = l->metrics;
+    fprintf(f, "{\"type\":\"%s\",\"step\":%ld,\"segment\":%ld,\"resumed_from_step\":%ld,\"checkpoint\":",
+            s->checkpoint ? "resume" : "start", s->step, l->segment, s->step);
+    if (s->checkpoint) json_str(f, s->checkpoint);
+    else fputs("null", f);
+    fprintf(f, ",\"epoch\":%ld,\"step_in_epoch\":%ld,\"ranks\":%d,\"batch_size\":%d,\"global_batch\":%d,"
+               "\"changes\":[", s->epoch + 1, s->step_in_epoch, s->ranks, s->batch, s->global_batch);
+    for (int i = 0; i < s->n_changes; i++) {
+        const train_log_change *c = &s->changes[i];
+        fputs(i ? ",{\"setting\":" : "{\"setting\":", f);
+        json_str(f, c->setting);
+        fputs(",\"from\":", f);
+        json_str(f, c->from);
+        fputs(",\"to\":", f);
+        json_str(f, c->to);
+        fputs(",\"source\":", f);
+        json_str(f, c->source);
+        fputc('}', f);
+    }
+    fputs("]}\n", f);
+    fflush(f);
+    if (l->quiet || !s->checkpoint) return;
+    printf("%sresumed at step %ld from %s: epoch %ld, step %ld of the epoch; %d rank%s x batch %d\n", clear_live(l),
+           s->step, s->checkpoint, s->epoch + 1, s->step_in_epoch, s->ranks, s->ranks == 1 ? "" : "s", s->batch);
+    fflush(stdout);
+}
+
 void train_log_event(train_log *l, const char *kind, long step, const char *detail) {
     if (!l->metrics) return;
-    fprintf(l->metrics, "{\"type\":\"%s\",\"step\":%ld,\"detail\":\"", kind, step);
-    for (const char *p = detail; *p; p++) {
-        if (*p == '"' || *p == '\\') fputc('\\', l->metrics);
-        if ((unsigned char)*p >= 0x20) fputc(*p, l->metrics);
-    }
-    fputs("\"}\n", l->metrics);
+    fprintf(l->metrics, "{\"type\":\"%s\",\"step\":%ld,\"detail\":", kind, step);
+    json_str(l->metrics, detail);
+    fprintf(l->metrics, ",\"segment\":%ld}\n", l->segment);
     fflush(l->metrics);
     if (l->quiet && strcmp(kind, "finished") && strcmp(kind, "stopped")) return;
     printf("%s%s at step %ld: %s\n", clear_live(l), kind, step, detail);

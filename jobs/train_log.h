@@ -1,7 +1,12 @@
 /* train_log: what rank 0 tells people and plotting tools.
  * Progress: a live single line (\r) on a terminal, one line every
  * --log-seconds otherwise. Metrics: RUNDIR/metrics.jsonl, one JSON object per
- * line, flushed after each, appended across resumes. */
+ * line, flushed after each, appended across resumes (docs/training.md,
+ * "metrics.jsonl"). Each process start is a segment: a start record ("start"
+ * fresh, "resume" from a checkpoint) opens it, and every record carries its
+ * "segment" number (1 + the start records already in the file). A start
+ * record with resumed_from_step S supersedes the records of earlier segments
+ * with step > S. Epochs are 1-based everywhere (console and file). */
 #ifndef TRAIN_LOG_H
 #define TRAIN_LOG_H
 
@@ -13,6 +18,7 @@ typedef struct train_log {
     int live;        /* a \r progress line is on screen (terminal only) */
     double log_seconds, last_print, t0;
     long steps_at_start; /* global step when this process started */
+    long segment;        /* this start's number in metrics.jsonl */
 } train_log;
 
 /* under_launcher: started by mpirun/srun. Their ranks' stdout is often a pty
@@ -34,6 +40,21 @@ void train_log_step(train_log *l, const train_step_info *s);
 /* An evaluation: metrics line and a printed line. */
 void train_log_eval(train_log *l, long step, long epoch, double loss, long tokens,
                     int full, double lr, int improved);
+/* A setting changed by this start: "lr", "0.001", "0.01", "command line". */
+typedef struct train_log_change {
+    const char *setting, *from, *to, *source;
+} train_log_change;
+
+typedef struct train_start_info {
+    long step, epoch, step_in_epoch; /* epoch 0-based as in the loop; written 1-based */
+    int ranks, batch, global_batch;
+    const char *checkpoint;          /* NULL: a fresh start */
+    int n_changes;
+    const train_log_change *changes;
+} train_start_info;
+
+/* The start record of this segment (and a line when resuming). */
+void train_log_start(train_log *l, const train_start_info *s);
 /* Free-form event: metrics {"type":kind,"step":..,"detail":...} and a line. */
 void train_log_event(train_log *l, const char *kind, long step, const char *detail);
 

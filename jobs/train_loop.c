@@ -74,6 +74,7 @@ static int mkdir_p(const char *path, lm_err *e) {
 
 static int setup(train_ctx *t, lm_err *e) {
     const train_config *c = t->cfg;
+    if (train_settings_resume(t, e)) return -1;
     t->B = c->batch_size;
     t->T = c->seq_len;
     t->G = t->B * t->world.size;
@@ -266,12 +267,7 @@ static int loop(train_ctx *t, const char *settings) {
     double t_start = train_log_now(), t_last_ckpt = t_start, train_s = 0;
     long steps_here = 0, last_saved = t->global_step;
     int stop = STOP_NONE, rc = LM_EXIT_OK;
-    if (t->global_step > 0 && t->world.rank == 0) {
-        char d[128];
-        snprintf(d, sizeof d, "epoch %ld (0-based, as in the train lines), step %ld of the epoch", t->epoch,
-                 t->step_in_epoch);
-        train_log_event(&lg, "resume", t->global_step, d);
-    }
+    if (t->world.rank == 0) train_settings_log_start(t, &lg);
     while (!stop && t->epoch < c->epochs) {
         if (plan.steps == 0 && train_plan_init(&plan, &t->corpus.train, (train_state_mode)t->state_mode, t->G,
                                                t->T, t->seed, t->epoch, 1, &e))
@@ -397,7 +393,7 @@ static int loop(train_ctx *t, const char *settings) {
     return rc;
 }
 
-int train_run(const train_config *c, const char *settings, int *argc, char ***argv) {
+int train_run(train_config *c, const char *settings, int *argc, char ***argv) {
     train_ctx t;
     memset(&t, 0, sizeof t);
     t.cfg = c;
@@ -412,6 +408,7 @@ int train_run(const train_config *c, const char *settings, int *argc, char ***ar
     int failed = t.world.rank == 0 && mkdir_p(c->run, &e) != 0;
     if (!agree(&t, failed, &e) && !agree(&t, setup(&t, &e) != 0, &e) && !start_state(&t, &e))
         rc = loop(&t, settings);
+    else if (t.exit_code) rc = t.exit_code;
     lm_acts_free(t.acts);
     lm_model_free(&t.model);
     free(t.adam_m), free(t.adam_v), free(t.h), free(t.c);

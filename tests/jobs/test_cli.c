@@ -138,3 +138,38 @@ Test(cli_ini, dump_round_trips) {
     cr_assert_str_eq(p.data, "dir");
     unlink(path);
 }
+
+Test(cli, seen_tells_flag_file_and_default_apart) {
+    opts_t o = {8, 0, 0, 0.001f, NULL};
+    cli_opt tab[6];
+    cli_cmd c = make_cmd(&o, tab);
+    char *argv[] = {"train", "--lr", "0.001"}; /* equal to the default: still given */
+    cr_assert_eq(cli_parse(&c, 3, argv, NULL, 0, NULL), CLI_OK);
+    char *path = write_tmp("[train]\nbatch_size = 8\nlr = 0.5\n");
+    char err[256];
+    cr_assert_eq(cli_load_ini(&c, path, "train", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cli_find(&c, "lr")->seen, CLI_SEEN_FLAG);
+    cr_assert_eq(cli_find(&c, "batch-size")->seen, CLI_SEEN_FILE, "a file value equal to the default is given");
+    cr_assert_eq(cli_find(&c, "max-steps")->seen, CLI_SEEN_DEFAULT);
+    cr_assert_float_eq(o.lr, 0.001f, 0);
+    unlink(path);
+}
+
+Test(cli, floats_print_as_the_shortest_round_trip) {
+    opts_t o = {8, 0, 0, 0.01f, NULL};
+    cli_opt tab[6];
+    cli_cmd c = make_cmd(&o, tab);
+    char buf[64];
+    const float vals[] = {0.01f, 0.001f, 1e-5f, 0.3f, 1.0f, 0.1f + 0.2f, 2.5e-7f};
+    const char *want[] = {"0.01", "0.001", "1e-05", "0.3", "1", "0.3", "2.5e-07"};
+    for (int i = 0; i < 7; i++) {
+        o.lr = vals[i];
+        cli_format_value(cli_find(&c, "lr"), buf, sizeof buf);
+        cr_assert_str_eq(buf, want[i], "%.9g", (double)vals[i]);
+        cr_assert_eq(strtof(buf, NULL), vals[i]);
+    }
+    char dump[1024];
+    o.lr = 0.01f;
+    cli_dump_ini(&c, dump, sizeof dump);
+    cr_assert(strstr(dump, "lr = 0.01\n"), "%s", dump);
+}

@@ -122,9 +122,9 @@ PY
   head -c 100000 $ck > trunc.h5
   expect_rc 1 "$LM" train --data "$DATA" --run r_trunc --resume trunc.h5 --quiet --max-steps 20
   one_line_error trunc.h5
-  # from other data (another vocabulary)
-  expect_rc 1 "$LM" train --data "$OTHER" --run good --quiet --max-steps 20
-  one_line_error vocab
+  # from other data (another vocabulary): the data must match, so exit 2
+  expect_rc 2 "$LM" train --data "$OTHER" --run good --quiet --max-steps 20
+  one_line_error 'another vocabulary'
   [ "$(ls good/ckpt-*.h5)" = "$ck" ] || fail "run directory changed"
   # missing data dir, bad flags, bad job file
   expect_rc 1 "$LM" train --data /nonexistent/corpus --run r_missing --quiet
@@ -188,6 +188,167 @@ shared_short)
   last=$($CMP field r eval val_loss | tail -1)
   $PY -c "import math,sys; v=$V; l=$last; print('V=%d ln(V)=%.2f val_loss=%.3f' % (v, math.log(v), l)); sys.exit(0 if l < 0.7*math.log(v) else 1)" \
     || fail "validation loss $last not well below ln(V)"
+  ;;
+resume_changes)
+  # A resume applies the settings the user gives (flag or job file), one line
+  # each, and really uses them; unset ones keep the checkpoint's; settings
+  # that must match are refused with exit 2 naming both values.
+  train 1 r --max-steps 12 --plateau-patience 1000 >/dev/null  # the LR stays as given
+  train 1 r --max-steps 24 --lr 0.01 --quiet=false >out.txt
+  grep -qxF 'lr: 0.001 (checkpoint) -> 0.01 (command line)' out.txt || { cat out.txt; fail "no lr change line"; }
+  grep -qxF 'max-steps: 12 (checkpoint) -> 24 (command line)' out.txt || fail "no max-steps change line"
+  grep -qxF 'lr = 0.01' out.txt || fail "the printed settings do not show the lr used"
+  printf '[train]\nlr = 0.005\nmax_steps = 36\n' > job.ini
+  train 1 r --config job.ini >out2.txt
+  grep -qxF 'lr: 0.01 (checkpoint) -> 0.005 (job file job.ini)' out2.txt || { cat out2.txt; fail "no job-file lr line"; }
+  # given equal to the default but not to the checkpoint: a change too
+  train 1 r --max-steps 40 --lr 0.001 >out3.txt
+  grep -qxF 'lr: 0.005 (checkpoint) -> 0.001 (command line)' out3.txt || { cat out3.txt; fail "explicit default lr ignored"; }
+  $PY - r/metrics.jsonl <<'PY'
+import json, sys
+want = lambda s: 1e-3 if s <= 12 else 1e-2 if s <= 24 else 5e-3 if s <= 36 else 1e-3
+recs = [json.loads(l) for l in open(sys.argv[1])]
+bad = [(r["step"], r["lr"]) for r in recs if r["type"] == "train" and abs(r["lr"] - want(r["step"])) > 1e-6 * want(r["step"])]
+assert not bad, "lr used differs from the one given: %s" % bad[:4]
+assert [r["step"] for r in recs if r["type"] == "train"] == list(range(1, 41)), "steps"
+PY
+  # nothing given: resumes unchanged (no change lines, the checkpoint's max-steps 40 holds)
+  "$LM" train --data "$DATA" --run r >plain.txt
+  ! grep -q '(checkpoint) ->' plain.txt || { cat plain.txt; fail "a plain resume changed settings"; }
+  [ "$($CMP field r train step | tail -1)" = 40 ] || fail "a plain resume trained on"
+  $PY -c "
+import json
+s = [json.loads(l) for l in open('r/metrics.jsonl') if l.startswith('{\"type\":\"resume\"')][-1]
+assert s['step'] == 40 and s['changes'] == [], s"
+  # must match: exit 2, one line naming the setting and both values
+  ck=$(ls r/ckpt-*.h5 | tail -1)
+  before=$(md5sum r/ckpt-*.h5 r/metrics.jsonl)
+  expect_rc 2 "$LM" train --data "$DATA" --run r --hidden 64
+  one_line_error '--hidden 64 (command line) does not match the checkpoint.s 128'
+  expect_rc 2 "$LM" train --data "$DATA" --run r --seq-len 20
+  one_line_error '--seq-len 20 (command line) does not match the checkpoint.s 30'
+  expect_rc 2 "$LM" train --data "$DATA" --run r --seed 7
+  one_line_error '--seed 7 (command line) does not match the checkpoint.s 1234'
+  expect_rc 2 "$LM" train --data "$DATA" --run r --lr-schedule cosine
+  one_line_error '--lr-schedule cosine (command line) does not match the checkpoint.s plateau'
+  expect_rc 2 "$LM" train --data "$DATA" --run r --batch-size 4
+  one_line_error 'global batch 4 does not match the checkpoint.s global batch 8'
+  printf '[train]\nstate = reset\n' > job2.ini
+  expect_rc 2 "$LM" train --data "$DATA" --run r --config job2.ini
+  one_line_error '--state reset (job file job2.ini) does not match the checkpoint.s carry'
+  [ "$(md5sum r/ckpt-*.h5 r/metrics.jsonl)" = "$before" ] || fail "a refused resume changed the run"
+  ;;
+resume_corpus)
+  # The corpus is fingerprinted: the same vocabulary re-preprocessed with
+  # fewer songs is refused with one line (exit 2); the same corpus rebuilt
+  # identically is accepted.
+  train 1 r --max-steps 10 >/dev/null
+  "$LM" preprocess --threads 1 --vocab "$DATA/vocab.h5" --min-words 100 --out fewer \
+    "$SHARED/lyrics/nltk-4genre/country.txt" >/dev/null
+  "$LM" preprocess --threads 1 --vocab "$DATA/vocab.h5" --out same "$SHARED/lyrics/nltk-4genre/country.txt" >/dev/null
+  expect_rc 2 "$LM" train --data fewer --run r --max-steps 20
+  one_line_error 'is not the corpus this run was trained on: its train split has [0-9]* songs'
+  [ ! -e r/ckpt-000000020.h5 ] || fail "trained on a changed corpus"
+  "$LM" train --data same --run r --max-steps 20 >/dev/null || fail "the same corpus rebuilt was refused"
+  ;;
+resume_history)
+  # metrics.jsonl tells the whole history: a start record per start (step,
+  # ranks, changes), a segment on every record, and the records a resume from
+  # an earlier checkpoint superseded are the documented ones; what is left is
+  # exactly one uninterrupted run. Epochs are numbered alike on the console
+  # and in the file.
+  train 1 straight --max-steps 25 --quiet=false --log-seconds 0.1 >straight.txt
+  train 1 h --max-steps 20 --checkpoint-every 10 --keep 5 >/dev/null
+  train 2 h --max-steps 30 >/dev/null
+  train 1 h --resume h/ckpt-000000010.h5 --max-steps 25 >/dev/null
+  $PY - h/metrics.jsonl straight/metrics.jsonl straight.txt <<'PY'
+import json, re, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+starts = [r for r in recs if r["type"] in ("start", "resume")]
+assert [(s["type"], s["segment"], s["resumed_from_step"], s["ranks"]) for s in starts] == \
+    [("start", 1, 0, 1), ("resume", 2, 20, 2), ("resume", 3, 10, 1)], starts
+assert all("segment" in r for r in recs), "a record without a segment"
+ch = {c["setting"]: (c["from"], c["to"], c["source"]) for c in starts[1]["changes"]}
+assert ch == {"batch-size": ("8", "4", "command line"), "max-steps": ("20", "30", "command line")}, ch
+assert starts[2]["checkpoint"].endswith("ckpt-000000010.h5"), starts[2]
+# docs/training.md: a record is superseded when a start record of a later
+# segment has resumed_from_step < its step
+live = [r for r in recs if not any(s["segment"] > r["segment"] and r["step"] > s["resumed_from_step"] for s in starts)]
+train = [r for r in live if r["type"] == "train"]
+assert [r["step"] for r in train] == list(range(1, 26)), [r["step"] for r in train]
+assert all(r["segment"] == (1 if r["step"] <= 10 else 3) for r in train)
+ref = {r["step"]: r for r in map(json.loads, open(sys.argv[2])) if r["type"] == "train"}
+diff = [r["step"] for r in train if r["loss"] != ref[r["step"]]["loss"] or r["epoch"] != ref[r["step"]]["epoch"]]
+assert not diff, "kept history differs from the uninterrupted run at steps %s" % diff
+# one numbering of epochs: the console's 'epoch E/N  step S/..' matches the file
+con = [(int(e), int(s)) for e, s in re.findall(r"epoch (\d+)/\d+  step (\d+)/", open(sys.argv[3]).read())]
+assert con and all(ref[s]["epoch"] == e == 1 for e, s in con), con
+print("OK: %d records, %d superseded" % (len(recs), len(recs) - len(live)))
+PY
+  ;;
+resume_legacy)
+  # A checkpoint from before corpus fingerprints (no /state/corpus.*) still
+  # resumes, with a one-line warning; its successor has a fingerprint. And a
+  # resume on 2 ranks without --batch-size keeps the global batch.
+  train 1 r --max-steps 10 >/dev/null
+  cp r/ckpt-000000010.h5 legacy.h5
+  $PY - legacy.h5 <<'PY'
+import sys, h5py, numpy as np
+codes = {np.dtype("<i8"): 0, np.dtype("<u8"): 1, np.dtype("<f4"): 2, np.dtype("<f8"): 3}
+def fnv(h, b):
+    for x in b:
+        h = ((h ^ x) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+with h5py.File(sys.argv[1], "r+") as f:
+    st = f["state"]
+    for n in ("corpus.fingerprint", "corpus.train", "corpus.val"):
+        del st[n]
+    h = 0xcbf29ce484222325
+    for n in sorted(st.keys()):  # docs/formats.md: the /state checksum
+        a = np.asarray(st[n][()])
+        h = fnv(h, n.encode() + b"\0" + bytes([codes[a.dtype], a.ndim]))
+        h = fnv(h, np.asarray(a.shape, "<u8").tobytes() + np.ascontiguousarray(a).tobytes())
+    st.attrs["checksum"] = np.uint64(h)
+PY
+  "$LM" inspect legacy.h5 >/dev/null || fail "the legacy checkpoint is not valid"
+  $MPIRUN -np 2 "$LM" train --data "$DATA" --run r2 --resume legacy.h5 --max-steps 12 >out.txt 2>err.txt \
+    || { cat out.txt err.txt; fail "a checkpoint without a fingerprint was refused"; }
+  grep -q "warning: legacy.h5 has no corpus fingerprint" err.txt || { cat err.txt; fail "no warning"; }
+  grep -qxF 'batch-size: 8 (checkpoint) -> 4 (ranks)' out.txt || { cat out.txt; fail "no derived batch-size line"; }
+  $PY -c "import h5py; assert 'corpus.fingerprint' in h5py.File('r2/ckpt-000000012.h5')['state']"
+  ;;
+resume_doc)
+  # docs/training.md lists every train flag under the class the code's table
+  # gives it (as printed by --help), and the table covers every flag.
+  "$LM" train --help >help.txt
+  $PY - help.txt "$HERE/../../docs/training.md" <<'PY'
+import re, sys
+help_text, doc_text = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+flags = [f for f in re.findall(r"^  --([a-z-]+)", help_text, re.M) if f != "help"]
+def lists(text, heads, indent, name_re):
+    lines, out = text.split("\n"), {}
+    for key, head in heads.items():
+        at = [i for i, l in enumerate(lines) if l.startswith(head)]
+        assert len(at) == 1, "'%s' found %d times" % (head, len(at))
+        i = at[0]
+        chunk = lines[i][len(head):]
+        while i + 1 < len(lines) and lines[i + 1].startswith(indent) and lines[i + 1].strip():
+            i += 1
+            chunk += " " + lines[i]
+        for name in re.findall(name_re, chunk):
+            assert name not in out, "%s listed twice" % name
+            out[name] = key
+    return out
+code = lists(help_text, {"change": "  may change (applied, one line each):", "match": "  must match (else exit 2):",
+                         "none": "  not compared:"}, "   ", r"[a-z][a-z-]+")
+assert "unclassified:" not in help_text, "flags missing from the table:" + help_text.split("unclassified:")[1]
+doc = lists(doc_text, {"change": "- **May change:**", "match": "- **Must match:**", "none": "- **Not compared:**"},
+            "  ", r"`([a-z][a-z-]+)`")
+assert sorted(code) == sorted(flags), "table vs flags: %s" % (set(code) ^ set(flags))
+bad = {f: (code.get(f), doc.get(f)) for f in set(flags) | set(doc) if code.get(f) != doc.get(f)}
+assert not bad, "docs/training.md disagrees with the table (code, doc): %s" % bad
+print("OK: %d flags classified alike in the table and the docs" % len(flags))
+PY
   ;;
 *) fail "unknown case $CASE" ;;
 esac

@@ -270,13 +270,13 @@ sigint_twice)
     >out.txt 2>&1 &
   pid=$!
   wait_train r 1 $pid
+  caught() { [ $((0x$(awk '/^SigCgt/ {print $2}' /proc/$pid/status) & 2)) != 0 ]; } # SIGINT has a handler
+  caught || { kill -9 $pid; fail "SIGINT is not handled"; }
   kill -INT $pid
   # the first was delivered once SIGINT is no longer caught (SA_RESETHAND)
-  for _ in $(seq 200); do
-    mask=$(awk '/^SigCgt/ {print $2}' /proc/$pid/status)
-    [ $((0x$mask & 2)) = 0 ] && break
-    sleep 0.01
-  done
+  for _ in $(seq 500); do caught || break; sleep 0.01; done
+  ! caught || { kill -9 $pid; fail "the first SIGINT did not reset its handler"; }
+  kill -0 $pid || fail "the first SIGINT ended the process"
   kill -INT $pid
   set +e; wait $pid; rc=$?; set -e
   [ "$rc" = 130 ] || { cat out.txt; fail "exit $rc, expected 130 (killed by the second SIGINT)"; }

@@ -91,7 +91,7 @@ cli_cmd *train_cli(train_config *c) {
         "with MPI allreduce). Rank 0 evaluates, schedules the LR, stops early and writes\n"
         "checkpoints to --run; --resume auto continues the newest valid one exactly.\n"
         "Exit codes: 0 done (epochs, --max-steps, --time-limit or early stop), 1 error,\n"
-        "2 bad flags, 75 stopped by SIGTERM/SIGUSR1 after checkpointing (requeue me).",
+        "2 bad flags, 75 stopped by SIGTERM/SIGUSR1/SIGINT after checkpointing (requeue me).",
         g_train_opts};
     return &g_train_cmd;
 }

@@ -39,7 +39,7 @@ static void install_signals(void) {
 
 static const char *signal_name(int sig) {
     return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGUSR1 ? "SIGUSR1"
-                                                                  : "a signal on another rank";
+                                                                  : "a signal (on another rank)";
 }
 
 /* Every rank learns whether any rank failed; one rank reports it (rank 0 if
@@ -209,6 +209,11 @@ static void print_settings(const train_ctx *t, const char *settings, long steps_
 
 enum { STOP_NONE = 0, STOP_DONE, STOP_EARLY, STOP_MAX_STEPS, STOP_TIME, STOP_SIGNAL };
 
+static const char *save_reason(int stop, int epoch_end) {
+    return stop == STOP_SIGNAL ? "signal" : stop == STOP_TIME ? "time limit" : stop == STOP_EARLY ? "early stop"
+         : stop ? "end" : epoch_end ? "epoch end" : "periodic";
+}
+
 static int save_ckpt(train_ctx *t, const char *settings, train_log *lg, const char *why, lm_err *e) {
     char path[4096] = "";
     if (t->world.rank == 0) train_ckpt_path(t, path, sizeof path);
@@ -243,6 +248,8 @@ typedef struct run_outcome {
     double val_loss;    /* as logged (the whole validation stream at epoch ends) */
     long val_tokens;
     double train_loss;  /* the last step's */
+    long steps_here;    /* steps of this process */
+    double wall_s;      /* this process's time in the loop */
 } run_outcome;
 
 /* A validation, logged, and RUN/best.h5 written when the decision metric
@@ -280,11 +287,10 @@ static int validate(train_ctx *t, train_plan *vp, int full, long prefix_steps, i
 }
 
 /* Rank 0: the verdict of a finished run, one line (no newline). */
-static void summarize(const train_ctx *t, const run_outcome *o, long steps_here, double wall, char *s,
-                      size_t n) {
+static void summarize(const train_ctx *t, const run_outcome *o, char *s, size_t n) {
     size_t len = (size_t)snprintf(s, n, "%ld steps (%ld in this run), %lld tokens, wall %.1f s; last train loss "
                                         "%.4f; validation loss %.4f (ppl %.1f) at step %ld", t->global_step,
-                                  steps_here, (long long)t->global_step * t->G * t->T, wall, o->train_loss,
+                                  o->steps_here, (long long)t->global_step * t->G * t->T, o->wall_s, o->train_loss,
                                   o->val_loss, exp(o->val_loss), o->eval_step);
     char best[4200];
     snprintf(best, sizeof best, "%s/%s", t->cfg->run, IO_CKPT_BEST);
@@ -297,6 +303,42 @@ static void summarize(const train_ctx *t, const run_outcome *o, long steps_here,
     } else if (len < n) {
         snprintf(s + len, n - len, "; no best.h5 (no finite validation loss)");
     }
+}
+
+/* The end of the loop: the closing validation (not after a signal), the
+ * last checkpoint, and the one line that says how the run ended. Returns
+ * the exit code. */
+static int finish(train_ctx *t, train_plan *vp, long prefix_steps, const char *settings, train_log *lg,
+                  run_outcome *o, int stop, long last_saved) {
+    const train_config *c = t->cfg;
+    lm_err e = {{0}};
+    int best_written = 0;
+    if (stop != STOP_SIGNAL && o->eval_step != t->global_step) {
+        double before = t->best_val;
+        validate(t, vp, 0, prefix_steps, 0, settings, lg, o);
+        best_written = t->best_val != before;
+    }
+    if ((last_saved != t->global_step || best_written) && save_ckpt(t, settings, lg, save_reason(stop, 0), &e))
+        fatal(t, &e);
+    char rss[512], d[6000];
+    peak_rss_report(t, rss, sizeof rss);
+    if (stop == STOP_SIGNAL) {
+        char ck[4096] = "";
+        if (t->world.rank == 0) train_ckpt_path(t, ck, sizeof ck);
+        snprintf(d, sizeof d, "%s received; checkpoint %s written; resume with the same command "
+                              "(--resume auto, the default, continues from it); exit 75; %s",
+                 signal_name(g_signal), ck, rss);
+        train_log_event(lg, "stopped", t->global_step, d);
+        return LM_EXIT_REQUEUE;
+    }
+    const char *why = stop == STOP_EARLY ? "early stopping" : stop == STOP_TIME ? "time limit"
+                    : stop == STOP_MAX_STEPS || (c->max_steps > 0 && t->global_step >= c->max_steps) ? "max steps"
+                    : "all epochs done";
+    char sum[5000] = "";
+    if (t->world.rank == 0) summarize(t, o, sum, sizeof sum);
+    snprintf(d, sizeof d, "%s; %s; %s", why, sum, rss);
+    train_log_event(lg, "finished", t->global_step, d);
+    return LM_EXIT_OK;
 }
 
 static int loop(train_ctx *t, const char *settings) {
@@ -339,7 +381,7 @@ static int loop(train_ctx *t, const char *settings) {
     double t_start = train_log_now(), t_last_ckpt = t_start, train_s = 0;
     long steps_here = 0, last_saved = t->global_step;
     int stop = STOP_NONE, rc = LM_EXIT_OK;
-    run_outcome out = {-1, NAN, 0, NAN};
+    run_outcome out = {-1, NAN, 0, NAN, 0, 0};
     if (t->global_step > 0 && t->world.rank == 0) {
         char d[128];
         snprintf(d, sizeof d, "epoch %ld (0-based, as in the train lines), step %ld of the epoch", t->epoch,
@@ -416,8 +458,7 @@ static int loop(train_ctx *t, const char *settings) {
             /* other stops save after the closing validation, below */
             if (stop == STOP_SIGNAL || epoch_end || v[3] > 0 ||
                 (c->checkpoint_every > 0 && t->global_step % c->checkpoint_every == 0)) {
-                const char *why = stop == STOP_SIGNAL ? "signal" : epoch_end ? "epoch end" : "periodic";
-                if (save_ckpt(t, settings, &lg, why, &e)) fatal(t, &e);
+                if (save_ckpt(t, settings, &lg, save_reason(stop, epoch_end), &e)) fatal(t, &e);
                 last_saved = t->global_step;
                 t_last_ckpt = train_log_now();
             }
@@ -428,36 +469,9 @@ static int loop(train_ctx *t, const char *settings) {
             train_plan_free(&plan);
         }
     }
-    int best_written = 0;
-    if (stop != STOP_SIGNAL && out.eval_step != t->global_step) {
-        double before = t->best_val;
-        validate(t, &vplan, 0, prefix_steps, 0, settings, &lg, &out);
-        best_written = t->best_val != before;
-    }
-    if (last_saved != t->global_step || best_written) {
-        const char *why = stop == STOP_TIME ? "time limit" : stop == STOP_EARLY ? "early stop" : "end";
-        if (save_ckpt(t, settings, &lg, why, &e)) fatal(t, &e);
-    }
-    char rss[512];
-    peak_rss_report(t, rss, sizeof rss);
-    char d[6000];
-    if (stop == STOP_SIGNAL) {
-        char ck[4096] = "";
-        if (t->world.rank == 0) train_ckpt_path(t, ck, sizeof ck);
-        snprintf(d, sizeof d, "%s received; checkpoint %s written; resume with the same command "
-                              "(--resume auto, the default, continues from it); exit 75; %s",
-                 signal_name(g_signal), ck, rss);
-        train_log_event(&lg, "stopped", t->global_step, d);
-        rc = LM_EXIT_REQUEUE;
-    } else {
-        const char *why = stop == STOP_EARLY ? "early stopping" : stop == STOP_TIME ? "time limit"
-                        : stop == STOP_MAX_STEPS || (c->max_steps > 0 && t->global_step >= c->max_steps) ? "max steps"
-                        : "all epochs done";
-        char sum[5000] = "";
-        if (t->world.rank == 0) summarize(t, &out, steps_here, train_log_now() - t_start, sum, sizeof sum);
-        snprintf(d, sizeof d, "%s; %s; %s", why, sum, rss);
-        train_log_event(&lg, "finished", t->global_step, d);
-    }
+    out.steps_here = steps_here;
+    out.wall_s = train_log_now() - t_start;
+    rc = finish(t, &vplan, prefix_steps, settings, &lg, &out, stop, last_saved);
     train_log_close(&lg);
     dist_grad_sync_free(gs);
     train_plan_free(&plan);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "io_ckpt.h"
 #include "io_vocab.h"
@@ -22,7 +23,15 @@
 
 static volatile sig_atomic_t g_signal; /* set by SIGTERM/SIGUSR1/SIGINT, read at step boundaries */
 
-static void on_signal(int sig) { g_signal = sig; }
+static void on_signal(int sig) {
+    static const char note[] = "lyricmind train: SIGINT: stopping with a checkpoint after this step; "
+                               "press Ctrl-C again to quit at once\n";
+    g_signal = sig;
+    if (sig == SIGINT) {
+        ssize_t r = write(STDERR_FILENO, note, sizeof note - 1); /* async-signal-safe; nothing to do if it fails */
+        (void)r;
+    }
+}
 
 /* SIGINT (Ctrl-C) stops like SIGTERM; SA_RESETHAND restores the default
  * action on delivery, so a second SIGINT ends the process at once. */

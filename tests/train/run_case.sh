@@ -256,6 +256,8 @@ signal_sigint)
   "$LM" inspect "$ck" >/dev/null || fail "checkpoint $ck is not valid"
   [ "$(grep -c "^stopped at step $step: SIGINT received; checkpoint $ck written; resume with the same command" out.txt)" = 1 ] \
     || { cat out.txt; fail "no line saying how to resume"; }
+  grep -q "^lyricmind train: SIGINT: stopping with a checkpoint after this step; press Ctrl-C again to quit at once$" out.txt \
+    || { cat out.txt; fail "no note when SIGINT arrived"; }
   end=$((step + 5))
   "$LM" train --data "$DATA" --run r --quiet --epochs 100000 --max-steps $end --eval-every 100000 >/dev/null
   "$LM" train --data "$DATA" --run full --quiet --epochs 100000 --max-steps $end --eval-every 100000 >/dev/null

@@ -292,7 +292,7 @@ mpirun_signals)
   # but mpirun itself exits 1.
   for sig in USR1 TERM INT; do
     rm -rf r
-    $MPIRUN --mca odls_base_sigkill_timeout 5 -np 2 "$LM" train --data "$DATA" --run r --batch-size 4 --quiet $LONG \
+    $MPIRUN --mca odls_base_sigkill_timeout 10 -np 2 "$LM" train --data "$DATA" --run r --batch-size 4 --quiet $LONG \
       >out.txt 2>&1 &
     pid=$!
     wait_train r 3 $pid

@@ -148,5 +148,11 @@ int io_ckpt_keep_last(const char *run_dir, int keep, lm_err *e);
 int io_ckpt_newest_valid(const char *run_dir, char *out, size_t n,
                          void (*on_skip)(void *ctx, const char *path, const char *why),
                          void *ctx, lm_err *e);
+/* Deletes every checkpoint temp file in run_dir (ckpt-N.h5.tmp.PID,
+ * best.h5.tmp.PID: left by a writer that died mid-save). Only call it while
+ * holding the run lock (io_runlock.h): no other writer can then be alive, so
+ * every such file is stale whatever its PID (which may be another host's).
+ * *removed counts them. */
+int io_ckpt_remove_stale_tmp(const char *run_dir, int *removed, lm_err *e);
 
 #endif

@@ -2,8 +2,9 @@
  * keep-last-K pruning and "newest valid" for --resume auto (see io_ckpt.h).
  *
  * Invariants: only names of the exact form ckpt-<digits>.h5 are ever listed
- * or deleted; best.h5, temp files (*.tmp.<pid>) and anything else are left
- * alone. */
+ * or pruned; best.h5 and anything else are left alone. The one exception is
+ * io_ckpt_remove_stale_tmp, which deletes only the temp names io_atomic gives
+ * checkpoints (ckpt-<digits>.h5.tmp.<digits>, best.h5.tmp.<digits>). */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -111,4 +112,37 @@ int io_ckpt_newest_valid(const char *run_dir, char *out, size_t n,
     }
     free(steps);
     return found;
+}
+
+/* Is name "<ckpt-N.h5 or best.h5>.tmp.<digits>"? */
+static int is_ckpt_tmp(const char *name) {
+    const char *t = strstr(name, ".h5.tmp.");
+    if (!t || !t[8]) return 0;
+    for (const char *p = t + 8; *p; p++)
+        if (*p < '0' || *p > '9') return 0;
+    char base[256];
+    size_t len = (size_t)(t - name) + 3;
+    if (len >= sizeof base) return 0;
+    memcpy(base, name, len);
+    base[len] = 0;
+    return strcmp(base, IO_CKPT_BEST) == 0 || parse_name(base) >= 0;
+}
+
+int io_ckpt_remove_stale_tmp(const char *run_dir, int *removed, lm_err *e) {
+    *removed = 0;
+    DIR *d = opendir(run_dir);
+    if (!d) return lm_err_set(e, "%s: cannot list for stale temp files: %s", run_dir, strerror(errno));
+    int rc = 0;
+    for (struct dirent *de; (de = readdir(d)) != NULL;) {
+        if (!is_ckpt_tmp(de->d_name)) continue;
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", run_dir, de->d_name);
+        if (unlink(path) == 0) (*removed)++;
+        else if (errno != ENOENT) {
+            rc = lm_err_set(e, "%s: cannot remove stale temp file: %s", path, strerror(errno));
+            break;
+        }
+    }
+    closedir(d);
+    return rc;
 }

@@ -99,7 +99,7 @@ cli_cmd *train_cli(train_config *c) {
         "with MPI allreduce). Rank 0 evaluates, schedules the LR, stops early and writes\n"
         "checkpoints to --run; --resume auto continues the newest valid one exactly.\n"
         "Exit codes: 0 done (epochs, --max-steps, --time-limit or early stop), 1 error,\n"
-        "2 bad flags or a resume that changes what must match, 75 stopped by SIGTERM/SIGUSR1\n"
+        "2 bad flags or a resume that changes what must match, 75 stopped by SIGTERM/SIGUSR1/SIGINT\n"
         "after checkpointing (requeue me).\n\n");
     if (n < sizeof g_train_summary)
         train_settings_describe(&g_train_cmd, g_train_summary + n, sizeof g_train_summary - n);

@@ -13,16 +13,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
+#include "io_ckpt.h"
 #include "io_vocab.h"
 #include "train_ctx.h"
 #include "train_log.h"
+#include "train_rundir.h"
 
-static volatile sig_atomic_t g_signal; /* set by SIGTERM/SIGUSR1, read at step boundaries */
+static volatile sig_atomic_t g_signal; /* set by SIGTERM/SIGUSR1/SIGINT, read at step boundaries */
 
-static void on_signal(int sig) { g_signal = sig; }
+static void on_signal(int sig) {
+    static const char note[] = "lyricmind train: SIGINT: stopping with a checkpoint after this step; "
+                               "press Ctrl-C again to quit at once\n";
+    g_signal = sig;
+    if (sig == SIGINT) {
+        ssize_t r = write(STDERR_FILENO, note, sizeof note - 1); /* async-signal-safe; nothing to do if it fails */
+        (void)r;
+    }
+}
 
+/* SIGINT (Ctrl-C) stops like SIGTERM; SA_RESETHAND restores the default
+ * action on delivery, so a second SIGINT ends the process at once. */
 static void install_signals(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -30,6 +42,13 @@ static void install_signals(void) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, NULL);
+}
+
+static const char *signal_name(int sig) {
+    return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGUSR1 ? "SIGUSR1"
+                                                                  : "a signal (on another rank)";
 }
 
 /* Every rank learns whether any rank failed; one rank reports it (rank 0 if
@@ -52,24 +71,6 @@ static int agree(train_ctx *t, int failed, const lm_err *e) {
 static void fatal(train_ctx *t, const lm_err *e) {
     fprintf(stderr, "lyricmind train: rank %d: %s\n", t->world.rank, e->msg);
     dist_world_abort(&t->world, LM_EXIT_FAILURE);
-}
-
-static int mkdir_p(const char *path, lm_err *e) {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == 0) {
-            char c = *p;
-            *p = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return lm_err_set(e, "%s: cannot create run directory: %s", buf, strerror(errno));
-            *p = c;
-            if (!c) break;
-        }
-    }
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return lm_err_set(e, "%s: not a directory", path);
-    return 0;
 }
 
 static int setup(train_ctx *t, lm_err *e) {
@@ -110,6 +111,24 @@ static int setup(train_ctx *t, lm_err *e) {
     return 0;
 }
 
+/* --resume auto found no valid checkpoint: -1 (e names them) if there are
+ * any, so that a run never silently starts again from step 0. */
+static int refuse_if_none_valid(const char *run, lm_err *e) {
+    int64_t *steps;
+    size_t n;
+    if (io_ckpt_list(run, &steps, &n, e)) return -1;
+    char names[600] = "";
+    size_t len = 0, k = 0;
+    for (; k < n && len < sizeof names - 40; k++)
+        len += (size_t)snprintf(names + len, sizeof names - len, "%sckpt-%09lld.h5", k ? ", " : "",
+                                (long long)steps[k]);
+    free(steps);
+    if (n == 0) return 0;
+    return lm_err_set(e, "%s: none of its %zu checkpoint%s is valid (%s%s); not starting again from step 0: "
+                         "repair or remove them, or start over with --resume none", run, n, n == 1 ? "" : "s",
+                      names, k < n ? ", ..." : "");
+}
+
 /* Chooses the checkpoint to resume from (rank 0) and loads it, or initialises
  * fresh weights; either way all ranks end with rank 0's state. */
 static int start_state(train_ctx *t, lm_err *e) {
@@ -118,7 +137,8 @@ static int start_state(train_ctx *t, lm_err *e) {
     int failed = 0;
     if (t->world.rank == 0) {
         if (!strcmp(c->resume, "auto")) {
-            if (train_ckpt_newest(c->run, path, sizeof path, e) < 0) failed = 1;
+            int r = train_ckpt_newest(c->run, path, sizeof path, e);
+            if (r < 0 || (r == 1 && refuse_if_none_valid(c->run, e))) failed = 1;
         } else if (strcmp(c->resume, "none") != 0) {
             snprintf(path, sizeof path, "%s", c->resume);
         } else {
@@ -199,6 +219,11 @@ static void print_settings(const train_ctx *t, const char *settings, long steps_
 
 enum { STOP_NONE = 0, STOP_DONE, STOP_EARLY, STOP_MAX_STEPS, STOP_TIME, STOP_SIGNAL };
 
+static const char *save_reason(int stop, int epoch_end) {
+    return stop == STOP_SIGNAL ? "signal" : stop == STOP_TIME ? "time limit" : stop == STOP_EARLY ? "early stop"
+         : stop ? "end" : epoch_end ? "epoch end" : "periodic";
+}
+
 static int save_ckpt(train_ctx *t, const char *settings, train_log *lg, const char *why, lm_err *e) {
     char path[4096] = "";
     if (t->world.rank == 0) train_ckpt_path(t, path, sizeof path);
@@ -225,6 +250,105 @@ static void peak_rss_report(train_ctx *t, char *out, size_t n) {
     for (int r = 0; r < t->world.size && len < n; r++)
         len += (size_t)snprintf(out + len, n - len, "%s %.0f", r ? "," : "", v[r]);
     free(v);
+}
+
+/* What the closing summary reports. */
+typedef struct run_outcome {
+    long eval_step;     /* global step of the last validation; -1: none in this process */
+    double val_loss;    /* as logged (the whole validation stream at epoch ends) */
+    long val_tokens;
+    double train_loss;  /* the last step's */
+    long steps_here;    /* steps of this process */
+    double wall_s;      /* this process's time in the loop */
+} run_outcome;
+
+/* A validation, logged, and RUN/best.h5 written when the decision metric
+ * beats best_val (so best.h5 only ever improves). observe: a routine
+ * evaluation, which feeds early stopping and the plateau schedule. The
+ * closing validation of a run does not (observe 0): it changes no state that
+ * later training reads, so a run resumed from a --max-steps or --time-limit
+ * stop trains exactly like one that never stopped. Returns 1: stop early. */
+static int validate(train_ctx *t, train_plan *vp, int full, long prefix_steps, int observe,
+                    const char *settings, train_log *lg, run_outcome *o) {
+    lm_err e = {{0}};
+    double ev[4] = {0, 0, 0, 0};
+    if (evaluate(t, vp, full, prefix_steps, ev, &e)) fatal(t, &e);
+    double metric = ev[1] > 0 ? ev[0] / ev[1] : NAN;
+    int improved = 1, es_stop = 0;
+    if (observe) {
+        es_stop = lm_early_stop_observe(&t->es, (float)metric, &improved);
+        if (t->sched.kind == LM_SCHED_PLATEAU) lm_sched_observe(&t->sched, (float)metric);
+    }
+    float lr = observe && t->sched.kind == LM_SCHED_PLATEAU ? t->sched.cur_lr : t->lr;
+    dist_decision d = {lr, es_stop, improved && (float)metric < (float)t->best_val, 0};
+    if (dist_bcast_decision(&t->world, &d, &e)) fatal(t, &e);
+    t->lr = d.lr;
+    if (d.save) t->best_val = metric;
+    o->eval_step = t->global_step;
+    o->val_loss = full ? ev[2] / ev[3] : metric;
+    o->val_tokens = (long)(full ? ev[3] : ev[1]);
+    train_log_eval(lg, t->global_step, t->epoch, o->val_loss, o->val_tokens, full, d.lr, d.save);
+    if (d.save) {
+        char best[4200];
+        snprintf(best, sizeof best, "%s/%s", t->cfg->run, IO_CKPT_BEST);
+        if (train_ckpt_save(t, best, settings, &e)) fatal(t, &e);
+    }
+    return d.stop;
+}
+
+/* Rank 0: the verdict of a finished run, one line (no newline). */
+static void summarize(const train_ctx *t, const run_outcome *o, char *s, size_t n) {
+    size_t len = (size_t)snprintf(s, n, "%ld steps (%ld in this run), %lld tokens, wall %.1f s; last train loss "
+                                        "%.4f; validation loss %.4f (ppl %.1f) at step %ld", t->global_step,
+                                  o->steps_here, (long long)t->global_step * t->G * t->T, o->wall_s, o->train_loss,
+                                  o->val_loss, exp(o->val_loss), o->eval_step);
+    char best[4200];
+    snprintf(best, sizeof best, "%s/%s", t->cfg->run, IO_CKPT_BEST);
+    io_ckpt ck;
+    lm_err e;
+    if (len < n && io_ckpt_open(&ck, best, &e) == 0) {
+        snprintf(s + len, n - len, "; best %.4f (ppl %.1f) at step %lld: %s", ck.val_loss, exp(ck.val_loss),
+                 (long long)ck.step, best);
+        io_ckpt_close(&ck);
+    } else if (len < n) {
+        snprintf(s + len, n - len, "; no best.h5 (no finite validation loss)");
+    }
+}
+
+/* The end of the loop: the closing validation (not after a signal), the
+ * last checkpoint, and the one line that says how the run ended. Returns
+ * the exit code. */
+static int finish(train_ctx *t, train_plan *vp, long prefix_steps, const char *settings, train_log *lg,
+                  run_outcome *o, int stop, long last_saved) {
+    const train_config *c = t->cfg;
+    lm_err e = {{0}};
+    int best_written = 0;
+    if (stop != STOP_SIGNAL && o->eval_step != t->global_step) {
+        double before = t->best_val;
+        validate(t, vp, 0, prefix_steps, 0, settings, lg, o);
+        best_written = t->best_val != before;
+    }
+    if ((last_saved != t->global_step || best_written) && save_ckpt(t, settings, lg, save_reason(stop, 0), &e))
+        fatal(t, &e);
+    char rss[512], d[6000];
+    peak_rss_report(t, rss, sizeof rss);
+    if (stop == STOP_SIGNAL) {
+        char ck[4096] = "";
+        if (t->world.rank == 0) train_ckpt_path(t, ck, sizeof ck);
+        snprintf(d, sizeof d, "%s received; checkpoint %s written; resume with the same command "
+                              "(--resume auto, the default, continues from it); exit 75; %s",
+                 signal_name(g_signal), ck, rss);
+        train_log_event(lg, "stopped", t->global_step, d);
+        return LM_EXIT_REQUEUE;
+    }
+    const char *why = stop == STOP_EARLY ? "early stopping" : stop == STOP_TIME ? "time limit"
+                    : stop == STOP_MAX_STEPS || (c->max_steps > 0 && t->global_step >= c->max_steps) ? "max steps"
+                    : "all epochs done";
+    char sum[5000] = "";
+    if (t->world.rank == 0) summarize(t, o, sum, sizeof sum);
+    snprintf(d, sizeof d, "%s; %s; %s", why, sum, rss);
+    train_log_event(lg, "finished", t->global_step, d);
+    return LM_EXIT_OK;
 }
 
 static int loop(train_ctx *t, const char *settings) {
@@ -267,6 +391,7 @@ static int loop(train_ctx *t, const char *settings) {
     double t_start = train_log_now(), t_last_ckpt = t_start, train_s = 0;
     long steps_here = 0, last_saved = t->global_step;
     int stop = STOP_NONE, rc = LM_EXIT_OK;
+    run_outcome out = {-1, NAN, 0, NAN, 0, 0};
     if (t->world.rank == 0) train_settings_log_start(t, &lg);
     while (!stop && t->epoch < c->epochs) {
         if (plan.steps == 0 && train_plan_init(&plan, &t->corpus.train, (train_state_mode)t->state_mode, t->G,
@@ -316,6 +441,7 @@ static int loop(train_ctx *t, const char *settings) {
                 v[4] = c->time_limit > 0 && now - t_start >= 60.0 * c->time_limit;
             }
             if (dist_sum_doubles(&t->world, v, 5, &e)) fatal(t, &e);
+            out.train_loss = v[1] > 0 ? v[0] / v[1] : NAN;
             if (c->check_params && dist_check_identical(&t->world, t->model.params, t->model.n_params, &e))
                 fatal(t, &e);
             dist_grad_stats st;
@@ -328,37 +454,16 @@ static int loop(train_ctx *t, const char *settings) {
             if (!isfinite(norm)) train_log_event(&lg, "skip", t->global_step, "non-finite gradient norm; step skipped");
 
             int epoch_end = t->step_in_epoch == plan.steps;
-            int want_save = 0;
             if (epoch_end || t->global_step % eval_every == 0) {
-                double ev[4] = {0, 0, 0, 0};
-                if (evaluate(t, &vplan, epoch_end, prefix_steps, ev, &e)) fatal(t, &e);
-                double metric = ev[1] > 0 ? ev[0] / ev[1] : NAN;
-                int improved = 0;
-                int es_stop = lm_early_stop_observe(&t->es, (float)metric, &improved);
-                if (t->sched.kind == LM_SCHED_PLATEAU) lm_sched_observe(&t->sched, (float)metric);
-                dist_decision d = {t->sched.kind == LM_SCHED_PLATEAU ? t->sched.cur_lr : lr, es_stop, improved,
-                                   0};
-                if (dist_bcast_decision(&t->world, &d, &e)) fatal(t, &e);
-                t->lr = d.lr;
-                if (d.save) t->best_val = metric;
-                train_log_eval(&lg, t->global_step, t->epoch, epoch_end ? ev[2] / ev[3] : metric,
-                               (long)(epoch_end ? ev[3] : ev[1]), epoch_end, d.lr, d.save);
-                if (d.save) {
-                    char best[4200];
-                    snprintf(best, sizeof best, "%s/best.h5", c->run);
-                    if (train_ckpt_save(t, best, settings, &e)) fatal(t, &e);
-                }
-                if (d.stop) stop = STOP_EARLY;
+                if (validate(t, &vplan, epoch_end, prefix_steps, 1, settings, &lg, &out)) stop = STOP_EARLY;
             }
             if (v[2] > 0) stop = STOP_SIGNAL;
             else if (v[4] > 0) stop = STOP_TIME;
             if (t->global_step >= total && !stop) stop = STOP_DONE;
-            want_save = stop || epoch_end || v[3] > 0 ||
-                        (c->checkpoint_every > 0 && t->global_step % c->checkpoint_every == 0);
-            if (want_save) {
-                const char *why = stop == STOP_SIGNAL ? "signal" : stop == STOP_TIME ? "time limit"
-                                : stop == STOP_EARLY ? "early stop" : stop ? "end" : epoch_end ? "epoch end" : "periodic";
-                if (save_ckpt(t, settings, &lg, why, &e)) fatal(t, &e);
+            /* other stops save after the closing validation, below */
+            if (stop == STOP_SIGNAL || epoch_end || v[3] > 0 ||
+                (c->checkpoint_every > 0 && t->global_step % c->checkpoint_every == 0)) {
+                if (save_ckpt(t, settings, &lg, save_reason(stop, epoch_end), &e)) fatal(t, &e);
                 last_saved = t->global_step;
                 t_last_ckpt = train_log_now();
             }
@@ -369,21 +474,9 @@ static int loop(train_ctx *t, const char *settings) {
             train_plan_free(&plan);
         }
     }
-    if (last_saved != t->global_step && save_ckpt(t, settings, &lg, "end", &e)) fatal(t, &e);
-    char rss[512];
-    peak_rss_report(t, rss, sizeof rss);
-    char d[1024];
-    if (stop == STOP_SIGNAL) {
-        snprintf(d, sizeof d, "signal received; checkpoint written, exit 75 to requeue; %s", rss);
-        train_log_event(&lg, "stopped", t->global_step, d);
-        rc = LM_EXIT_REQUEUE;
-    } else {
-        const char *why = stop == STOP_EARLY ? "early stopping" : stop == STOP_TIME ? "time limit"
-                        : stop == STOP_MAX_STEPS || (c->max_steps > 0 && t->global_step >= c->max_steps) ? "max steps"
-                        : "all epochs done";
-        snprintf(d, sizeof d, "%s; %s", why, rss);
-        train_log_event(&lg, "finished", t->global_step, d);
-    }
+    out.steps_here = steps_here;
+    out.wall_s = train_log_now() - t_start;
+    rc = finish(t, &vplan, prefix_steps, settings, &lg, &out, stop, last_saved);
     train_log_close(&lg);
     dist_grad_sync_free(gs);
     train_plan_free(&plan);
@@ -405,10 +498,18 @@ int train_run(train_config *c, const char *settings, int *argc, char ***argv) {
     openblas_set_num_threads(c->threads);
     install_signals();
     int rc = LM_EXIT_FAILURE;
-    int failed = t.world.rank == 0 && mkdir_p(c->run, &e) != 0;
-    if (!agree(&t, failed, &e) && !agree(&t, setup(&t, &e) != 0, &e) && !start_state(&t, &e))
+    train_rundir rd = {.lock.fd = -1};
+    int failed = t.world.rank == 0 && train_rundir_open(&rd, c->run, &e) != 0;
+    long step0 = -1; /* the step this process started training from */
+    if (!agree(&t, failed, &e) && !agree(&t, setup(&t, &e) != 0, &e) && !start_state(&t, &e)) {
+        step0 = t.global_step;
         rc = loop(&t, settings);
-    else if (t.exit_code) rc = t.exit_code;
+    } else if (t.exit_code) rc = t.exit_code;
+    /* Only a train that failed before its first step takes back what it
+     * made; a later failure keeps the run's history and checkpoints. */
+    int before_first = step0 < 0 || t.global_step == step0;
+    if (t.world.rank == 0)
+        train_rundir_close(&rd, before_first && rc != LM_EXIT_OK && rc != LM_EXIT_REQUEUE);
     lm_acts_free(t.acts);
     lm_model_free(&t.model);
     free(t.adam_m), free(t.adam_v), free(t.h), free(t.c);

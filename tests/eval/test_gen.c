@@ -36,7 +36,7 @@ static void make_checkpoint(void) {
         tokens[i] = (char *)(i < IO_TOK_FIRST_GENRE + G ? spec[i] : WORDS[i - IO_TOK_FIRST_GENRE - G]);
         counts[i] = (uint64_t)(1000 - i);
     }
-    io_vocab v = {V, tokens, counts, G, genres, io_vocab_hash(tokens, V)};
+    io_vocab v = {V, tokens, counts, G, genres, io_vocab_hash(tokens, V), 0};
     lm_model m;
     lm_err e;
     lm_dims d = {V, 8, 16};

@@ -221,3 +221,51 @@ Test(pp_errors, invalid_utf8_songs_are_skipped_counted_and_warned_capped) {
     cr_assert(strstr(w.last, "25 more"), "%s", w.last);
     free(p);
 }
+
+/* Runs the inputs with a warning log; expects `bad` songs skipped as invalid
+ * UTF-8 and the first warning to name want (FILE:LINE) and the genre label. */
+static void expect_bad_genres(const char *const *in, int n, uint64_t bad, uint64_t kept, const char *want) {
+    pp_options o;
+    ppt_options(&o, out, in, n);
+    o.force = 1;
+    warn_log w = {0};
+    o.warn = on_warn;
+    o.warn_ctx = &w;
+    pp_summary s;
+    lm_err e = {{0}};
+    cr_assert_eq(pp_run(&o, &s, &e), 0, "%s", e.msg);
+    cr_assert_eq(s.skipped[PP_REASON_BAD_UTF8], bad);
+    cr_assert_eq(s.songs_kept, kept);
+    cr_assert_eq(w.n, bad);
+    cr_assert(strstr(w.first, want) && strstr(w.first, "invalid UTF-8 at byte 0 of the genre label; song skipped"),
+              "%s", w.first);
+    for (uint32_t g = 0; g < s.n_genres; g++)
+        cr_assert(!strchr(s.genres[g], '\xc0'), "raw bytes became genre '%s'", s.genres[g]);
+}
+
+Test(pp_errors, invalid_utf8_genre_label_skips_the_song_in_every_format) {
+    char *csv = ppt_path(dir, "g.csv"), *jsonl = ppt_path(dir, "g.jsonl");
+    char *txt = ppt_path(dir, "\xc0\xafPop.txt"), *good = ppt_path(dir, "Rock.txt");
+    ppt_writes(csv, "lyrics,genre\n\"one two three four five six\",Pop\n"
+                    "\"seven eight nine ten eleven twelve\",\xc0\xafPop\n");
+    const char *in_csv[] = {csv};
+    expect_bad_genres(in_csv, 1, 1, 1, "g.csv:3: ");
+    /* JSON cannot carry the bytes: jansson refuses the line, counted the same */
+    ppt_writes(jsonl, "{\"lyrics\":\"one two three four five six\",\"genre\":\"Pop\"}\n"
+                      "{\"lyrics\":\"seven eight nine ten eleven twelve\",\"genre\":\"\xc0\xafPop\"}\n");
+    pp_options o;
+    const char *in_jsonl[] = {jsonl};
+    ppt_options(&o, out, in_jsonl, 1);
+    o.force = 1;
+    pp_summary s;
+    lm_err e = {{0}};
+    cr_assert_eq(pp_run(&o, &s, &e), 0, "%s", e.msg);
+    cr_assert_eq(s.skipped[PP_REASON_BAD_UTF8], 1);
+    cr_assert_eq(s.n_genres, 1);
+    /* text: the genre is the file's base name */
+    ppt_writes(txt, "one two three four five six\n<SONG_BOUNDARY>\nseven eight nine ten eleven twelve\n");
+    ppt_writes(good, "thirteen fourteen fifteen sixteen seventeen\n");
+    const char *in_txt[] = {good, txt};
+    expect_bad_genres(in_txt, 2, 2, 1, "Pop.txt:1: ");
+    free(csv), free(jsonl), free(txt), free(good);
+}

@@ -170,7 +170,7 @@ static int run(const eval_flags *f, const dist_world *w) {
     char clf[4200], msg[256];
     if (progress_mode(STDERR_FILENO, w->mpi, &tty, msg, sizeof msg)) {
         if (w->rank == 0) fprintf(stderr, "lyricmind eval: %s\n", msg);
-        return LM_EXIT_USAGE;
+        return LM_EXIT_FAILURE; /* as train */
     }
     progress_init(&pr, w->rank == 0 && !f->quiet ? stderr : NULL, tty, 5.0, "eval");
     gen_model g = {0};

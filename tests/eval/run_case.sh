@@ -256,6 +256,8 @@ bad_inputs)
   one_line_error "no-such-corpus"
   expect_rc 2 "$LM" eval --checkpoint "$CKPT"
   one_line_error "--data"
+  LYRICMIND_PROGRESS=blink expect_rc 1 "$LM" eval --checkpoint "$CKPT" --data "$DATA"
+  one_line_error "LYRICMIND_PROGRESS must be auto, bar or lines"
   # a damaged classifier file is retrained, with a note
   printf 'junk' >"$WORK/junk.h5"
   expect_rc 0 "$LM" eval --checkpoint "$CKPT" --data "$DATA" --classifier "$WORK/junk.h5" --samples 2 --per-genre 1

@@ -82,6 +82,11 @@ static int vocab_check(const io_vocab *v, const char *path, lm_err *e) {
             return lm_err_set(e, "%s: token %u is '%s', expected '<genre:%s>'", path,
                               IO_TOK_FIRST_GENRE + g, t, name);
     }
+    for (uint32_t i = 0; i < v->size; i++)
+        if (!utf8_ok(v->tokens[i]))
+            return lm_err_set(e, "%s: token %u is not valid UTF-8%s", path, i,
+                              i >= IO_TOK_FIRST_GENRE && i < IO_TOK_FIRST_GENRE + v->n_genres
+                                  ? " (a genre name; re-run preprocess)" : "");
     char **sorted = malloc((v->size ? v->size : 1) * sizeof *sorted);
     if (!sorted) return lm_err_set(e, "%s: out of memory", path);
     memcpy(sorted, v->tokens, v->size * sizeof *sorted);
@@ -89,7 +94,6 @@ static int vocab_check(const io_vocab *v, const char *path, lm_err *e) {
     int rc = 0;
     for (uint32_t i = 0; i < v->size && rc == 0; i++) {
         if (!sorted[i][0]) rc = lm_err_set(e, "%s: empty token in the vocabulary", path);
-        else if (!utf8_ok(sorted[i])) rc = lm_err_set(e, "%s: a token is not valid UTF-8", path);
         else if (i && strcmp(sorted[i - 1], sorted[i]) == 0)
             rc = lm_err_set(e, "%s: duplicate token '%s'", path, sorted[i]);
     }

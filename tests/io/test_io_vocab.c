@@ -167,7 +167,13 @@ Test(io_vocab, refuses_a_token_that_is_not_utf8) {
     iot_make_vocab(&v);
     char *saved = v.tokens[10];
     v.tokens[10] = "\xc0\xaflove";
-    expect_write_refused(&v, "not valid UTF-8");
+    expect_write_refused(&v, "token 10 is not valid UTF-8");
     v.tokens[10] = saved;
+    /* the raw bytes of a bad genre label, as older preprocess builds wrote them */
+    char *tok = v.tokens[7], *name = v.genres[1];
+    v.tokens[7] = "<genre:\xc0\xafPop>";
+    v.genres[1] = "\xc0\xafPop";
+    expect_write_refused(&v, "token 7 is not valid UTF-8 (a genre name; re-run preprocess)");
+    v.tokens[7] = tok, v.genres[1] = name;
     io_vocab_free(&v);
 }

@@ -10,10 +10,9 @@
  * progress (stderr, one phase each: perplexity passes, generation, judge
  * training). eval writes nothing but stdout, stderr and the classifier
  * cache (beside the checkpoint unless --classifier), never into --data.
- * Invariant: the
- * figures do not depend on the number of ranks (up to float summation
- * order in the cross-entropy). Exit codes: 0, 1 (bad input or I/O), 2 (bad
- * flags). */
+ * Invariant: the figures do not depend on the number of ranks (up to float
+ * summation order in the cross-entropy). Exit codes: 0, 1 (bad input or
+ * I/O), 2 (bad flags). */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,8 @@
  * Invariants checked on both write and read, so a bad vocabulary can neither
  * be written nor loaded: 6 specials at their fixed ids, one "<genre:NAME>"
  * token per genre right after them, no empty or duplicate token, V <= 65536
- * (uint16 ids), and on read the stored hash equals the recomputed one.
+ * (uint16 ids), and on read the stored hash equals the recomputed one and
+ * (format version 2) so does the checksum of /counts.
  * The same layout is stored in a checkpoint's /vocab group (io_vocab_write_loc
  * / io_vocab_read_loc), so generate runs from a checkpoint alone. */
 #include "io_vocab.h"
@@ -28,6 +29,39 @@ uint64_t io_vocab_hash(char *const *tokens, uint32_t n) {
     return h;
 }
 
+uint64_t io_vocab_counts_checksum(const uint64_t *counts, uint32_t n) {
+    uint64_t h = IO_FNV_OFFSET;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t c = counts ? counts[i] : 0;
+        unsigned char le[8];
+        for (int b = 0; b < 8; b++) le[b] = (unsigned char)(c >> (8 * b));
+        h = io_fnv1a(h, le, sizeof le);
+    }
+    return h;
+}
+
+/* 1 if s is well-formed UTF-8 (no overlong form, surrogate or code point
+ * above U+10FFFF): every token and genre name is, so it can be printed and
+ * used as a JSON key. */
+static int utf8_ok(const char *str) {
+    const unsigned char *s = (const unsigned char *)str;
+    while (*s) {
+        unsigned c = *s++;
+        if (c < 0x80) continue;
+        int more = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : -1;
+        if (more < 0 || c < 0xC2 || c > 0xF4) return 0;
+        uint32_t cp = c & (0x3Fu >> more);
+        for (int k = 0; k < more; k++, s++) {
+            if ((*s & 0xC0) != 0x80) return 0;
+            cp = cp << 6 | (*s & 0x3Fu);
+        }
+        if ((more == 2 && cp < 0x800) || (more == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+    }
+    return 1;
+}
+
 static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -48,6 +82,11 @@ static int vocab_check(const io_vocab *v, const char *path, lm_err *e) {
             return lm_err_set(e, "%s: token %u is '%s', expected '<genre:%s>'", path,
                               IO_TOK_FIRST_GENRE + g, t, name);
     }
+    for (uint32_t i = 0; i < v->size; i++)
+        if (!utf8_ok(v->tokens[i]))
+            return lm_err_set(e, "%s: token %u is not valid UTF-8%s", path, i,
+                              i >= IO_TOK_FIRST_GENRE && i < IO_TOK_FIRST_GENRE + v->n_genres
+                                  ? " (a genre name; re-run preprocess)" : "");
     char **sorted = malloc((v->size ? v->size : 1) * sizeof *sorted);
     if (!sorted) return lm_err_set(e, "%s: out of memory", path);
     memcpy(sorted, v->tokens, v->size * sizeof *sorted);
@@ -74,6 +113,7 @@ int io_vocab_write_loc(hid_t loc, const io_vocab *v, const char *path, lm_err *e
     if (rc) return -1;
     if (io_h5_attr_put_u64(loc, "format_version", IO_VOCAB_FORMAT_VERSION) ||
         io_h5_attr_put_u64(loc, "vocab_hash", io_vocab_hash(v->tokens, v->size)) ||
+        io_h5_attr_put_u64(loc, "counts_checksum", io_vocab_counts_checksum(v->counts, v->size)) ||
         io_h5_attr_put_u64(loc, "vocab_size", v->size) ||
         io_h5_attr_put_u64(loc, "n_genres", v->n_genres) ||
         io_h5_attr_put_u64(loc, "pad_id", IO_TOK_PAD) || io_h5_attr_put_u64(loc, "unk_id", IO_TOK_UNK) ||
@@ -105,12 +145,24 @@ void io_vocab_free(io_vocab *v) {
     memset(v, 0, sizeof *v);
 }
 
+/* Version 2: the stored checksum of /counts must match (version 1 has none). */
+static int counts_verify(hid_t loc, const io_vocab *v, const char *path, lm_err *e) {
+    if (v->format_version < 2) return 0;
+    uint64_t stored;
+    if (io_h5_attr_get_u64(loc, "counts_checksum", &stored, path, e)) return -1;
+    uint64_t got = io_vocab_counts_checksum(v->counts, v->size);
+    if (stored != got)
+        return lm_err_set(e, "%s: /counts checksum %016" PRIx64 " does not match the stored %016" PRIx64 ": corrupt",
+                          path, got, stored);
+    return 0;
+}
+
 int io_vocab_read_loc(hid_t loc, const char *path, io_vocab *v, lm_err *e) {
     memset(v, 0, sizeof *v);
     uint64_t version, hash, size;
     if (io_h5_attr_get_u64(loc, "format_version", &version, path, e)) return -1;
-    if (version != IO_VOCAB_FORMAT_VERSION)
-        return lm_err_set(e, "%s: vocabulary format version %" PRIu64 " is not supported (this build reads %d)",
+    if (version < 1 || version > IO_VOCAB_FORMAT_VERSION)
+        return lm_err_set(e, "%s: vocabulary format version %" PRIu64 " is not supported (this build reads 1..%d)",
                           path, version, IO_VOCAB_FORMAT_VERSION);
     if (io_h5_attr_get_u64(loc, "vocab_hash", &hash, path, e) ||
         io_h5_attr_get_u64(loc, "vocab_size", &size, path, e))
@@ -118,6 +170,7 @@ int io_vocab_read_loc(hid_t loc, const char *path, io_vocab *v, lm_err *e) {
     size_t n_tok = 0, n_gen = 0;
     if (io_h5_read_strings(loc, "tokens", &v->tokens, &n_tok, path, e)) return -1;
     v->size = (uint32_t)n_tok;
+    v->format_version = (uint32_t)version;
     if (io_h5_read_strings(loc, "genres", &v->genres, &n_gen, path, e)) goto fail;
     v->n_genres = (uint32_t)n_gen;
     if (n_tok != size) {
@@ -131,7 +184,8 @@ int io_vocab_read_loc(hid_t loc, const char *path, io_vocab *v, lm_err *e) {
         lm_err_set(e, "%s: out of memory", path);
         goto fail;
     }
-    if (io_h5_read(loc, "counts", IO_H5_U64, 1, &n, v->counts, path, e)) goto fail;
+    if (io_h5_read(loc, "counts", IO_H5_U64, 1, &n, v->counts, path, e) || counts_verify(loc, v, path, e))
+        goto fail;
     v->hash = io_vocab_hash(v->tokens, v->size);
     if (v->hash != hash) {
         lm_err_set(e, "%s: vocabulary hash %016" PRIx64 " does not match its tokens (%016" PRIx64 "): corrupt",

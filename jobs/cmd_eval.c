@@ -6,10 +6,13 @@
  * Runs as one process or under mpirun: every rank loads the model and the
  * validation songs; perplexity windows/songs and generation tasks are split
  * over the ranks and summed/gathered (dist.h); rank 0 computes the text
- * metrics, trains or loads the classifier and prints. Invariant: the
- * figures do not depend on the number of ranks (up to float summation
- * order in the cross-entropy). Exit codes: 0, 1 (bad input or I/O), 2 (bad
- * flags). */
+ * metrics, trains or loads the classifier and prints; it alone shows
+ * progress (stderr, one phase each: perplexity passes, generation, judge
+ * training). eval writes nothing but stdout, stderr and the classifier
+ * cache (beside the checkpoint unless --classifier), never into --data.
+ * Invariant: the figures do not depend on the number of ranks (up to float
+ * summation order in the cross-entropy). Exit codes: 0, 1 (bad input or
+ * I/O), 2 (bad flags). */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +28,7 @@
 
 typedef struct eval_flags {
     const char *checkpoint, *data, *classifier, *rhyme_dict;
-    int json, samples, per_genre, seq_len, prime_lines, batch, threads, retrain;
+    int json, samples, per_genre, seq_len, prime_lines, batch, threads, retrain, quiet;
     long seed, max_words;
     lm_sampler s;
 } eval_flags;
@@ -55,17 +58,28 @@ static int config_seq_len(const char *config) {
     return 30;
 }
 
-/* Loads the classifier beside the data, or trains and saves it. */
-static int get_classifier(const eval_flags *f, const train_corpus *c, eval_nb *nb, eval_results *r,
-                          lm_err *e) {
+/* The classifier cache when --classifier is not given:
+ * CKPT_DIR/genre-classifier-<corpus hash>.h5, so that corpora never share
+ * one and --data is never written. */
+static void default_classifier_path(char *buf, size_t n, const char *checkpoint, uint64_t corpus_hash) {
+    const char *slash = strrchr(checkpoint, '/'); /* none: the checkpoint is in the current directory */
+    int dir_len = slash ? (int)(slash - checkpoint) : 0;
+    snprintf(buf, n, "%.*s%s%s%016llx.h5", dir_len, checkpoint, slash ? "/" : "", EVAL_NB_FILE_PREFIX,
+             (unsigned long long)corpus_hash);
+}
+
+/* Loads the cached classifier, or (missing, stale or foreign: one note
+ * line) trains and saves it. */
+static int get_classifier(const eval_flags *f, const train_corpus *c, progress *pr, eval_nb *nb,
+                          eval_results *r, lm_err *e) {
     uint32_t V = c->vocab.size;
     if (!f->retrain && access(r->clf_path, F_OK) == 0) {
-        if (eval_nb_load(nb, r->clf_path, c->vocab.hash, V, e) == 0) goto done;
+        if (eval_nb_load(nb, r->clf_path, c->vocab.hash, V, eval_nb_corpus_hash(&c->train), e) == 0) goto done;
         fprintf(stderr, "lyricmind eval: note: retraining the genre classifier: %s\n", e->msg);
     }
     if (eval_nb_init(nb, (int)c->vocab.n_genres, V, IO_TOK_FIRST_GENRE + (int32_t)c->vocab.n_genres,
                      c->vocab.hash, e) ||
-        eval_nb_train(nb, &c->train, e))
+        eval_nb_train(nb, &c->train, pr, e))
         return -1;
     r->clf_trained = 1;
     if (eval_nb_save(nb, r->clf_path, e))
@@ -77,7 +91,7 @@ done:
 
 /* Rank 0: every figure but the cross-entropy, then the output. */
 static int report(const eval_flags *f, const train_corpus *c, const eval_songs *val, const eval_plan *p,
-                  eval_results *r, lm_err *e) {
+                  progress *pr, eval_results *r, lm_err *e) {
     const int32_t fw = IO_TOK_FIRST_GENRE + (int32_t)c->vocab.n_genres;
     const int G = (int)c->vocab.n_genres;
     size_t n_gen = p->n_tasks - p->n_continue, maxn = 1;
@@ -126,7 +140,7 @@ static int report(const eval_flags *f, const train_corpus *c, const eval_songs *
         if ((st->self_bleu = eval_self_bleu(words, n)) < 0) goto oom;
     }
     /* genre classifier: all validation songs, then the generated ones */
-    if (get_classifier(f, c, &nb, r, e)) goto out;
+    if (get_classifier(f, c, pr, &nb, r, e)) goto out;
     r->real_confusion = calloc((size_t)G * G, sizeof(long long));
     r->gen_confusion = calloc((size_t)G * G, sizeof(long long));
     if (!r->real_confusion || !r->gen_confusion) goto oom;
@@ -150,6 +164,14 @@ out:
 
 static int run(const eval_flags *f, const dist_world *w) {
     lm_err e = {{0}};
+    progress pr;
+    int tty = 0;
+    char clf[4200], msg[256];
+    if (progress_mode(STDERR_FILENO, w->mpi, &tty, msg, sizeof msg)) {
+        if (w->rank == 0) fprintf(stderr, "lyricmind eval: %s\n", msg);
+        return LM_EXIT_FAILURE; /* as train */
+    }
+    progress_init(&pr, w->rank == 0 && !f->quiet ? stderr : NULL, tty, 5.0, "eval");
     gen_model g = {0};
     train_corpus c = {0};
     eval_songs val = {0};
@@ -170,9 +192,10 @@ static int run(const eval_flags *f, const dist_world *w) {
     r.v = &c.vocab, r.val_songs = (long long)val.n, r.val_tokens = (long long)val.off[val.n];
     r.seq_len = f->seq_len > 0 ? f->seq_len : config_seq_len(g.ck.config);
     r.batch = f->batch, r.sampler = go.sampler, r.max_words = f->max_words, r.prime_lines = f->prime_lines;
-    r.clf_path = f->classifier;
-    failed = eval_ppl_carried(&g.m, &val, w->rank, w->size, f->batch, 32, r.ppl_carried, &e) ||
-             eval_ppl_windows(&g.m, &val, w->rank, w->size, f->batch, r.seq_len, r.ppl_windows, &e);
+    default_classifier_path(clf, sizeof clf, f->checkpoint, eval_nb_corpus_hash(&c.train));
+    r.clf_path = f->classifier ? f->classifier : clf;
+    failed = eval_ppl_carried(&g.m, &val, w->rank, w->size, f->batch, 32, &pr, r.ppl_carried, &e) ||
+             eval_ppl_windows(&g.m, &val, w->rank, w->size, f->batch, r.seq_len, &pr, r.ppl_windows, &e);
     if (agree(w, failed, &e)) goto out;
     double sums[2 * EVAL_PPL_N];
     memcpy(sums, r.ppl_carried, sizeof r.ppl_carried);
@@ -181,10 +204,10 @@ static int run(const eval_flags *f, const dist_world *w) {
     memcpy(r.ppl_carried, sums, sizeof r.ppl_carried);
     memcpy(r.ppl_windows, sums + EVAL_PPL_N, sizeof r.ppl_windows);
     double timing[3];
-    if (eval_run_generate(&plan, &g, &val, &go, w, timing, &e)) goto fatal;
+    if (eval_run_generate(&plan, &g, &val, &go, w, &pr, timing, &e)) goto fatal;
     r.gen_seconds = timing[0], r.gen_words = timing[1], r.gen_tokens = timing[2];
     rc = LM_EXIT_OK;
-    if (w->rank == 0 && report(f, &c, &val, &plan, &r, &e)) {
+    if (w->rank == 0 && report(f, &c, &val, &plan, &pr, &r, &e)) {
         fprintf(stderr, "lyricmind eval: %s\n", e.msg);
         rc = LM_EXIT_FAILURE;
     }
@@ -215,10 +238,12 @@ int cmd_eval(int argc, char **argv) {
         {"max-words", CLI_LONG, &f.max_words, "N", "word limit of each generated song", 1, 1e7, 0},
         GEN_SAMPLER_FLAGS(f.s),
         {"batch", CLI_INT, &f.batch, "B", "rows per forward pass in the cross-entropy", 1, 4096, 0},
-        {"classifier", CLI_STR, &f.classifier, "FILE", "genre classifier file (default DATA/" EVAL_NB_FILE "; trained if missing)", 0, 0, 0},
+        {"classifier", CLI_STR, &f.classifier, "FILE", "genre classifier cache (default: beside the checkpoint, "
+         EVAL_NB_FILE_PREFIX "<corpus hash>.h5; trained if missing, stale or of another corpus)", 0, 0, 0},
         {"retrain-classifier", CLI_BOOL, &f.retrain, NULL, "train the genre classifier even if its file exists", 0, 0, 0},
         {"rhyme-dict", CLI_STR, &f.rhyme_dict, "FILE", "CMU pronouncing dictionary", 0, 0, 0},
         {"threads", CLI_INT, &f.threads, "N", "OpenBLAS threads per rank", 1, 1024, 0},
+        {"quiet", CLI_BOOL, &f.quiet, NULL, "no progress lines on stderr", 0, 0, 0},
         {0},
     };
     cli_cmd cmd = {"eval", "--checkpoint FILE --data DIR [options]",
@@ -227,7 +252,10 @@ int cmd_eval(int argc, char **argv) {
                    "targets), BLEU-4 of continuations of held-out songs, self-BLEU, rhyme consistency,\n"
                    "distinct-1/2 and line length of generated vs real songs, and the accuracy of a\n"
                    "naive Bayes genre classifier on real and generated songs. Runs under mpirun too\n"
-                   "(ranks split the work, rank 0 reports). Exit codes: 0 ok, 1 error, 2 bad flags.",
+                   "(ranks split the work, rank 0 reports). Progress with an ETA per phase goes to\n"
+                   "stderr (a redrawn line on a terminal, else a line every 5 s and one per finished\n"
+                   "phase; --quiet: none). Writes only stdout and the classifier cache, never into\n"
+                   "--data. Exit codes: 0 ok, 1 error, 2 bad flags.",
                    opts};
     dist_world w;
     lm_err e;
@@ -238,10 +266,7 @@ int cmd_eval(int argc, char **argv) {
     int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
     if (rc == CLI_OK && (!f.checkpoint || !f.data))
         rc = cli_error(&cmd, "--checkpoint FILE and --data DIR are required");
-    char clf[4200];
     if (rc == CLI_OK) {
-        snprintf(clf, sizeof clf, "%s/%s", f.data, EVAL_NB_FILE);
-        if (!f.classifier) f.classifier = clf;
         openblas_set_num_threads(f.threads);
         rc = run(&f, &w);
     } else {

@@ -50,6 +50,26 @@ static const io_vocab *vocab_beside(vocab_cache *vc, const char *path, lm_err *e
     return vc->state == 2 ? &vc->v : NULL;
 }
 
+/* Songs per genre, keyed by the full genre name (or "genre N" without a
+ * vocabulary); NULL when a name cannot be a JSON key or two names collide, so
+ * that no genre is ever silently left out of the counts. */
+static json_t *genre_counts(const io_shard *s, const io_vocab *v) {
+    uint64_t per[256] = {0};
+    for (uint64_t i = 0; i < s->n_songs; i++) per[s->song_genre[i]]++;
+    json_t *g = json_object();
+    for (int i = 0; g && i < 256; i++) {
+        if (!per[i]) continue;
+        char own[32];
+        snprintf(own, sizeof own, "genre %d", i);
+        const char *name = v ? v->genres[i] : own;
+        if (json_object_get(g, name) || json_object_set_new(g, name, json_integer((json_int_t)per[i]))) {
+            json_decref(g);
+            g = NULL;
+        }
+    }
+    return g;
+}
+
 static int inspect_shard(const char *path, vocab_cache *vc, json_t *o, lm_err *e) {
     io_shard s;
     if (io_shard_open(&s, path, e)) return -1;
@@ -80,15 +100,11 @@ static int inspect_shard(const char *path, vocab_cache *vc, json_t *o, lm_err *e
     json_object_set_new(o, "stored_bytes", json_integer((json_int_t)stored));
     json_object_set_new(o, "compression_ratio",
                         json_real(stored ? 2.0 * (double)s.n_tokens / (double)stored : 0));
-    uint64_t per[256] = {0};
-    for (uint64_t i = 0; i < s.n_songs; i++) per[s.song_genre[i]]++;
-    json_t *g = json_object();
-    for (int i = 0; i < 256; i++) {
-        if (!per[i]) continue;
-        char name[64];
-        snprintf(name, sizeof name, "%s", v ? v->genres[i] : "");
-        if (!v) snprintf(name, sizeof name, "genre %d", i);
-        json_object_set_new(g, name, json_integer((json_int_t)per[i]));
+    json_t *g = genre_counts(&s, v);
+    if (!g) {
+        io_shard_close(&s);
+        return lm_err_set(e, "%s: cannot list the songs per genre (a genre name is not valid UTF-8 "
+                             "or two are equal)", path);
     }
     json_object_set_new(o, "songs_per_genre", g);
     char line[8192];
@@ -101,9 +117,11 @@ static int inspect_shard(const char *path, vocab_cache *vc, json_t *o, lm_err *e
 static int inspect_vocab(const char *path, json_t *o, lm_err *e) {
     io_vocab v;
     if (io_vocab_read(path, &v, e)) return -1;
-    json_object_set_new(o, "format_version", json_integer(IO_VOCAB_FORMAT_VERSION));
+    json_object_set_new(o, "format_version", json_integer(v.format_version));
     json_object_set_new(o, "size", json_integer(v.size));
     put_hex(o, "vocab_hash", v.hash);
+    json_object_set_new(o, "counts_checksum", json_string(v.format_version >= 2 ? "ok"
+                                                          : "none (format version 1)"));
     json_t *g = json_array();
     for (uint32_t i = 0; i < v.n_genres; i++) json_array_append_new(g, json_string(v.genres[i]));
     json_object_set_new(o, "genres", g);

@@ -94,8 +94,13 @@ static int fwd_start(fwd *f, const lm_model *m, const eval_songs *s, int B, int 
     return check_ids(m, s, e) || fwd_init(f, m, B, T, e) ? -1 : 0;
 }
 
+/* How many of 0..n-1 are rank, rank + size, ... */
+static double share(uint64_t n, int rank, int size) {
+    return n > (uint64_t)rank ? (double)((n - (uint64_t)rank - 1) / (uint64_t)size + 1) : 0;
+}
+
 int eval_ppl_carried(const lm_model *m, const eval_songs *s, int rank, int size, int B, int T,
-                     double out[EVAL_PPL_N], lm_err *e) {
+                     progress *pr, double out[EVAL_PPL_N], lm_err *e) {
     fwd f;
     if (fwd_start(&f, m, s, B, T, out, e)) return -1;
     const size_t H = (size_t)m->d.H;
@@ -107,6 +112,7 @@ int eval_ppl_carried(const lm_model *m, const eval_songs *s, int rank, int size,
     }
     for (int b = 0; b < B; b++) cur[b] = -1;
     size_t next = (size_t)rank; /* this rank's songs: rank, rank + size, ... */
+    progress_begin(pr, "perplexity (carried state)", share(s->n, rank, size), "songs");
     for (;;) {
         int active = 0;
         for (int b = 0; b < B; b++) {
@@ -129,6 +135,7 @@ int eval_ppl_carried(const lm_model *m, const eval_songs *s, int rank, int size,
         }
         if (!active) break;
         fwd_window(&f, out);
+        progress_update(pr, share(next < s->n ? next : s->n, rank, size));
         for (int b = 0; b < B; b++) {
             if (cur[b] < 0) continue;
             pos[b] += (uint64_t)T;
@@ -136,16 +143,18 @@ int eval_ppl_carried(const lm_model *m, const eval_songs *s, int rank, int size,
         }
     }
     free(cur), free(pos), fwd_free(&f);
+    progress_end(pr);
     return 0;
 }
 
 int eval_ppl_windows(const lm_model *m, const eval_songs *s, int rank, int size, int B, int T,
-                     double out[EVAL_PPL_N], lm_err *e) {
+                     progress *pr, double out[EVAL_PPL_N], lm_err *e) {
     fwd f;
     if (fwd_start(&f, m, s, B, T, out, e)) return -1;
     const uint64_t N = s->off[s->n];
     const uint64_t W = N > 1 ? (N - 2) / (uint64_t)T + 1 : 0; /* ceil((N - 1) / T) */
     uint64_t k = (uint64_t)rank;
+    progress_begin(pr, "perplexity (zero-state windows)", share(W, rank, size), "windows");
     while (k < W) {
         for (int b = 0; b < B; b++, k += (uint64_t)size) {
             for (int t = 0; t < T; t++) {
@@ -158,7 +167,9 @@ int eval_ppl_windows(const lm_model *m, const eval_songs *s, int rank, int size,
         memset(f.h, 0, (size_t)B * m->d.H * sizeof(float));
         memset(f.c, 0, (size_t)B * m->d.H * sizeof(float));
         fwd_window(&f, out);
+        progress_update(pr, share(k < W ? k : W, rank, size));
     }
     fwd_free(&f);
+    progress_end(pr);
     return 0;
 }

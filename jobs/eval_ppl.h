@@ -22,14 +22,16 @@
 #include "eval_data.h"
 #include "lm_err.h"
 #include "lm_model.h"
+#include "progress.h"
 
 enum { EVAL_PPL_LOSS = 0, EVAL_PPL_COUNT, EVAL_PPL_LOSS_KNOWN, EVAL_PPL_COUNT_KNOWN, EVAL_PPL_N };
 
 /* B: rows per forward pass (songs or windows in parallel); T: tokens per
- * pass (carried) or the window length (windows). */
+ * pass (carried) or the window length (windows). pr (may be NULL) gets one
+ * phase over this rank's songs or windows. */
 int eval_ppl_carried(const lm_model *m, const eval_songs *s, int rank, int size, int B, int T,
-                     double out[EVAL_PPL_N], lm_err *e);
+                     progress *pr, double out[EVAL_PPL_N], lm_err *e);
 int eval_ppl_windows(const lm_model *m, const eval_songs *s, int rank, int size, int B, int T,
-                     double out[EVAL_PPL_N], lm_err *e);
+                     progress *pr, double out[EVAL_PPL_N], lm_err *e);
 
 #endif

@@ -85,11 +85,13 @@ static int run_task(gen_ctx *x, const eval_task *t, size_t index, const eval_son
 
 /* This rank's results as int32 records [task, n, ids...]. */
 static int run_mine(eval_plan *p, const gen_model *g, const eval_songs *val, const eval_gen_opts *o,
-                    const dist_world *w, gen_seq *rec, double acc[3], lm_err *e) {
+                    const dist_world *w, progress *pr, gen_seq *rec, double acc[3], lm_err *e) {
     gen_ctx x;
     if (gen_ctx_init(&x, g, o->sampler, e)) return -1;
     int rc = 0;
-    for (size_t t = (size_t)w->rank; !rc && t < p->n_tasks; t += (size_t)w->size) {
+    size_t r = (size_t)w->rank, mine = p->n_tasks > r ? (p->n_tasks - r - 1) / (size_t)w->size + 1 : 0;
+    progress_begin(pr, "generation", (double)mine, "songs");
+    for (size_t t = r; !rc && t < p->n_tasks; t += (size_t)w->size) {
         gen_seq seq = {0};
         rc = run_task(&x, &p->tasks[t], t, val, o, &seq, acc, e);
         size_t np = p->tasks[t].kind == EVAL_TASK_CONTINUE ? p->tasks[t].prefix : 2;
@@ -98,7 +100,9 @@ static int run_mine(eval_plan *p, const gen_model *g, const eval_songs *val, con
         for (size_t i = np; !rc && i < seq.n; i++)
             if (gen_seq_push(rec, seq.id[i], 0)) rc = lm_err_set(e, "out of memory");
         gen_seq_free(&seq);
+        progress_update(pr, (double)((t - r) / (size_t)w->size + 1));
     }
+    if (!rc) progress_end(pr);
     gen_ctx_free(&x);
     return rc;
 }
@@ -118,11 +122,11 @@ static int unpack(eval_plan *p, const int32_t *buf, uint64_t n, lm_err *e) {
     return 0;
 }
 
-int eval_run_generate(eval_plan *p, const gen_model *g, const eval_songs *val,
-                      const eval_gen_opts *o, const dist_world *w, double timing[3], lm_err *e) {
+int eval_run_generate(eval_plan *p, const gen_model *g, const eval_songs *val, const eval_gen_opts *o,
+                      const dist_world *w, progress *pr, double timing[3], lm_err *e) {
     gen_seq rec = {0};
     double acc[3] = {0, 0, 0};
-    int failed = run_mine(p, g, val, o, w, &rec, acc, e);
+    int failed = run_mine(p, g, val, o, w, pr, &rec, acc, e);
     /* every rank learns whether any failed before the gather */
     double agree[4] = {acc[0], acc[1], acc[2], failed ? 1.0 : 0.0};
     lm_err e2;

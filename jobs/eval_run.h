@@ -19,6 +19,7 @@
 #include "dist.h"
 #include "eval_data.h"
 #include "gen_lyrics.h"
+#include "progress.h"
 
 typedef enum { EVAL_TASK_CONTINUE = 0, EVAL_TASK_GENRE = 1 } eval_task_kind;
 
@@ -53,8 +54,8 @@ void eval_plan_free(eval_plan *p);
 
 /* Runs this rank's tasks and gathers all of them on every rank. Collective.
  * timing (may be NULL) gets the sums over ranks of {seconds generating,
- * words, tokens}. */
-int eval_run_generate(eval_plan *p, const gen_model *g, const eval_songs *val,
-                      const eval_gen_opts *o, const dist_world *w, double timing[3], lm_err *e);
+ * words, tokens}; pr (may be NULL) shows this rank's tasks as a phase. */
+int eval_run_generate(eval_plan *p, const gen_model *g, const eval_songs *val, const eval_gen_opts *o,
+                      const dist_world *w, progress *pr, double timing[3], lm_err *e);
 
 #endif

@@ -1,6 +1,8 @@
 /* train_log: progress lines and metrics.jsonl for rank 0 (see train_log.h). */
 #include "train_log.h"
 
+#include "progress.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -8,11 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-double train_log_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+double train_log_now(void) { return progress_now(); }
 
 /* Start records already in the metrics file (none if it does not exist). */
 static long count_starts(const char *path) {
@@ -39,14 +37,7 @@ int train_log_open(train_log *l, const char *run_dir, int rank, int quiet, int u
     l->t0 = l->last_print = train_log_now();
     l->steps_at_start = start_step;
     if (rank != 0) return 0;
-    const char *mode = getenv("LYRICMIND_PROGRESS");
-    if (mode && !strcmp(mode, "bar")) l->tty = 1;
-    else if (mode && !strcmp(mode, "lines")) l->tty = 0;
-    else if (!mode || !*mode || !strcmp(mode, "auto")) l->tty = isatty(STDOUT_FILENO) && !under_launcher;
-    else {
-        snprintf(err, n, "environment LYRICMIND_PROGRESS must be auto, bar or lines, got '%s'", mode);
-        return -1;
-    }
+    if (progress_mode(STDOUT_FILENO, under_launcher, &l->tty, err, n)) return -1;
     char path[8192];
     snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
     l->segment = count_starts(path) + 1;
@@ -63,12 +54,6 @@ void train_log_close(train_log *l) {
     l->live = 0;
     if (l->metrics) fclose(l->metrics);
     l->metrics = NULL;
-}
-
-static void fmt_duration(char *buf, size_t n, double s) {
-    if (!isfinite(s) || s < 0) snprintf(buf, n, "?");
-    else if (s >= 3600) snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
-    else snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
 }
 
 /* The prefix that wipes a live progress line before a normal line. */
@@ -94,7 +79,7 @@ void train_log_step(train_log *l, const train_step_info *s) {
     double done = (double)(s->step - l->steps_at_start);
     double eta = done > 0 ? (now - l->t0) / done * (double)(s->total_steps - s->step) : NAN;
     char etas[32];
-    fmt_duration(etas, sizeof etas, eta);
+    progress_fmt_duration(etas, sizeof etas, eta);
     double pct = s->total_steps > 0 ? 100.0 * (double)s->step / (double)s->total_steps : 0;
     printf("%sepoch %ld/%ld  step %ld/%ld (%.1f%%)  loss %.4f  lr %.2e  %.0f tok/s  comm %.0f%%  ETA %s%s",
            l->tty ? "\r\033[K" : "", s->epoch + 1, s->epochs, s->step, s->total_steps, pct, s->loss, s->lr,

@@ -42,8 +42,13 @@ static json_t *summary_obj(const pp_summary *s, int with_timing) {
     json_object_set_new(o, "word_tokens", json_integer((json_int_t)s->word_tokens));
     json_object_set_new(o, "oov_tokens", json_integer((json_int_t)s->oov_tokens));
     json_object_set_new(o, "oov_rate", json_real(s->oov_rate));
-    for (uint32_t i = 0; i < s->n_genres; i++)
-        json_object_set_new(g, s->genres[i], json_integer((json_int_t)s->genre_songs[i]));
+    for (uint32_t i = 0; i < s->n_genres; i++) /* never leave a genre out silently */
+        if (json_object_get(g, s->genres[i]) ||
+            json_object_set_new(g, s->genres[i], json_integer((json_int_t)s->genre_songs[i]))) {
+            json_decref(o);
+            json_decref(g);
+            return NULL;
+        }
     json_object_set_new(o, "genres", g);
     if (with_timing) {
         double mb = (double)s->bytes / 1e6;
@@ -117,7 +122,13 @@ int pp_manifest_write(const char *path, const pp_options *o, const pp_inputs *in
     for (uint32_t g = 0; g < s->n_genres; g++) json_array_append_new(gen, json_string(s->genres[g]));
     json_object_set_new(voc, "genres", gen);
     json_object_set_new(m, "vocab", voc);
-    json_object_set_new(m, "counts", summary_obj(s, 0));
+    json_t *counts = summary_obj(s, 0);
+    if (!counts) {
+        json_decref(m);
+        return lm_err_set(e, "%s: cannot write the genre counts (a genre name is not valid UTF-8 or "
+                             "two are equal)", path);
+    }
+    json_object_set_new(m, "counts", counts);
     json_object_set_new(shards, "train", shard_list(sh->train, sh->n_train));
     json_object_set_new(shards, "val", shard_list(sh->val, sh->n_val));
     json_object_set_new(m, "shards", shards);

@@ -25,6 +25,7 @@
 #include <strings.h>
 
 #include "pp_clean.h"
+#include "pp_clean_int.h"
 #include "pp_dedup.h"
 #include "pp_mem.h"
 
@@ -37,7 +38,7 @@ typedef struct song {
     pp_h128 hash;
     uint32_t text_len, file, tok_off, ntok, nunits, n_nl, n_sep;
     int16_t genre;
-    uint8_t skip, val;
+    uint8_t skip, val, bad_genre; /* bad_genre: the invalid UTF-8 is in the label */
 } song;
 
 enum { B_FREE = 0, B_FILLING, B_TODO, B_DONE };
@@ -156,8 +157,13 @@ static int on_record(const pp_record *r, void *vctx) {
     s->file = p->cur_file;
     s->line = r->line;
     s->skip = SKIP_NONE;
+    size_t glen = r->genre ? strlen(r->genre) : 0, gbad = glen ? pp_utf8_check(r->genre, glen) : 0;
     if (r->skip == PP_SKIP_MISSING_TEXT || !r->text) {
         s->skip = PP_REASON_MISSING_TEXT;
+    } else if (gbad < glen) { /* counted and reported like invalid lyrics */
+        s->skip = PP_REASON_BAD_UTF8;
+        s->bad_genre = 1;
+        s->bad_off = gbad;
     } else {
         int g = pp_genre_resolve(&p->p1->genres, p->gm, p->o->unknown_genre, r->genre);
         if (g == -2) {
@@ -339,9 +345,9 @@ static int commit(ctx *p, batch *b) {
             sm->skipped[s->skip]++;
             if (s->skip == PP_REASON_BAD_UTF8 && p->o->warn && p->warned++ < (uint64_t)p->o->max_warnings) {
                 char msg[1200];
-                snprintf(msg, sizeof msg, "%s:%llu: invalid UTF-8 at byte %llu of the song text; song skipped",
+                snprintf(msg, sizeof msg, "%s:%llu: invalid UTF-8 at byte %llu of the %s; song skipped",
                          p->in->v[s->file].path, (unsigned long long)s->line,
-                         (unsigned long long)s->bad_off);
+                         (unsigned long long)s->bad_off, s->bad_genre ? "genre label" : "song text");
                 p->o->warn(p->o->warn_ctx, msg);
             }
             continue;

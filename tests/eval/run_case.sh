@@ -9,6 +9,7 @@ CASE=$1
 export OPENBLAS_NUM_THREADS=1
 DATA=$WORK/corpus
 OTHER=$WORK/corpus-rock
+SAME=$WORK/corpus-same-vocab
 CKPT=$WORK/run/ckpt-000000060.h5
 LYRICS=$SHARED/lyrics/nltk-4genre
 mkdir -p "$WORK/$CASE" && cd "$WORK/$CASE"
@@ -27,17 +28,23 @@ gen() { "$LM" generate --checkpoint "$CKPT" --quiet "$@"; }
 
 case $CASE in
 fixture)
-  rm -rf "$DATA" "$OTHER" "$WORK/run"
+  rm -rf "$DATA" "$OTHER" "$SAME" "$WORK/run"
   "$LM" preprocess --force --threads 1 --vocab-size 2000 --out "$DATA" "$LYRICS/country.txt" "$LYRICS/rock.txt" >/dev/null
   "$LM" preprocess --force --threads 1 --vocab-size 2000 --out "$OTHER" "$LYRICS/rock.txt" >/dev/null
+  # other data, the same vocabulary: only the classifier's corpus hash tells them apart
+  "$LM" preprocess --force --threads 1 --vocab "$DATA/vocab.h5" --out "$SAME" "$LYRICS/rock.txt" >/dev/null
   "$LM" train --data "$DATA" --run "$WORK/run" --max-steps 60 --quiet >/dev/null
   [ -f "$CKPT" ] || fail "no checkpoint"
   ;;
 eval_json)
-  # every metric present, finite and in range; the classifier file is written
-  rm -f "$DATA/genre-classifier.h5"
+  # every metric present, finite and in range; the classifier is cached
+  # beside the checkpoint; progress on stderr, one line per finished phase
+  rm -f "$WORK"/run/genre-classifier-*.h5
   expect_rc 0 "$LM" eval --checkpoint "$CKPT" --data "$DATA" --json --samples 8 --per-genre 4
-  [ -f "$DATA/genre-classifier.h5" ] || fail "classifier not saved beside the data"
+  ls "$WORK"/run/genre-classifier-*.h5 >/dev/null || fail "classifier not saved beside the checkpoint"
+  for phase in "perplexity (carried state)" "perplexity (zero-state windows)" "generation" "genre judge training"; do
+    grep -q "^eval: $phase done: [0-9]* [a-z]* in " err.txt || { cat err.txt; fail "no progress line for $phase"; }
+  done
   "$PY" - out.txt <<'EOF'
 import json, math, sys
 lines = open(sys.argv[1]).read().splitlines()
@@ -95,6 +102,9 @@ eval_table_and_ranks)
   expect_rc 0 "$LM" eval --checkpoint "$CKPT" --data "$DATA" --json --samples 6 --per-genre 3
   mv out.txt one.json
   expect_rc 0 $MPIRUN -np 2 "$LM" eval --checkpoint "$CKPT" --data "$DATA" --json --samples 6 --per-genre 3
+  # only rank 0 shows progress
+  [ "$(grep -c '^eval: generation done' err.txt)" = 1 ] || { cat err.txt; fail "progress not from rank 0 alone"; }
+  ! grep -q 'genre judge training' err.txt || { cat err.txt; fail "cached classifier retrained"; }
   "$PY" - one.json out.txt <<'EOF'
 import json, sys
 a, b = (json.load(open(f)) for f in sys.argv[1:3])
@@ -116,6 +126,36 @@ def close(x, y, path):
         assert x == y, (path, x, y)
 close(a, b, "")
 EOF
+  ;;
+eval_readonly_data)
+  # --data is a read-only copy: eval succeeds, leaves it exactly as it was
+  # (root ignores permission bits, so the listing and mtimes are compared too)
+  # and caches the classifier beside the checkpoint
+  rm -rf ro ck && cp -a "$DATA" ro && mkdir ck && cp "$CKPT" ck/ckpt.h5 && chmod -R a-w ro
+  listing() { find ro -printf '%p %s %T@ %m\n' | sort; }
+  listing >before.txt
+  expect_rc 0 "$LM" eval --checkpoint ck/ckpt.h5 --data ro --json --samples 2 --per-genre 1 --quiet
+  listing >after.txt
+  cmp before.txt after.txt || { diff before.txt after.txt; fail "eval changed the --data directory"; }
+  [ ! -s err.txt ] || { cat err.txt; fail "stderr despite --quiet"; }
+  clf=$(ls ck/genre-classifier-*.h5) || fail "no classifier beside the checkpoint"
+  "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["genre"]["path"] == sys.argv[2] and d["genre"]["trained_now"], d["genre"]' out.txt "$clf"
+  ls ck/*.tmp* 2>/dev/null && fail "temp file left"
+  # the same vocabulary on other data: its own default file, no clash
+  expect_rc 0 "$LM" eval --checkpoint ck/ckpt.h5 --data "$SAME" --json --samples 2 --per-genre 1 --quiet
+  [ "$(ls ck/genre-classifier-*.h5 | wc -l)" = 2 ] || { ls ck; fail "two corpora share a classifier file"; }
+  # --classifier PATH is honoured: written there, then loaded
+  expect_rc 0 "$LM" eval --checkpoint ck/ckpt.h5 --data ro --json --samples 2 --per-genre 1 --classifier mine.h5
+  [ -f mine.h5 ] || fail "--classifier not written"
+  grep -q '"trained_now":true' out.txt || fail "--classifier not trained"
+  expect_rc 0 "$LM" eval --checkpoint ck/ckpt.h5 --data ro --json --samples 2 --per-genre 1 --classifier mine.h5
+  grep -q '"trained_now":false' out.txt || fail "--classifier not loaded"
+  # a classifier of other data (same vocabulary) is detected: one note, retrained
+  expect_rc 0 "$LM" eval --checkpoint ck/ckpt.h5 --data "$SAME" --json --samples 2 --per-genre 1 --classifier mine.h5
+  grep -q '"trained_now":true' out.txt || fail "foreign classifier used"
+  [ "$(grep -c 'retraining the genre classifier: .*mine.h5: classifier was trained on other data' err.txt)" = 1 ] ||
+    { cat err.txt; fail "no one-line note for a foreign classifier"; }
+  chmod -R u+w ro
   ;;
 generate_two_genres)
   for g in country Rock; do
@@ -216,6 +256,8 @@ bad_inputs)
   one_line_error "no-such-corpus"
   expect_rc 2 "$LM" eval --checkpoint "$CKPT"
   one_line_error "--data"
+  LYRICMIND_PROGRESS=blink expect_rc 1 "$LM" eval --checkpoint "$CKPT" --data "$DATA"
+  one_line_error "LYRICMIND_PROGRESS must be auto, bar or lines"
   # a damaged classifier file is retrained, with a note
   printf 'junk' >"$WORK/junk.h5"
   expect_rc 0 "$LM" eval --checkpoint "$CKPT" --data "$DATA" --classifier "$WORK/junk.h5" --samples 2 --per-genre 1

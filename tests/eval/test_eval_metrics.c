@@ -339,14 +339,19 @@ Test(genre, file_round_trip_and_damage) {
     toy_accuracy(0, &nb);
     char *path = tmp_file("genre-classifier.h5");
     lm_err e = {{0}};
+    nb.corpus_hash = 7;
     cr_assert_eq(eval_nb_save(&nb, path, &e), 0, "%s", e.msg);
-    cr_assert_eq(eval_nb_load(&back, path, 42, CV, &e), 0, "%s", e.msg);
+    cr_assert_eq(eval_nb_load(&back, path, 42, CV, 7, &e), 0, "%s", e.msg);
+    cr_assert_eq(back.corpus_hash, 7);
     cr_assert_eq(memcmp(back.log_lik, nb.log_lik, sizeof(double) * 2 * CV), 0);
     cr_assert_eq(memcmp(back.log_prior, nb.log_prior, sizeof(double) * 2), 0);
     eval_nb_free(&back);
     /* another vocabulary */
-    cr_assert_eq(eval_nb_load(&back, path, 43, CV, &e), -1);
+    cr_assert_eq(eval_nb_load(&back, path, 43, CV, 7, &e), -1);
     cr_assert(strstr(e.msg, "another vocabulary"), "%s", e.msg);
+    /* same vocabulary, other training data: stale or foreign */
+    cr_assert_eq(eval_nb_load(&back, path, 42, CV, 8, &e), -1);
+    cr_assert(strstr(e.msg, "trained on other data") && strstr(e.msg, path), "%s", e.msg);
     /* flipped bytes inside /word_counts: only the checksum can notice */
     hid_t h5 = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     hid_t ds = H5Dopen2(h5, "word_counts", H5P_DEFAULT);
@@ -363,13 +368,13 @@ Test(genre, file_round_trip_and_damage) {
     fseek(f, (long)at + 8 * 60, SEEK_SET);
     fwrite(buf, 1, 8, f);
     fclose(f);
-    cr_assert_eq(eval_nb_load(&back, path, 42, CV, &e), -1);
+    cr_assert_eq(eval_nb_load(&back, path, 42, CV, 7, &e), -1);
     cr_assert(strstr(e.msg, "checksum") && !strchr(e.msg, '\n'), "%s", e.msg);
     /* not an HDF5 file */
     f = fopen(path, "wb");
     fputs("not a classifier", f);
     fclose(f);
-    cr_assert_eq(eval_nb_load(&back, path, 42, CV, &e), -1);
+    cr_assert_eq(eval_nb_load(&back, path, 42, CV, 7, &e), -1);
     cr_assert(strstr(e.msg, path), "%s", e.msg);
     eval_nb_free(&nb);
     unlink(path);

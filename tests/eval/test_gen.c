@@ -36,7 +36,7 @@ static void make_checkpoint(void) {
         tokens[i] = (char *)(i < IO_TOK_FIRST_GENRE + G ? spec[i] : WORDS[i - IO_TOK_FIRST_GENRE - G]);
         counts[i] = (uint64_t)(1000 - i);
     }
-    io_vocab v = {V, tokens, counts, G, genres, io_vocab_hash(tokens, V)};
+    io_vocab v = {V, tokens, counts, G, genres, io_vocab_hash(tokens, V), 0};
     lm_model m;
     lm_err e;
     lm_dims d = {V, 8, 16};
@@ -225,9 +225,9 @@ Test(ppl, windows_equal_the_models_eval_window) {
     const int T = 7;
     double mine[EVAL_PPL_N], split[EVAL_PPL_N], part[EVAL_PPL_N] = {0};
     lm_err e;
-    cr_assert_eq(eval_ppl_windows(&g_model.m, &s, 0, 1, 4, T, mine, &e), 0);
+    cr_assert_eq(eval_ppl_windows(&g_model.m, &s, 0, 1, 4, T, NULL, mine, &e), 0);
     for (int r = 0; r < 3; r++) { /* as 3 ranks */
-        cr_assert_eq(eval_ppl_windows(&g_model.m, &s, r, 3, 2, T, split, &e), 0);
+        cr_assert_eq(eval_ppl_windows(&g_model.m, &s, r, 3, 2, T, NULL, split, &e), 0);
         for (int i = 0; i < EVAL_PPL_N; i++) part[i] += split[i];
     }
     /* reference: window k = stream[kT .. kT+T], zero state, one at a time */
@@ -266,9 +266,9 @@ Test(ppl, carried_equals_token_by_token) {
     make_songs(&s, 19);
     double mine[EVAL_PPL_N], split[EVAL_PPL_N], part[EVAL_PPL_N] = {0};
     lm_err e;
-    cr_assert_eq(eval_ppl_carried(&g_model.m, &s, 0, 1, 3, 5, mine, &e), 0);
+    cr_assert_eq(eval_ppl_carried(&g_model.m, &s, 0, 1, 3, 5, NULL, mine, &e), 0);
     for (int r = 0; r < 2; r++) {
-        cr_assert_eq(eval_ppl_carried(&g_model.m, &s, r, 2, 4, 9, split, &e), 0);
+        cr_assert_eq(eval_ppl_carried(&g_model.m, &s, r, 2, 4, 9, NULL, split, &e), 0);
         for (int i = 0; i < EVAL_PPL_N; i++) part[i] += split[i];
     }
     double loss = 0, known = 0, n = 0, nk = 0;

@@ -6,7 +6,8 @@
  *     good/{vocab.h5,train-00000.h5,ckpt-000000100.h5}   valid
  *     mismatch/{vocab.h5,train-00000.h5}   shard built for another vocabulary
  *     badgenre/{vocab.h5,train-00000.h5}   song genre ids beyond the vocab's
- *     bad/{truncated.h5,noise.h5,bitflip.h5,plain.txt}   damaged files */
+ *     bad/{truncated.h5,noise.h5,bitflip.h5,plain.txt}   damaged files
+ *     bad/vocab.h5                         one byte of /counts changed */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,9 @@ static int write_dir(const char *dir) {
         iot_truncate(p, iot_file_size(p) * 2 / 3);
         snprintf(p, sizeof p, "%s/bitflip.h5", bad);
         iot_corrupt(p, iot_dataset_offset(p, "model/fc.weight") + 6, 1);
+        snprintf(p, sizeof p, "%s/vocab.h5", bad);
+        if (io_vocab_write(p, &v, &e)) rc = fail(p, &e);
+        iot_corrupt(p, iot_dataset_offset(p, "counts") + 8 * 9, 1);
         snprintf(p, sizeof p, "%s/noise.h5", bad);
         iot_random_file(p, 4096);
         snprintf(p, sizeof p, "%s/plain.txt", bad);

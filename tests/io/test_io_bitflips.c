@@ -37,14 +37,31 @@ static int read_vocab(const char *p, lm_err *e) {
 
 static int read_ckpt(const char *p, lm_err *e) { return io_ckpt_validate(p, NULL, e); }
 
+/* The whole file (malloc'd), its size in *size. */
+static unsigned char *load_bytes(const char *path, long *size) {
+    *size = iot_file_size(path);
+    unsigned char *bytes = malloc((size_t)*size);
+    FILE *f = fopen(path, "rb");
+    cr_assert_eq(fread(bytes, 1, (size_t)*size, f), (size_t)*size);
+    fclose(f);
+    return bytes;
+}
+
+/* iot_dir/ckpt.h5: the V=16 checkpoint fixture (c freed by the caller). */
+static char *saved_ckpt(iot_ckpt *c) {
+    iot_ckpt_make(c, (lm_dims){16, 4, 3}, 1);
+    char *p = iot_path(iot_dir, "ckpt.h5");
+    lm_err e;
+    cr_assert_eq(iot_ckpt_save(p, c, 1, &e), 0, "%s", e.msg);
+    return p;
+}
+
 static void flip_everywhere(const char *orig, reader_fn read, int positions) {
     lm_err e;
     cr_assert_eq(read(orig, &e), 0, "fixture invalid: %s", e.msg);
-    long size = iot_file_size(orig);
-    unsigned char *bytes = malloc((size_t)size);
-    FILE *f = fopen(orig, "rb");
-    cr_assert_eq(fread(bytes, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
+    long size;
+    unsigned char *bytes = load_bytes(orig, &size);
+    FILE *f;
     char *copy = iot_path(iot_dir, "flipped.h5");
     int refused = 0;
     for (int k = 0; k < positions; k++) {
@@ -84,10 +101,7 @@ Test(io_bitflips, vocab) {
 
 Test(io_bitflips, checkpoint) {
     iot_ckpt c;
-    iot_ckpt_make(&c, (lm_dims){16, 4, 3}, 1);
-    char *p = iot_path(iot_dir, "ckpt.h5");
-    lm_err e;
-    cr_assert_eq(iot_ckpt_save(p, &c, 1, &e), 0, "%s", e.msg);
+    char *p = saved_ckpt(&c);
     flip_everywhere(p, read_ckpt, 160);
     iot_ckpt_free(&c);
     free(p);
@@ -109,5 +123,44 @@ Test(io_bitflips, shard_offset_shift_keeping_order_is_caught) {
     fclose(f);
     cr_assert_eq(read_shard(p, &e), -1);
     cr_assert(strstr(e.msg, "checksum mismatch"), "%s", e.msg);
+    free(p);
+}
+
+/* Flips bit k % 8 of every byte of dataset `name` (V=16 counts: 128 bytes)
+ * one at a time: each must be refused with a checksum error naming the file. */
+static void flip_all_of(const char *orig, const char *name, reader_fn read) {
+    long at = iot_dataset_offset(orig, name);
+    cr_assert_geq(at, 0, "%s: no contiguous %s", orig, name);
+    long size;
+    unsigned char *bytes = load_bytes(orig, &size);
+    FILE *f;
+    char *copy = iot_path(iot_dir, "flipped.h5");
+    for (long k = 0; k < 16 * 8; k++) {
+        bytes[at + k] ^= (unsigned char)(1 << (k % 8));
+        f = fopen(copy, "wb");
+        cr_assert_eq(fwrite(bytes, 1, (size_t)size, f), (size_t)size);
+        fclose(f);
+        bytes[at + k] ^= (unsigned char)(1 << (k % 8));
+        lm_err e = {{0}};
+        cr_assert_neq(read(copy, &e), 0, "flip in %s byte %ld accepted", name, k);
+        cr_assert(strstr(e.msg, copy) && strstr(e.msg, "checksum"), "%s byte %ld: %s", name, k, e.msg);
+    }
+    free(bytes);
+    free(copy);
+}
+
+Test(io_bitflips, every_flip_in_vocab_counts_is_caught) {
+    io_vocab v;
+    char *p = iot_vocab_file("vocab.h5", &v);
+    flip_all_of(p, "counts", read_vocab);
+    io_vocab_free(&v);
+    free(p);
+}
+
+Test(io_bitflips, every_flip_in_checkpoint_vocab_counts_is_caught) {
+    iot_ckpt c;
+    char *p = saved_ckpt(&c);
+    flip_all_of(p, "vocab/counts", read_ckpt);
+    iot_ckpt_free(&c);
     free(p);
 }

@@ -104,3 +104,76 @@ Test(io_vocab, read_refuses_a_shard) {
     cr_assert(strstr(e.msg, "is a LyricMind shard file, expected a vocab"), "%s", e.msg);
     free(p);
 }
+
+/* Rewrites /counts[i] = c in place and, when v1, makes the file a version-1
+ * vocabulary (format_version 1, no counts_checksum) as older builds wrote. */
+static void edit_counts(const char *p, uint32_t i, uint64_t c, int v1) {
+    hid_t f = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, "counts", H5P_DEFAULT);
+    hid_t fs = H5Dget_space(d);
+    hsize_t at = i, one = 1;
+    H5Sselect_elements(fs, H5S_SELECT_SET, 1, &at);
+    hid_t ms = H5Screate_simple(1, &one, NULL);
+    cr_assert_geq(H5Dwrite(d, H5T_NATIVE_UINT64, ms, fs, H5P_DEFAULT, &c), 0);
+    H5Sclose(ms), H5Sclose(fs), H5Dclose(d);
+    if (v1) {
+        uint64_t one_v = 1;
+        cr_assert_geq(H5Adelete(f, "counts_checksum"), 0);
+        hid_t a = H5Aopen(f, "format_version", H5P_DEFAULT);
+        cr_assert_geq(H5Awrite(a, H5T_NATIVE_UINT64, &one_v), 0);
+        H5Aclose(a);
+    }
+    H5Fclose(f);
+}
+
+Test(io_vocab, writes_version_2_with_a_counts_checksum) {
+    io_vocab v, r;
+    char *p = iot_vocab_file("vocab.h5", &v);
+    lm_err e;
+    cr_assert_eq(io_vocab_read(p, &r, &e), 0, "%s", e.msg);
+    cr_assert_eq(r.format_version, 2);
+    io_vocab_free(&r);
+    edit_counts(p, 9, v.counts[9] + 1, 0);
+    cr_assert_eq(io_vocab_read(p, &r, &e), -1);
+    cr_assert(strstr(e.msg, "/counts checksum") && strstr(e.msg, p), "%s", e.msg);
+    io_vocab_free(&v);
+    free(p);
+}
+
+Test(io_vocab, reads_version_1_files_without_a_counts_checksum) {
+    io_vocab v, r;
+    char *p = iot_vocab_file("vocab.h5", &v);
+    lm_err e;
+    edit_counts(p, 9, 12345, 1);
+    cr_assert_eq(io_vocab_read(p, &r, &e), 0, "%s", e.msg);
+    cr_assert_eq(r.format_version, 1);
+    cr_assert_eq(r.counts[9], 12345);
+    cr_assert_eq(r.hash, v.hash);
+    io_vocab_free(&r);
+    io_vocab_free(&v);
+    free(p);
+}
+
+Test(io_vocab, counts_checksum_is_fnv1a_64_of_little_endian_counts) {
+    uint64_t c[2] = {1, 0x0102030405060708ULL};
+    uint64_t h = 0xcbf29ce484222325ULL;
+    const unsigned char le[16] = {1, 0, 0, 0, 0, 0, 0, 0, 8, 7, 6, 5, 4, 3, 2, 1};
+    for (int i = 0; i < 16; i++) h = (h ^ le[i]) * 0x100000001b3ULL;
+    cr_assert_eq(io_vocab_counts_checksum(c, 2), h);
+}
+
+Test(io_vocab, refuses_a_token_that_is_not_utf8) {
+    io_vocab v;
+    iot_make_vocab(&v);
+    char *saved = v.tokens[10];
+    v.tokens[10] = "\xc0\xaflove";
+    expect_write_refused(&v, "token 10 is not valid UTF-8");
+    v.tokens[10] = saved;
+    /* the raw bytes of a bad genre label, as older preprocess builds wrote them */
+    char *tok = v.tokens[7], *name = v.genres[1];
+    v.tokens[7] = "<genre:\xc0\xafPop>";
+    v.genres[1] = "\xc0\xafPop";
+    expect_write_refused(&v, "token 7 is not valid UTF-8 (a genre name; re-run preprocess)");
+    v.tokens[7] = tok, v.genres[1] = name;
+    io_vocab_free(&v);
+}

@@ -198,6 +198,19 @@ static void on_warn(void *ctx, const char *msg) {
     snprintf(w->last, sizeof w->last, "%s", msg);
 }
 
+/* Runs pp_run (replacing OUT) over the inputs with warnings logged in w;
+ * asserts success. */
+static void run_warned(const char *const *in, int n, int max_warnings, warn_log *w, pp_summary *s) {
+    pp_options o;
+    ppt_options(&o, out, in, n);
+    o.force = 1;
+    o.max_warnings = max_warnings;
+    o.warn = on_warn;
+    o.warn_ctx = w;
+    lm_err e = {{0}};
+    cr_assert_eq(pp_run(&o, s, &e), 0, "%s", e.msg);
+}
+
 Test(pp_errors, invalid_utf8_songs_are_skipped_counted_and_warned_capped) {
     char *p = ppt_path(dir, "u.csv");
     FILE *f = fopen(p, "wb");
@@ -205,19 +218,53 @@ Test(pp_errors, invalid_utf8_songs_are_skipped_counted_and_warned_capped) {
     for (int i = 0; i < 30; i++) fprintf(f, "\"bad%d \xc3\x28 bytes in here\",Rock\n", i);
     fclose(f);
     const char *in[] = {p};
-    pp_options o;
-    ppt_options(&o, out, in, 1);
-    o.max_warnings = 5;
     warn_log w = {0};
-    o.warn = on_warn;
-    o.warn_ctx = &w;
     pp_summary s;
-    lm_err e = {{0}};
-    cr_assert_eq(pp_run(&o, &s, &e), 0, "%s", e.msg);
+    run_warned(in, 1, 5, &w, &s);
     cr_assert_eq(s.skipped[PP_REASON_BAD_UTF8], 30);
     cr_assert_eq(s.songs_kept, 1);
     cr_assert_eq(w.n, 6);
     cr_assert(strstr(w.first, "u.csv:3:") && strstr(w.first, "invalid UTF-8 at byte 5"), "%s", w.first);
     cr_assert(strstr(w.last, "25 more"), "%s", w.last);
     free(p);
+}
+
+/* Runs the inputs with a warning log; expects `bad` songs skipped as invalid
+ * UTF-8 and the first warning to name want (FILE:LINE) and the genre label. */
+static void expect_bad_genres(const char *const *in, int n, uint64_t bad, uint64_t kept, const char *want) {
+    warn_log w = {0};
+    pp_summary s;
+    run_warned(in, n, 20, &w, &s);
+    cr_assert_eq(s.skipped[PP_REASON_BAD_UTF8], bad);
+    cr_assert_eq(s.songs_kept, kept);
+    cr_assert_eq(w.n, bad);
+    cr_assert(strstr(w.first, want) && strstr(w.first, "invalid UTF-8 at byte 0 of the genre label; song skipped"),
+              "%s", w.first);
+    for (uint32_t g = 0; g < s.n_genres; g++)
+        cr_assert(!strchr(s.genres[g], '\xc0'), "raw bytes became genre '%s'", s.genres[g]);
+}
+
+Test(pp_errors, invalid_utf8_genre_label_skips_the_song_in_every_format) {
+    char *csv = ppt_path(dir, "g.csv"), *jsonl = ppt_path(dir, "g.jsonl");
+    char *txt = ppt_path(dir, "\xc0\xafPop.txt"), *good = ppt_path(dir, "Rock.txt");
+    ppt_writes(csv, "lyrics,genre\n\"one two three four five six\",Pop\n"
+                    "\"seven eight nine ten eleven twelve\",\xc0\xafPop\n");
+    const char *in_csv[] = {csv};
+    expect_bad_genres(in_csv, 1, 1, 1, "g.csv:3: ");
+    /* JSON cannot carry the bytes: jansson refuses the line, counted the same */
+    ppt_writes(jsonl, "{\"lyrics\":\"one two three four five six\",\"genre\":\"Pop\"}\n"
+                      "{\"lyrics\":\"seven eight nine ten eleven twelve\",\"genre\":\"\xc0\xafPop\"}\n");
+    const char *in_jsonl[] = {jsonl};
+    warn_log w = {0};
+    pp_summary s;
+    run_warned(in_jsonl, 1, 20, &w, &s);
+    cr_assert_eq(s.skipped[PP_REASON_BAD_UTF8], 1);
+    cr_assert(strstr(w.first, "g.jsonl:2: invalid UTF-8"), "%s", w.first);
+    cr_assert_eq(s.n_genres, 1);
+    /* text: the genre is the file's base name */
+    ppt_writes(txt, "one two three four five six\n<SONG_BOUNDARY>\nseven eight nine ten eleven twelve\n");
+    ppt_writes(good, "thirteen fourteen fifteen sixteen seventeen\n");
+    const char *in_txt[] = {good, txt};
+    expect_bad_genres(in_txt, 2, 2, 1, "Pop.txt:1: ");
+    free(csv), free(jsonl), free(txt), free(good);
 }

@@ -37,10 +37,11 @@
 # run, is killed by PID and the namespaces are deleted, which removes their
 # links, bridge and qdiscs with them.
 set -euo pipefail
+# Lower-case names for our variables: an upper-case one could be a caller's
+# exported variable (WORK, MPIRUN...) and would leak our value to the command.
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-PREFIX=lmemu
-ID=$PREFIX$$
+prefix=lmemu
+run_id=$prefix$$
 log() { echo "emu-cluster: $*" >&2; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 die_usage() { log "$*"; log "see $0 --help"; exit 2; }
@@ -51,7 +52,7 @@ ns_pids() { ip netns pids "$1" 2>/dev/null || true; }
 # remove_ns NS...: kills what runs in each namespace (only processes this
 # tool's runs started: nothing else lives there), then deletes it.
 remove_ns() {
-  local ns pid
+  local ns pid pids
   for ns in "$@"; do
     for _ in 1 2 3; do
       pids=$(ns_pids "$ns")
@@ -67,14 +68,14 @@ remove_ns() {
 cmd_cleanup() {
   local ns pid n=0
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
-    [[ $ns =~ ^${PREFIX}([0-9]+)-[a-z0-9]+$ ]] || continue
+    [[ $ns =~ ^${prefix}([0-9]+)-[a-z0-9]+$ ]] || continue
     pid=${BASH_REMATCH[1]}
     [ -d "/proc/$pid" ] && continue
     remove_ns "$ns"
     n=$((n + 1))
   done
-  for d in "${TMPDIR:-/tmp}"/${PREFIX}[0-9]*.??????; do
-    [[ $d =~ /${PREFIX}([0-9]+)\.[A-Za-z0-9]{6}$ ]] || continue
+  for d in "${TMPDIR:-/tmp}"/${prefix}[0-9]*.??????; do
+    [[ $d =~ /${prefix}([0-9]+)\.[A-Za-z0-9]{6}$ ]] || continue
     [ -d "/proc/${BASH_REMATCH[1]}" ] || rm -rf "$d"
   done
   log "removed $n leftover namespace(s)"
@@ -87,118 +88,118 @@ can_run() {
   command -v mpirun >/dev/null || { log "SKIP: no mpirun"; return 1; }
 }
 
-K=2 NP="" RATE=none TIMEOUT=0 SHELL_MODE=0
+nhosts=2 nranks="" rate=none timeout_s=0 shell_mode=0
 case ${1:-} in
   cleanup) cmd_cleanup; exit 0 ;;
   check) can_run || exit 77; exit 0 ;;
 esac
 while [ $# -gt 0 ]; do
   case $1 in
-    -k|--hosts) K=${2:-}; shift 2 ;;
-    -n|--np) NP=${2:-}; shift 2 ;;
-    -r|--rate) RATE=${2:-}; shift 2 ;;
-    -t|--timeout) TIMEOUT=${2:-}; shift 2 ;;
-    --shell) SHELL_MODE=1; shift ;;
+    -k|--hosts) nhosts=${2:-}; shift 2 ;;
+    -n|--np) nranks=${2:-}; shift 2 ;;
+    -r|--rate) rate=${2:-}; shift 2 ;;
+    -t|--timeout) timeout_s=${2:-}; shift 2 ;;
+    --shell) shell_mode=1; shift ;;
     -h|--help) usage; exit 0 ;;
     --) shift; break ;;
     -*) die_usage "unknown option '$1'" ;;
     *) break ;;
   esac
 done
-[[ $K =~ ^[0-9]+$ ]] && [ "$K" -ge 2 ] && [ "$K" -le 16 ] || die_usage "--hosts must be 2..16, not '$K'"
-NP=${NP:-$K}
-[[ $NP =~ ^[0-9]+$ ]] && [ "$NP" -ge 1 ] || die_usage "--np must be a positive number, not '$NP'"
-[[ $TIMEOUT =~ ^[0-9]+$ ]] || die_usage "--timeout must be seconds, not '$TIMEOUT'"
-case $RATE in
+[[ $nhosts =~ ^[0-9]+$ ]] && [ "$nhosts" -ge 2 ] && [ "$nhosts" -le 16 ] || die_usage "--hosts must be 2..16, not '$nhosts'"
+nranks=${nranks:-$nhosts}
+[[ $nranks =~ ^[0-9]+$ ]] && [ "$nranks" -ge 1 ] || die_usage "--np must be a positive number, not '$nranks'"
+[[ $timeout_s =~ ^[0-9]+$ ]] || die_usage "--timeout must be seconds, not '$timeout_s'"
+case $rate in
   none) ;;
-  1gbit) TBF="rate 1gbit burst 256kb limit 4mb" ;;
-  10gbit) TBF="rate 10gbit burst 1mb limit 16mb" ;;
-  *) die_usage "--rate must be none, 1gbit or 10gbit, not '$RATE'" ;;
+  1gbit) tbf="rate 1gbit burst 256kb limit 4mb" ;;
+  10gbit) tbf="rate 10gbit burst 1mb limit 16mb" ;;
+  *) die_usage "--rate must be none, 1gbit or 10gbit, not '$rate'" ;;
 esac
 [ $# -gt 0 ] || die_usage "no command given"
 can_run || exit 77
 
 # The subnet: a link-local /24 that only exists inside our namespaces.
-S=$(( $$ % 200 + 20 ))
-SUBNET=169.254.$S.0/24
-HEAD=$ID-head SW=$ID-sw
-HOSTS=()
-for i in $(seq 0 $((K - 1))); do HOSTS+=("$ID-h$i"); done
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/$ID.XXXXXX")
-CREATED=()
+sb=$(( $$ % 200 + 20 ))
+subnet=169.254.$sb.0/24
+head_ns=$run_id-head sw_ns=$run_id-sw
+hosts=()
+for i in $(seq 0 $((nhosts - 1))); do hosts+=("$run_id-h$i"); done
+work_dir=$(mktemp -d "${TMPDIR:-/tmp}/$run_id.XXXXXX")
+created=()
 
 teardown() {
   local rc=$?
   trap - EXIT INT TERM
-  remove_ns "${CREATED[@]}"
-  rm -rf "$WORK"
+  remove_ns "${created[@]}"
+  rm -rf "$work_dir"
   exit $rc
 }
 trap teardown EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-new_ns() { ip netns add "$1"; CREATED+=("$1"); ip -n "$1" link set lo up; }
+new_ns() { ip netns add "$1"; created+=("$1"); ip -n "$1" link set lo up; }
 
 # link NS ADDR PORT: veth from the bridge's port PORT to eth0 in NS.
 link() {
   local ns=$1 addr=$2 port=$3
-  ip -n "$SW" link add "$port" type veth peer name eth0 netns "$ns"
-  ip -n "$SW" link set "$port" master br0 up
+  ip -n "$sw_ns" link add "$port" type veth peer name eth0 netns "$ns"
+  ip -n "$sw_ns" link set "$port" master br0 up
   ip -n "$ns" addr add "$addr/24" dev eth0
   ip -n "$ns" link set eth0 up
-  [ "$RATE" = none ] && return 0
+  [ "$rate" = none ] && return 0
   # shellcheck disable=SC2086
-  tc -n "$ns" qdisc add dev eth0 root tbf $TBF
+  tc -n "$ns" qdisc add dev eth0 root tbf $tbf
   # shellcheck disable=SC2086
-  tc -n "$SW" qdisc add dev "$port" root tbf $TBF
+  tc -n "$sw_ns" qdisc add dev "$port" root tbf $tbf
   # Receive processing of each end on one CPU, else tbf's output is
   # reordered across per-CPU backlogs and TCP slows down.
   ip netns exec "$ns" sh -c 'echo 1 > /sys/class/net/eth0/queues/rx-0/rps_cpus'
-  ip netns exec "$SW" sh -c "echo 1 > /sys/class/net/$port/queues/rx-0/rps_cpus"
+  ip netns exec "$sw_ns" sh -c "echo 1 > /sys/class/net/$port/queues/rx-0/rps_cpus"
 }
 
 setup() {
-  new_ns "$SW"
-  ip -n "$SW" link add br0 type bridge
-  ip -n "$SW" link set br0 up
-  new_ns "$HEAD"
-  link "$HEAD" "169.254.$S.1" phead
+  new_ns "$sw_ns"
+  ip -n "$sw_ns" link add br0 type bridge
+  ip -n "$sw_ns" link set br0 up
+  new_ns "$head_ns"
+  link "$head_ns" "169.254.$sb.1" phead
   local i
-  for i in $(seq 0 $((K - 1))); do
-    new_ns "${HOSTS[$i]}"
-    link "${HOSTS[$i]}" "169.254.$S.$((10 + i))" "p$i"
-    echo "${HOSTS[$i]} slots=1" >>"$WORK/hostfile"
+  for i in $(seq 0 $((nhosts - 1))); do
+    new_ns "${hosts[$i]}"
+    link "${hosts[$i]}" "169.254.$sb.$((10 + i))" "p$i"
+    echo "${hosts[$i]} slots=1" >>"$work_dir/hostfile"
   done
   # The rsh agent: `agent HOST COMMAND...` runs COMMAND in namespace HOST.
   # Each host gets its own TMPDIR: they all share one host name, and Open
   # MPI names its session directories after it.
-  cat >"$WORK/agent" <<AGENT
+  cat >"$work_dir/agent" <<AGENT
 #!/bin/sh
 host=\$1; shift
-case \$host in $ID-h*) ;; *) echo "emu-cluster agent: unknown host \$host" >&2; exit 1 ;; esac
-mkdir -p "$WORK/tmp-\$host"
-exec ip netns exec "\$host" env TMPDIR="$WORK/tmp-\$host" /bin/sh -c "\$*"
+case \$host in $run_id-h*) ;; *) echo "emu-cluster agent: unknown host \$host" >&2; exit 1 ;; esac
+mkdir -p "$work_dir/tmp-\$host"
+exec ip netns exec "\$host" env TMPDIR="$work_dir/tmp-\$host" /bin/sh -c "\$*"
 AGENT
-  chmod 755 "$WORK/agent"
+  chmod 755 "$work_dir/agent"
 }
 
 setup
-MPIRUN="mpirun --allow-run-as-root --oversubscribe --bind-to none --map-by node \
---hostfile $WORK/hostfile --mca plm_rsh_agent $WORK/agent --mca plm_rsh_no_tree_spawn 1 \
+mpirun_cmd="mpirun --allow-run-as-root --oversubscribe --bind-to none --map-by node \
+--hostfile $work_dir/hostfile --mca plm_rsh_agent $work_dir/agent --mca plm_rsh_no_tree_spawn 1 \
 --mca pml ob1 --mca btl self,tcp --mca rtc ^hwloc \
---mca btl_tcp_if_include $SUBNET --mca oob_tcp_if_include $SUBNET"
-export EMU_MPIRUN=$MPIRUN EMU_HOSTS="${HOSTS[*]}" EMU_HEAD=$HEAD EMU_SUBNET=$SUBNET EMU_RATE=$RATE
-export TMPDIR=$WORK
-log "$K hosts (${HOSTS[*]}), subnet $SUBNET, rate $RATE"
+--mca btl_tcp_if_include $subnet --mca oob_tcp_if_include $subnet"
+export EMU_MPIRUN=$mpirun_cmd EMU_HOSTS="${hosts[*]}" EMU_HEAD=$head_ns EMU_SUBNET=$subnet EMU_RATE=$rate
+export TMPDIR=$work_dir
+log "$nhosts hosts (${hosts[*]}), subnet $subnet, rate $rate"
 
-if [ $SHELL_MODE = 1 ]; then cmd=("$@"); else
+if [ $shell_mode = 1 ]; then cmd=("$@"); else
   # shellcheck disable=SC2206
-  cmd=($MPIRUN -np "$NP" "$@")
+  cmd=($mpirun_cmd -np "$nranks" "$@")
 fi
-[ "$TIMEOUT" = 0 ] || cmd=(timeout -k 10 "$TIMEOUT" "${cmd[@]}")
+[ "$timeout_s" = 0 ] || cmd=(timeout -k 10 "$timeout_s" "${cmd[@]}")
 set +e
-ip netns exec "$HEAD" "${cmd[@]}" &
+ip netns exec "$head_ns" "${cmd[@]}" &
 child=$!
 trap 'kill -TERM $child 2>/dev/null; wait $child; exit 130' INT
 trap 'kill -TERM $child 2>/dev/null; wait $child; exit 143' TERM

@@ -13,7 +13,8 @@
 #   emu-cluster.sh [options] --shell [--] CMD [ARGS...]
 #                  runs CMD in the head namespace with EMU_MPIRUN (the mpirun
 #                  command line without -np), EMU_HOSTS (the host namespaces),
-#                  EMU_HEAD, EMU_SUBNET and EMU_RATE in its environment
+#                  EMU_HEAD, EMU_SUBNET, EMU_RATE and EMU_PID (this script's
+#                  PID: its mount namespace has the host's /sys) in its environment
 #   emu-cluster.sh check       exit 0 if this machine can run it, else 77 with the reason
 #   emu-cluster.sh cleanup     removes what killed runs left: namespaces named
 #                              lmemu<PID>-* whose creating PID is dead
@@ -189,7 +190,7 @@ mpirun_cmd="mpirun --allow-run-as-root --oversubscribe --bind-to none --map-by n
 --hostfile $work_dir/hostfile --mca plm_rsh_agent $work_dir/agent --mca plm_rsh_no_tree_spawn 1 \
 --mca pml ob1 --mca btl self,tcp --mca rtc ^hwloc \
 --mca btl_tcp_if_include $subnet --mca oob_tcp_if_include $subnet"
-export EMU_MPIRUN=$mpirun_cmd EMU_HOSTS="${hosts[*]}" EMU_HEAD=$head_ns EMU_SUBNET=$subnet EMU_RATE=$rate
+export EMU_MPIRUN=$mpirun_cmd EMU_HOSTS="${hosts[*]}" EMU_HEAD=$head_ns EMU_SUBNET=$subnet EMU_RATE=$rate EMU_PID=$$
 export TMPDIR=$work_dir
 log "$nhosts hosts (${hosts[*]}), subnet $subnet, rate $rate"
 

@@ -11,6 +11,8 @@
 #                 and ends with the parameters of an uninterrupted run
 #   script        emu-cluster.sh itself: exit codes, usage errors, teardown
 #                 after a failing command, cleanup after a SIGKILLed run
+#   slurm_2node   slurm/train.sbatch --nodes 2 on a SLURM cluster of 2 emulated
+#                 hosts (emu-slurm.sh), srun and mpirun: one-host parameters
 #   bench         lyricmind bench allreduce on 2 emulated hosts: fitted model lines
 set -euo pipefail
 CASE=$1
@@ -20,6 +22,7 @@ CMP="$PY $HERE/../train/compare.py"
 KILL_WAIT=30
 export OPENBLAS_NUM_THREADS=1
 fail() { echo "FAIL: $*"; exit 1; }
+SLURM_FLAGS=(--data "$DATA" --batch-size 4 --max-steps 20 --eval-every 10 --eval-tokens 2000 --quiet)
 
 # The inner half of kill_resume runs inside the emulated cluster (--shell).
 if [ "$CASE" = kill_resume_inner ]; then
@@ -70,6 +73,24 @@ if [ "$CASE" = kill_resume_inner ]; then
   exit 0
 fi
 
+# The inner half of slurm_2node: inside emu-slurm.sh (SLURM_CONF is set).
+if [ "$CASE" = slurm_2node_inner ]; then
+  cd "$WORK/slurm_2node"
+  export LYRICMIND=$LM
+  for launcher in srun mpirun; do
+    set +e
+    LM_LAUNCHER=$launcher timeout 300 sbatch --wait --nodes 2 --ntasks-per-node 1 --time 5 \
+      --output "$PWD/$launcher-%j.out" "$HERE/../../slurm/train.sbatch" --run "$PWD/$launcher" "${SLURM_FLAGS[@]}" >/dev/null
+    rc=$?
+    set -e
+    [ $rc = 0 ] || { cat "$launcher"-*.out; fail "train.sbatch --nodes 2 with $launcher: sbatch --wait returned $rc"; }
+    grep -q "2 task(s)" "$launcher"-*.out || { cat "$launcher"-*.out; fail "$launcher: not 2 tasks"; }
+    $CMP params one/ckpt-000000020.h5 "$launcher/ckpt-000000020.h5" --atol 0
+    echo "train.sbatch --nodes 2 ($launcher): parameters equal to 2 ranks on one host"
+  done
+  exit 0
+fi
+
 "$EMU" check || exit 77
 rm -rf "${WORK:?}/$CASE" && mkdir -p "$WORK/$CASE" && cd "$WORK/$CASE"
 # emu RC-NAME ARGS...: emu-cluster.sh with a time limit; 77 is a failure now.
@@ -113,6 +134,14 @@ script)
   [ "$(mine $live | wc -l)" = 4 ] || fail "cleanup removed namespaces of the live run $live"
   kill -TERM $live; wait $live 2>/dev/null || true
   [ -z "$(mine $live)" ] || fail "SIGTERM left $(mine $live)"
+  ;;
+slurm_2node)
+  # slurm/train.sbatch on 2 SLURM nodes (one slurmd per emulated host):
+  # srun --mpi=pmix and mpirun both end with the one-host parameters.
+  command -v slurmd >/dev/null && command -v munged >/dev/null ||
+    { echo "SKIP: slurmd or munged not installed (tests/slurm/local-cluster.sh installs them)"; exit 77; }
+  $MPIRUN -np 2 "$LM" train --run one "${SLURM_FLAGS[@]}" >one.out 2>&1 || { cat one.out; fail "one-host run"; }
+  emu -k 2 --shell -- "$HERE/emu-slurm.sh" "$0" slurm_2node_inner || fail "slurm_2node failed (see above)"
   ;;
 bench)
   emu -k 2 -- "$LM" bench allreduce --vocab 5000 --reps 3 --sizes 4 >out.txt 2>err.txt ||

@@ -8,10 +8,12 @@
  * 1. The fit: single dense allreduces of K message sizes from 256 bytes to the
  *    size of the step's dense part, through the real dist_grad_sync API (a
  *    layout of n floats whose one-row "embedding" goes dense: one in-place
- *    MPI_Allreduce of n floats per step). A weighted least-squares fit (each
- *    point by its relative error, so the small messages fix the latency) of
+ *    MPI_Allreduce of n floats per step). A least-squares fit (fit_ring:
+ *    the slope over all sizes, the intercept over the latency-bound ones) of
  *        t(n) = 2(p-1) alpha + 2(p-1)/p * bytes(n) * beta
- *    gives alpha (latency per ring step) and beta (seconds per byte).
+ *    gives alpha (latency per ring step) and beta (seconds per byte); beta
+ *    of the largest message alone (given alpha) is printed too: on a
+ *    starved or cache-bound host the sizes do not lie on one line.
  * 2. The step: the exchange exactly as the train loop does it (token bitmap
  *    OR, dense head + LSTM, embedding rows of the token union sparsely) on a
  *    model of the given sizes with B x T log-uniform token ids per rank,
@@ -42,6 +44,8 @@ typedef struct {
 /* Ring-allreduce model: alpha seconds per ring step, beta seconds per byte. */
 typedef struct {
     double alpha, beta;
+    double big_s, beta_big; /* the largest message's time, and the beta that
+                               alpha and it alone give (what a step sends) */
 } ar_model;
 
 static double ar_model_s(const ar_model *m, int p, double bytes) {
@@ -112,21 +116,34 @@ static int time_exchange(const dist_world *w, dist_grad_sync *gs, float *grads, 
     return rc;
 }
 
-/* Weighted least squares of t = a + b x with weights 1/t^2 (relative
- * error), mapped to the ring model's alpha and beta for p ranks. */
+/* Least squares of t = a + b x in two stages: the slope b by ordinary least
+ * squares over all sizes (the large messages weigh most: they are what a
+ * step sends), then the intercept a with b fixed, weighted by relative error
+ * (1/t^2), over the latency-bound sizes (b x <= t/2; measured curves bend,
+ * so the bandwidth term must not swamp the intercept). Mapped to the ring
+ * model's alpha and beta for p ranks. When no size is latency-bound (the
+ * smallest message is quick next to the slope: fast shared memory), a is
+ * taken as t/2 of the smallest size, an upper bound, and 1 is returned.
+ * -1 unless both come out positive (times that do not grow with size: a
+ * starved host). */
 static int fit_ring(const double *bytes, const double *t, int k, int p, ar_model *m) {
-    double S = 0, Sx = 0, Sxx = 0, St = 0, Sxt = 0;
+    double mx = 0, mt = 0, sxx = 0, sxt = 0, sw = 0, swr = 0;
+    for (int i = 0; i < k; i++) mx += bytes[i] / k, mt += t[i] / k;
     for (int i = 0; i < k; i++) {
-        double wi = 1.0 / (t[i] * t[i]);
-        S += wi, Sx += wi * bytes[i], Sxx += wi * bytes[i] * bytes[i];
-        St += wi * t[i], Sxt += wi * bytes[i] * t[i];
+        sxx += (bytes[i] - mx) * (bytes[i] - mx);
+        sxt += (bytes[i] - mx) * (t[i] - mt);
     }
-    double den = S * Sxx - Sx * Sx;
-    if (k < 2 || den <= 0) return -1;
-    double b = (S * Sxt - Sx * St) / den, a = (St - b * Sx) / S;
+    if (k < 2 || sxx <= 0) return -1;
+    double b = sxt / sxx;
+    for (int i = 0; i < k; i++) {
+        if (b * bytes[i] > 0.5 * t[i]) continue;
+        double wi = 1.0 / (t[i] * t[i]);
+        sw += wi, swr += wi * (t[i] - b * bytes[i]);
+    }
+    double a = sw > 0 ? swr / sw : 0.5 * t[0];
     m->alpha = a / (2.0 * (p - 1));
     m->beta = b / (2.0 * (p - 1) / p);
-    return 0;
+    return a > 0 && b > 0 ? (sw > 0 ? 0 : 1) : -1;
 }
 
 /* Part 1: K dense allreduces from 64 floats to nmax floats; fills *m and
@@ -148,7 +165,13 @@ static int fit_part(const dist_world *w, size_t nmax, const ar_flags *f, ar_mode
         dist_grad_sync_free(gs);
         bytes[i] = 4.0 * (double)n;
     }
-    if (rc == 0 && fit_ring(bytes, t, k, p, m)) rc = lm_err_set(e, "the fit failed (%d sizes)", k);
+    int fit = rc == 0 ? fit_ring(bytes, t, k, p, m) : 0;
+    if (fit < 0) rc = lm_err_set(e, "the fit failed: alpha %g s, beta %g s/byte are not both positive "
+                         "(times do not grow with size: host too loaded?)", m->alpha, m->beta);
+    if (rc == 0) {
+        m->big_s = t[k - 1];
+        m->beta_big = (t[k - 1] - 2.0 * (p - 1) * m->alpha) / (2.0 * (p - 1) / p * bytes[k - 1]);
+    }
     if (rc == 0 && w->rank == 0) {
         printf("%14s %14s %12s %12s %8s\n", "floats", "bytes", "measured_ms", "model_ms", "ratio");
         for (int i = 0; i < k; i++) {
@@ -159,6 +182,9 @@ static int fit_part(const dist_world *w, size_t nmax, const ar_flags *f, ar_mode
         printf("model: t = 2(p-1)*alpha + 2(p-1)/p*bytes*beta, p = %d: alpha = %.2f us, "
                "beta = %.4f ns/byte (%.3f Gbit/s)\n",
                p, 1e6 * m->alpha, 1e9 * m->beta, 8e-9 / m->beta);
+        if (fit == 1) printf("alpha: an upper bound (no size is latency-bound at this beta)\n");
+        printf("largest message alone (%.0f bytes, %.3f ms): beta = %.4f ns/byte (%.3f Gbit/s)\n",
+               bytes[k - 1], 1e3 * m->big_s, 1e9 * m->beta_big, 8e-9 / m->beta_big);
     }
     free(g), free(bytes), free(t);
     return rc;
@@ -192,10 +218,10 @@ static int step_part(const dist_world *w, lm_model *mod, const ar_flags *f, cons
                st.sparse ? "sparse" : "dense", st.union_rows, rows, 1e3 * med, 1e3 * mo);
         printf("{\"bench\":\"allreduce\",\"ranks\":%d,\"vocab\":%d,\"embed\":%d,\"hidden\":%d,"
                "\"batch\":%d,\"seq_len\":%d,\"reps\":%d,\"alpha_us\":%.4f,\"beta_ns_per_byte\":%.6f,"
-               "\"gbit_s\":%.4f,\"step_dense_floats\":%.0f,\"step_union_rows\":%ld,"
+               "\"gbit_s\":%.4f,\"big_ms\":%.4f,\"beta_big_ns_per_byte\":%.6f,\"step_dense_floats\":%.0f,\"step_union_rows\":%ld,"
                "\"step_sparse\":%d,\"step_ms\":%.4f,\"step_model_ms\":%.4f}\n",
                p, f->d.V, f->d.E, f->d.H, f->B, f->T, f->reps, 1e6 * m->alpha, 1e9 * m->beta,
-               8e-9 / m->beta, dense, st.union_rows, st.sparse, 1e3 * med, 1e3 * mo);
+               8e-9 / m->beta, 1e3 * m->big_s, 1e9 * m->beta_big, dense, st.union_rows, st.sparse, 1e3 * med, 1e3 * mo);
     }
     dist_grad_sync_free(gs);
     free(ids);
@@ -204,7 +230,7 @@ static int step_part(const dist_world *w, lm_model *mod, const ar_flags *f, cons
 
 static int run(const dist_world *w, const ar_flags *f) {
     lm_err e = {{0}};
-    ar_model m = {0, 0};
+    ar_model m = {0, 0, 0, 0};
     lm_model mod;
     int rc = lm_model_init(&mod, f->d, 1, &e);
     if (rc == 0 && w->rank == 0)

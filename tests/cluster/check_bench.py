@@ -37,7 +37,9 @@ if len(js) != 1:
 j = js[0]
 if j["bench"] != "allreduce" or j["ranks"] != ranks:
     fail("JSON: bench %s ranks %s" % (j["bench"], j["ranks"]))
-for k in ("alpha_us", "beta_ns_per_byte", "gbit_s", "step_ms", "step_model_ms"):
+if not any(re.match(r"^largest message alone \(\d+ bytes, [\d.]+ ms\): beta = [\d.]+ ns/byte", l) for l in text):
+    fail("no largest-message line")
+for k in ("alpha_us", "beta_ns_per_byte", "gbit_s", "big_ms", "beta_big_ns_per_byte", "step_ms", "step_model_ms"):
     if not (math.isfinite(j[k]) and j[k] > 0):
         fail("JSON: %s = %r is not a positive number" % (k, j[k]))
 if j["step_union_rows"] <= 0:

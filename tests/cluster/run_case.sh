@@ -144,7 +144,7 @@ slurm_2node)
   emu -k 2 --shell -- "$HERE/emu-slurm.sh" "$0" slurm_2node_inner || fail "slurm_2node failed (see above)"
   ;;
 bench)
-  emu -k 2 -- "$LM" bench allreduce --vocab 5000 --reps 3 --sizes 4 >out.txt 2>err.txt ||
+  emu -k 2 -- "$LM" bench allreduce --vocab 20000 --reps 5 --sizes 5 >out.txt 2>err.txt ||
     { cat out.txt err.txt; fail "bench allreduce failed"; }
   cat out.txt
   $PY "$HERE/check_bench.py" out.txt 2 || fail "bench output"

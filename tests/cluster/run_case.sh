@@ -85,6 +85,15 @@ if [ "$CASE" = slurm_2node_inner ]; then
     set -e
     [ $rc = 0 ] || { cat "$launcher"-*.out; fail "train.sbatch --nodes 2 with $launcher: sbatch --wait returned $rc"; }
     grep -q "2 task(s)" "$launcher"-*.out || { cat "$launcher"-*.out; fail "$launcher: not 2 tasks"; }
+    # The job's first step ran on the hosts (their slurmd launched its
+    # tasks): srun's ranks on both; mpirun's orted on the second (mpirun
+    # starts the ranks of its own node, the first, itself).
+    job=$(ls "$launcher"-*.out | sed 's/.*-\([0-9]*\)\.out$/\1/')
+    on=$EMU_HOSTS
+    [ $launcher = srun ] || on=${EMU_HOSTS#* }
+    for h in $on; do
+      grep -q "launch task StepId=$job\.0 " "$EMU_SLURM_DIR/log/slurmd-$h.log" || fail "$launcher: job $job ran nothing on $h"
+    done
     $CMP params one/ckpt-000000020.h5 "$launcher/ckpt-000000020.h5" --atol 0
     echo "train.sbatch --nodes 2 ($launcher): parameters equal to 2 ranks on one host"
   done

@@ -26,7 +26,9 @@ network options of issue 12 item 4 are not modelled yet."""
 import argparse
 import json
 import math
+import os
 import subprocess
+import tempfile
 
 V, E, H, T = 50000, 64, 128, 30
 DENSE = V * (H + 1) + 4 * H * (E + H) + 4 * H  # head + LSTM floats
@@ -67,7 +69,7 @@ def step(p, b, rate, alpha, eff, cache):
 
 
 def measured(path):
-    print("Measured (bench allreduce, fitted ring model; beta_big from the largest message):")
+    print("Measured (bench allreduce: fitted ring model, the 26 MB message, the step):")
     print("| net | p | alpha us | beta ns/B (Gbit/s) | largest message ms | step ms (model) |")
     print("|---|---|---|---|---|---|")
     for line in open(path):
@@ -106,7 +108,7 @@ def main():
             b, rate, p, 1e3 * st, 1e3 * tx, 100 * tx / st, 100 * tc / st,
             format(int(round(p * b * T / st)), ","), "dense" if 2 * u >= V else "%.0f" % u))
     if a.csv or a.png:
-        csv = a.csv or a.png + ".csv"
+        csv = a.csv or tempfile.mkstemp(suffix=".csv")[1]
         with open(csv, "w") as f:
             f.write("batch,gbit,ranks,step_s,comm_s,efficiency,tokens_per_s\n")
             for b, rate, p, tc, tx, u in rows:
@@ -114,6 +116,8 @@ def main():
                                                           p * b * T / (tc + tx)))
     if a.png:
         plot(a.png, csv)
+        if not a.csv:
+            os.unlink(csv)
 
 
 def plot(png, csv):

@@ -9,12 +9,14 @@
 # address), each slurmd in its host namespace under a UTS namespace of its
 # own whose host name is the node name (so slurmd finds its NodeName by
 # gethostname: no --enable-multiple-slurmd build is needed). State, config
-# and logs live in a mktemp directory; every daemon lives in one of
+# and logs live in a mktemp directory in emu-cluster's; every daemon lives in one of
 # emu-cluster's namespaces, so its teardown kills them all.
 set -euo pipefail
 : "${EMU_HOSTS:?run me under emu-cluster.sh --shell}"
 log() { echo "emu-slurm: $*" >&2; }
-D=$(mktemp -d /tmp/lmes.XXXXXX)
+# Under emu-cluster's own directory (TMPDIR), which its exit and `cleanup`
+# remove; short enough for the munge socket path (108 bytes).
+D=$(mktemp -d "${TMPDIR:-/tmp}/lmes.XXXXXX")
 trap 'rc=$?; [ $rc = 0 ] || tail -n 8 "$D"/log/* >&2 2>/dev/null; rm -rf "$D"' EXIT
 mkdir -p "$D"/{munge,state,spool,run,log}
 chmod 755 "$D" "$D/munge"

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "bench.h"
+#include "bench_allreduce.h"
 #include "cli.h"
 #include "cmds.h"
 #include "gen_lyrics.h" /* gen_now_s, gen_peak_rss_mb */
@@ -238,17 +239,19 @@ static const bench_entry BENCHES[] = {
     {"generate", bench_generate},
     {"corpus", bench_corpus_main},
     {"preprocess", bench_preprocess_main},
+    {"allreduce", bench_allreduce_main},
 };
 
 int cmd_bench(int argc, char **argv) {
     cli_opt none[] = {{0}};
-    cli_cmd cmd = {"bench", "<train|generate|corpus|preprocess> [options]",
+    cli_cmd cmd = {"bench", "<train|generate|corpus|preprocess|allreduce> [options]",
                    "Benchmarks; each prints one JSON line of figures. "
                    "'lyricmind bench <what> --help' lists its flags.\n\n"
                    "  train       full training steps (forward, backward, clip, Adam) on random tokens\n"
                    "  generate    sampling tokens one at a time with carried LSTM state\n"
                    "  corpus      grow a synthetic corpus from a real one (for preprocess timing)\n"
-                   "  preprocess  preprocess a corpus and report throughput",
+                   "  preprocess  preprocess a corpus and report throughput\n"
+                   "  allreduce   the gradient exchange over MPI, fitted to the ring model",
                    none};
     if (argc >= 2 && argv[1][0] != '-') {
         for (size_t i = 0; i < sizeof BENCHES / sizeof BENCHES[0]; i++)

@@ -121,6 +121,11 @@ KillWait=10
 $node NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
+  # slurmstepd's PMIx directories default to /tmp/spmix_appdir_UID_JOB.STEP:
+  # job ids restart at 1 in every test cluster, so two clusters (build trees)
+  # or a leftover of an earlier one collide there and the step fails to
+  # launch ("File exists"). Keep them inside this cluster's directory.
+  echo "PMIxCliTmpDirBase=$DIR/pmix" >"$DIR/mpi.conf"
 }
 
 # is_exe PID NAME: PID runs /usr/sbin/NAME (Debian links some of them to *-wlm).
@@ -237,7 +242,7 @@ cmd_start() {
     cmd_stop
     rm -rf "$DIR"
   fi
-  mkdir -p "$DIR"/{munge,state,spool,run,log}
+  mkdir -p "$DIR"/{munge,state,spool,run,log,pmix}
   chmod 755 "$DIR" "$DIR/munge"     # munged insists on a 0755 socket directory
   # Stop whatever was started if any later step fails.
   trap 'rc=$?; if [ $rc != 0 ]; then log "start failed; logs in $DIR/log"; tail -n 20 "$DIR"/log/*.log >&2 || true; cmd_stop; fi' EXIT

@@ -219,6 +219,7 @@ no_requeue)
   set -e
   bad=$(head -1 id.txt); jobs_submitted+=("$bad")
   [ $rc = 2 ] || fail "bad flags: sbatch --wait returned $rc, expected 2"
+  wait_end "$bad" 60  # sbatch --wait can return while the job is still COMPLETING
   [ "$(field "$bad" JobState)" = FAILED ] && [ "$(field "$bad" Restarts)" = 0 ] ||
     fail "bad-flags job $bad: $(field "$bad" JobState), restarts $(field "$bad" Restarts)"
   has "$D/lyricmind-train-$bad.out" "lyricmind exited 2; not requeueing"

@@ -54,4 +54,4 @@ apt_quiet() {
 apt_quiet update -q
 apt_quiet install -y -q --no-install-recommends "${missing[@]}"
 rm -f "$log"
-echo "install-deps: installed ${#missing[@]} packages"
+echo "install-deps: installed the ${#missing[@]} missing packages and their dependencies"

@@ -118,6 +118,7 @@ cleanup() {
   trap - EXIT INT TERM
   if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then
     kill -TERM -- "-$child" 2>/dev/null; sleep 2; kill -KILL -- "-$child" 2>/dev/null
+    wait "$child" 2>/dev/null
   fi
   unmount_remove "$work" || rc=1
   unmount_remove "$building" || rc=1
@@ -127,11 +128,14 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# The working root: a fresh copy of the base, with the kernel file systems,
-# the host's DNS settings and the .deb/apt-list caches bound in.
+# The working root: a fresh copy of the base (on a tmpfs), with the kernel
+# file systems, the host's DNS settings and the .deb/apt-list caches bound in.
 make_root() {
   local root=$1 tar=$2
   mkdir -p "$root" "$cache/archives/partial" "$cache/lists/partial"
+  # In memory when possible: dpkg's fsyncs cost nothing and removal is an unmount.
+  mount -t tmpfs -o size=6g,mode=755 tmpfs "$root" 2>/dev/null \
+    || say "no tmpfs for the working root; using the disk under $root"
   tar -C "$root" -xf "$tar"
   cp -L /etc/resolv.conf "$root/etc/resolv.conf"
   printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"   # start no services
@@ -141,7 +145,6 @@ make_root() {
   mount --bind /dev "$root/dev"
   mount -t devpts -o newinstance,ptmxmode=0666 devpts "$root/dev/pts"
   mount -t tmpfs -o mode=1777 tmpfs "$root/dev/shm"
-  mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
   mount --bind "$cache/archives" "$root/var/cache/apt/archives"
   mount --bind "$cache/lists" "$root/var/lib/apt/lists"
 }
@@ -161,20 +164,25 @@ copy_in() {
   cp -a "$shared/." "$root/src/shared/"
 }
 
-start=$(date +%s)
-mkdir -p "$cache"
-base_root
-say "base root $tar ($(( $(date +%s) - start )) s)"
-work=$(mktemp -d /tmp/bare-root.XXXXXX)
-make_root "$work/root" "$tar"
-copy_in "$work/root"
-say "working root ready ($(( $(date +%s) - start )) s); running tests/bare/bare-smoke.sh inside"
-# In its own session (so cleanup can end all of it) and in the background (so
-# a signal to this script is handled at once, not after the job ends).
-setsid chroot "$work/root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
-  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  /bin/bash -c 'cd /src/lyricmind && exec bash tests/bare/bare-smoke.sh /src/shared' </dev/null &
-child=$!
-wait "$child" || die "the smoke job failed in the bare root (exit $?)"
-child=""
-say "ok in $(( $(date +%s) - start )) s"
+# The whole run in one function, so that bash has parsed all of this file
+# before it starts (an edit to the file during a run cannot break it).
+main() {
+  start=$(date +%s)
+  mkdir -p "$cache"
+  base_root
+  say "base root $tar ($(( $(date +%s) - start )) s)"
+  work=$(mktemp -d /tmp/bare-root.XXXXXX)
+  make_root "$work/root" "$tar"
+  copy_in "$work/root"
+  say "working root ready ($(( $(date +%s) - start )) s); running tests/bare/bare-smoke.sh inside"
+  # In its own session (so cleanup can end all of it) and in the background (so
+  # a signal to this script is handled at once, not after the job ends).
+  setsid chroot "$work/root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    /bin/bash -c 'cd /src/lyricmind && exec bash tests/bare/bare-smoke.sh /src/shared' </dev/null &
+  child=$!
+  wait "$child" || die "the smoke job failed in the bare root (exit $?)"
+  child=""
+  say "ok in $(( $(date +%s) - start )) s"
+}
+main

@@ -2,7 +2,8 @@
 # bare-smoke: what a new user does first on a bare Debian machine, run inside
 # the fresh root by tests/bare/bare-root.sh (as root, no standard input):
 # install the packages, build, then a smoke job on real lyrics: preprocess one
-# file, train 2 MPI ranks for a few dozen steps, generate. Every step is
+# file, train 2 MPI ranks for a few dozen steps, generate; then
+# `cmake --install --prefix /usr` and stock h5dump. Every step is
 # checked; any failure exits non-zero naming the step.
 # usage: bare-smoke.sh SHARED_DIR   (run from the clone's root)
 set -euo pipefail
@@ -44,5 +45,13 @@ grep -q "down by the river" "$work/song.txt" || fail "generate printed no song"
 wc -w < "$work/song.txt" | awk '$1 > 4 { ok = 1 } END { exit !ok }' \
   || fail "generate printed only the prompt"
 cat "$work/song.txt"
+
+step "cmake --install build --prefix /usr; stock h5dump with no HDF5_PLUGIN_PATH"
+cmake --install build --prefix /usr > "$work/install.log" || { cat "$work/install.log"; fail "cmake --install"; }
+[ "$(command -v lyricmind)" = /usr/bin/lyricmind ] || fail "lyricmind is not on PATH after the install"
+lyricmind --help > /dev/null || fail "the installed lyricmind --help"
+env -u HDF5_PLUGIN_PATH h5dump -d /tokens -y -w 0 -o "$work/tokens.txt" "$work/corpus/train-00000.h5" \
+  > /dev/null || fail "stock h5dump cannot read /tokens through the plugin installed in /usr"
+[ -s "$work/tokens.txt" ] || fail "stock h5dump printed no tokens"
 rm -rf "$work"
 step "smoke job ok"

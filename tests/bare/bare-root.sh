@@ -88,11 +88,22 @@ base_root() {
 }
 
 work="" building=""
+# Kills every process whose root directory is below DIR (what a killed run's
+# job, or a daemon it started, still runs there).
+kill_inside() {
+  local p r
+  for p in /proc/[0-9]*; do
+    r=$(readlink "$p/root" 2>/dev/null) || continue
+    case $r in "$1"/*) kill -KILL "${p#/proc/}" 2>/dev/null || true ;; esac
+  done
+  sleep 0.5
+}
 # Unmounts everything below DIR, deepest first, then removes DIR; refuses to
 # remove a tree that still has a mount in it.
 unmount_remove() {
   local dir=$1 m
   [ -n "$dir" ] && [ -d "$dir" ] || return 0
+  kill_inside "$dir"
   for m in $(findmnt -rn -o TARGET | grep -F "$dir/" | sort -r); do
     umount "$m" 2>/dev/null || umount -l "$m" || true
   done
@@ -116,6 +127,7 @@ child=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  set +e   # clean up all of it, whatever fails on the way
   if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then
     kill -TERM -- "-$child" 2>/dev/null; sleep 2; kill -KILL -- "-$child" 2>/dev/null
     wait "$child" 2>/dev/null
@@ -154,7 +166,7 @@ make_root() {
 copy_in() {
   local root=$1
   mkdir -p "$root/src/lyricmind" "$root/src/shared"
-  if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+  if [ "$(git -C "$src" rev-parse --show-toplevel 2>/dev/null)" = "$src" ]; then
     (cd "$src" && git ls-files -z --cached --others --exclude-standard \
        | tar --null --ignore-failed-read -T - -cf -) | tar -C "$root/src/lyricmind" -xf -
   else
@@ -175,11 +187,13 @@ main() {
   make_root "$work/root" "$tar"
   copy_in "$work/root"
   say "working root ready ($(( $(date +%s) - start )) s); running tests/bare/bare-smoke.sh inside"
-  # In its own session (so cleanup can end all of it) and in the background (so
-  # a signal to this script is handled at once, not after the job ends).
+  # In its own session (so cleanup can end all of it), in the background (so
+  # a signal to this script is handled at once, not after the job ends), and
+  # without the lock's descriptor (a job outliving a killed run must not
+  # hold the lock, or the next run could never sweep it).
   setsid chroot "$work/root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    /bin/bash -c 'cd /src/lyricmind && exec bash tests/bare/bare-smoke.sh /src/shared' </dev/null &
+    /bin/bash -c 'cd /src/lyricmind && exec bash tests/bare/bare-smoke.sh /src/shared' </dev/null 9>&- &
   child=$!
   wait "$child" || die "the smoke job failed in the bare root (exit $?)"
   child=""

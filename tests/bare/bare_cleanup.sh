@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bare_cleanup: bare-root.sh leaves no mount, process or working root behind
 # when the job inside fails or when it is sent SIGTERM, and reports the
-# failure. The job is a stand-in tests/bare/bare-smoke.sh in a small fake
+# failure; what a SIGKILLed run leaves, the next run removes. The job is a stand-in tests/bare/bare-smoke.sh in a small fake
 # clone (not a git checkout), so each case costs seconds, not a build. It
 # also checks what the real job relies on: /proc, /sys, /dev/pts and
 # /dev/shm mounted, standard input empty, running as root.
@@ -54,4 +54,25 @@ cat "$work/term.log"
 [ $rc = 143 ] || fail "SIGTERM gave exit $rc, expected 143"
 ! kill -0 "$inner" 2>/dev/null || fail "the job (pid $inner) still runs after SIGTERM"
 [ -z "$(leftovers)" ] || fail "left behind after SIGTERM: $(leftovers)"
+
+# 3. A run killed outright (SIGKILL: no trap runs) leaves its root and its
+#    job running there; the next run ends the job and removes the root.
+bash "$bare" "$work/term" "$shared" > "$work/kill.log" 2>&1 &
+pid=$!
+inner=""
+for _ in $(seq 600); do
+  inner=$(awk '/fake smoke: pid/ { print $4 }' "$work/kill.log")
+  [ -z "$inner" ] || break
+  sleep 0.2
+done
+kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
+[ -n "$inner" ] || { cat "$work/kill.log"; fail "the job never started"; }
+left=$(leftovers)
+[ -n "$left" ] || fail "a SIGKILLed run left nothing behind? (the next case would prove nothing)"
+rc=0
+bash "$bare" "$work/fail" "$shared" > "$work/after.log" 2>&1 || rc=$?
+cat "$work/after.log"
+grep -q "removing the stale working root" "$work/after.log" || fail "the next run did not remove the stale root"
+[ -z "$(leftovers)" ] || fail "left behind after the next run: $(leftovers)"
+! kill -0 "$inner" 2>/dev/null || fail "the killed run's job (pid $inner) still runs"
 echo "bare cleanup ok"

@@ -25,28 +25,28 @@ die() { echo "bare-root: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, chroot and mount)"
 [ -d "$shared/data/lyrics" ] || die "$shared/data/lyrics: no shared lyrics data"
 
-# The first enabled 'deb' source for $SUITE: one-line (*.list) and deb822
-# (*.sources) formats. Prints the URI or nothing.
+# The first enabled 'deb' source for $SUITE in the one-line (*.list) and
+# deb822 (*.sources) formats: prints its URI, or nothing.
+LIST_AWK='$1 == "deb" { i = 2
+    if ($i ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; i++ }
+    if ($(i + 1) == suite) { print $i; exit } }'
+SOURCES_AWK='BEGIN { RS = ""; FS = "\n" } {
+    types = ""; uris = ""; suites = ""; enabled = "yes"
+    for (i = 1; i <= NF; i++) {
+      if ($i ~ /^#/ || $i !~ /:/) continue
+      k = tolower(substr($i, 1, index($i, ":") - 1)); v = " " substr($i, index($i, ":") + 1) " "
+      if (k == "types") types = v; else if (k == "uris") uris = v
+      else if (k == "suites") suites = v; else if (k == "enabled") enabled = v
+    }
+    if (types ~ / deb / && suites ~ (" " suite " ") && enabled !~ /no/) {
+      split(uris, u, " "); print u[1]; exit } }'
 host_mirror() {
-  local f
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+  local f m
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
     [ -r "$f" ] || continue
-    awk -v suite=$SUITE '$1 == "deb" { i = 2
-        if ($i ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; i++ }
-        if ($(i + 1) == suite) { print $i; exit } }' "$f"
-  done
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -r "$f" ] || continue
-    awk -v suite=$SUITE 'BEGIN { RS = ""; FS = "\n" } {
-        types = ""; uris = ""; suites = ""; enabled = "yes"
-        for (i = 1; i <= NF; i++) {
-          if ($i ~ /^#/ || $i !~ /:/) continue
-          k = tolower(substr($i, 1, index($i, ":") - 1)); v = " " substr($i, index($i, ":") + 1) " "
-          if (k == "types") types = v; else if (k == "uris") uris = v
-          else if (k == "suites") suites = v; else if (k == "enabled") enabled = v
-        }
-        if (types ~ / deb / && suites ~ (" " suite " ") && enabled !~ /no/) {
-          split(uris, u, " "); print u[1]; exit } }' "$f"
+    case $f in *.sources) m=$(awk -v suite=$SUITE "$SOURCES_AWK" "$f") ;;
+               *) m=$(awk -v suite=$SUITE "$LIST_AWK" "$f") ;; esac
+    [ -z "$m" ] || { echo "$m"; return 0; }
   done
 }
 
@@ -70,7 +70,7 @@ base_root() {
   flock 9
   sweep_stale
   [ -s "$tar" ] && return 0
-  mirror=${LM_BARE_MIRROR:-$(host_mirror | head -n 1)}
+  mirror=${LM_BARE_MIRROR:-$(host_mirror)}
   [ -n "$mirror" ] || die "no enabled 'deb' source for $SUITE in /etc/apt/sources.list{,.d}; set LM_BARE_MIRROR"
   need_debootstrap
   mkdir -p "$cache/debootstrap-debs"
@@ -177,7 +177,8 @@ copy_in() {
 }
 
 # The whole run in one function, so that bash has parsed all of this file
-# before it starts (an edit to the file during a run cannot break it).
+# before it starts, and exits on the line that calls it (an edit to the file
+# during a run cannot break it).
 main() {
   start=$(date +%s)
   mkdir -p "$cache"
@@ -199,4 +200,4 @@ main() {
   child=""
   say "ok in $(( $(date +%s) - start )) s"
 }
-main
+main "$@"; exit

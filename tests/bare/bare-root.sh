@@ -149,6 +149,7 @@ make_root() {
   mount -t tmpfs -o size=6g,mode=755 tmpfs "$root" 2>/dev/null \
     || say "no tmpfs for the working root; using the disk under $root"
   tar -C "$root" -xf "$tar"
+  chmod 755 "$root"   # the tarball's top is debootstrap's mktemp directory (0700)
   cp -L /etc/resolv.conf "$root/etc/resolv.conf"
   printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"   # start no services
   chmod 755 "$root/usr/sbin/policy-rc.d"

@@ -13,11 +13,13 @@ PKGS=(
   libhdf5-dev hdf5-tools                # shards and checkpoints; h5dump to read them
   libzstd-dev zstd                      # zstd HDF5 filter; zstd makes .zst inputs
   libutf8proc-dev libcsv-dev libjansson-dev   # text pipeline
+  gnuplot-nox                           # lyricmind plot and report draw with gnuplot
   pocketsphinx-en-us                    # CMU pronouncing dictionary (rhyme metric)
 )
 TEST_PKGS=(
   libcriterion-dev                      # unit tests (LM_BUILD_TESTS=ON)
   python3 python3-h5py python3-numpy    # stock h5py reads our shards; test drivers
+  chromium                              # the report page renders in headless Chromium
 )
 case ${1:-} in
   "") ;;

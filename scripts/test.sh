@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite on a fresh machine: install packages, build, run ctest.
+# The whole test suite on a fresh machine: install packages (with the
+# test-only ones), build with the tests, run ctest. ctest includes the
+# bare-root check (tests/bare: a fresh Debian root, install, build, smoke job).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
-scripts/build.sh
+scripts/install-deps.sh --tests
+scripts/build.sh -DLM_BUILD_TESTS=ON
 cd "${BUILD_DIR:-build}"
 # Tests that use MPI pass --allow-run-as-root themselves; keep OpenBLAS to one
 # thread per process so that parallel tests fit two cores.

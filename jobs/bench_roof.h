@@ -8,8 +8,10 @@
  *   Triad bandwidth: a[i] = b[i] + s c[i] over three arrays larger than the
  *     last-level cache, one thread, STREAM's count (12 bytes per element),
  *     in GB/s.
- * Each is the best of several short repetitions (~0.3 s in all), so a
- * loaded host gives a lower but still consistent figure. */
+ * Each is the best of several short repetitions (~0.3 s in all), timed in
+ * thread CPU time, so on a loaded host they stay the limits of a core while
+ * it runs; the benchmarks print fractions both of wall time (what a user
+ * sees) and of CPU time (what the code achieves while it has the core). */
 #ifndef BENCH_ROOF_H
 #define BENCH_ROOF_H
 

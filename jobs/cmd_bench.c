@@ -82,15 +82,20 @@ static int start(cli_cmd *cmd, int argc, char **argv, const model_flags *f, int 
     return -1;
 }
 
-/* The roofline fields shared by both JSON lines; frac < 0 prints null. */
-static void print_roof(const bench_roof *r, const char *frac_name, double frac) {
+/* The roofline fields shared by both JSON lines: the limits, then
+ * "<name>" (the achieved rate over wall time, divided by the limit) and
+ * "<name>_cpu" (over process CPU time); rates are per second of wall and of
+ * CPU time. Without a measured limit (--no-roofline) they print null. */
+static void print_roof(const bench_roof *r, const char *name, double limit, double wall_rate,
+                       double cpu_rate) {
     printf("\"isa\":\"%s\",\"isa_host\":\"%s\",", r->isa, r->isa_host);
-    if (frac < 0) {
-        printf("\"fma_peak_gflops\":null,\"triad_gbs\":null,\"%s\":null,", frac_name);
+    if (!(limit > 0)) {
+        printf("\"fma_peak_gflops\":null,\"triad_gbs\":null,\"%s\":null,\"%s_cpu\":null,", name,
+               name);
         return;
     }
-    printf("\"fma_peak_gflops\":%.1f,\"triad_gbs\":%.2f,\"%s\":%.3f,", r->fma_gflops,
-           r->triad_gbs, frac_name, frac);
+    printf("\"fma_peak_gflops\":%.1f,\"triad_gbs\":%.2f,\"%s\":%.3f,\"%s_cpu\":%.3f,",
+           r->fma_gflops, r->triad_gbs, name, wall_rate / limit, name, cpu_rate / limit);
 }
 
 static void random_tokens(lm_rng *rng, int32_t *t, size_t n, int V) {
@@ -175,9 +180,10 @@ static int bench_train(int argc, char **argv) {
            B, T, V, E, H, threads, steps, warmup, dropout, m.n_params, tps,
            1e3 * total / steps, 1e3 * t_fb / steps, 1e3 * t_clip / steps,
            1e3 * t_adam / steps, 1e3 * cpu / steps, last_loss, flops * 1e-6, flops * tps * 1e-9);
-    /* the step's FLOPs at this speed over the peak of the threads used */
-    print_roof(&roof, "peak_frac",
-               roof.fma_gflops > 0 ? flops * tps * 1e-9 / (roof.fma_gflops * threads) : -1);
+    /* the step's FLOPs at this speed over the peak of the threads used (over
+     * CPU time, which sums the threads: over one core's peak) */
+    print_roof(&roof, "peak_frac", roof.fma_gflops * threads, flops * tps * 1e-9,
+               flops * (double)N * steps / cpu * 1e-9 * threads);
     printf("\"peak_rss_mb\":%.1f}\n", gen_peak_rss_mb());
     rc = LM_EXIT_OK;
 done:
@@ -256,7 +262,7 @@ static int bench_generate(int argc, char **argv) {
            1e3 * dt / tokens, 1e3 * t_step / tokens, 1e3 * t_sample / tokens,
            1e3 * cpu / tokens, logprob_sum / tokens, f16 == 0 ? "fp16" : "fp32",
            head_bytes * 1e-6, gbs);
-    print_roof(&roof, "bw_frac", roof.triad_gbs > 0 ? gbs / roof.triad_gbs : -1);
+    print_roof(&roof, "bw_frac", roof.triad_gbs, gbs, head_bytes * tokens / cpu * 1e-9);
     printf("\"peak_rss_mb\":%.1f}\n", gen_peak_rss_mb());
     rc = LM_EXIT_OK;
 done:

@@ -129,3 +129,6 @@ void lm_vexp(float *x, size_t n) { LM_ISA_CALL(kexp, (x, n)); }
 void lm_vscale_acc(float *x, size_t n, float a, float *acc) { LM_ISA_CALL(kscale_acc, (x, n, a, acc)); }
 void lm_vsigmoid(float *x, size_t n) { LM_ISA_CALL(ksigmoid, (x, n)); }
 void lm_vtanh(float *x, size_t n) { LM_ISA_CALL(ktanh, (x, n)); }
+void lm_vadd_colmax(float *x, float c, float *mx, size_t n) { LM_ISA_CALL(kadd_colmax, (x, c, mx, n)); }
+void lm_vexp_sub_acc(float *x, const float *m, float *s, size_t n) { LM_ISA_CALL(kexp_sub_acc, (x, m, s, n)); }
+float lm_vmul_sum(float *x, const float *f, size_t n) { return LM_ISA_CALL(kmul_sum, (x, f, n)); }

@@ -152,6 +152,63 @@ LM_TGT static void KFN(ktanh)(float *x, size_t n) {
     for (; i < n; i++) x[i] = stanh(x[i]);
 }
 
+/* Column kernels of the fused head (lm_head.c), over one row of logits
+ * stored vocabulary-major: x[i] is row i's logit. */
+LM_TGT static void KFN(kadd_colmax)(float *x, float c, float *mx, size_t n) {
+    size_t i = 0;
+    vf v, m;
+    for (; i + W <= n; i += W) {
+        VLOAD(v, x + i);
+        VLOAD(m, mx + i);
+        v += c;
+        m = VMAX(v, m);
+        VSTORE(x + i, v);
+        VSTORE(mx + i, m);
+    }
+    for (; i < n; i++) {
+        x[i] += c;
+        mx[i] = x[i] > mx[i] ? x[i] : mx[i];
+    }
+}
+
+LM_TGT static void KFN(kexp_sub_acc)(float *x, const float *m, float *s, size_t n) {
+    size_t i = 0;
+    vf v, u, e;
+    for (; i + W <= n; i += W) {
+        VLOAD(v, x + i);
+        VLOAD(u, m + i);
+        v -= u;
+        VEXP(e, v);
+        VSTORE(x + i, e);
+        VLOAD(u, s + i);
+        u += e;
+        VSTORE(s + i, u);
+    }
+    for (; i < n; i++) {
+        x[i] = sexp(x[i] - m[i]);
+        s[i] += x[i];
+    }
+}
+
+LM_TGT static float KFN(kmul_sum)(float *x, const float *f, size_t n) {
+    size_t i = 0;
+    vf v, u, acc = VSPLAT(0.0f);
+    for (; i + W <= n; i += W) {
+        VLOAD(v, x + i);
+        VLOAD(u, f + i);
+        v *= u;
+        acc += v;
+        VSTORE(x + i, v);
+    }
+    float s = 0.0f;
+    for (int j = 0; j < W; j++) s += acc[j];
+    for (; i < n; i++) {
+        x[i] *= f[i];
+        s += x[i];
+    }
+    return s;
+}
+
 #undef vf
 #undef vi
 #undef KFN

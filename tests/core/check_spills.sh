@@ -2,8 +2,9 @@
 # check_spills.sh OBJECT FUNCTION_REGEX...: fails if an inner loop (the
 # instructions between a backward jump and its target, containing no other
 # loop) of a matching function in OBJECT (an object file or static library)
-# STORES to the stack (a %rsp/%rbp memory destination): a register spilled
-# and reloaded on every iteration. Loads from the stack (loop-invariant
+# STORES to the stack (a %rsp-based memory destination; %rbp is a general
+# register at -O3, and pushes are call arguments): a register spilled and
+# reloaded on every iteration. Loads from the stack (loop-invariant
 # values the compiler keeps there, e.g. a 17th row pointer) are listed but
 # allowed. Each regex must match at least one function.
 set -euo pipefail
@@ -37,7 +38,7 @@ for re in "$@"; do
           for (i = 1; i <= N[f]; i++) {
             if (A[f, i] < LT[f, k] || A[f, i] > LE[f, k] || L[f, i] !~ /\(%r[sb]p\)/) continue
             split(L[f, i], w, /[ \t]+/)
-            if (L[f, i] ~ /\(%r[sb]p\)$/ && w[3] !~ /^(cmp|test|vucomis|vcomis|ucomis|comis|prefetch)/) { s++; print "  store: " L[f, i] }
+            if (L[f, i] ~ /\(%rsp\)$/ && w[3] !~ /^(cmp|test|vucomis|vcomis|ucomis|comis|prefetch|push)/) { s++; print "  store: " L[f, i] }
             else ld++
           }
           printf "%s: inner loop at %d..%d bytes, %d stack stores, %d stack loads\n", f, LT[f, k], LE[f, k], s, ld

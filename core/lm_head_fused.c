@@ -7,7 +7,9 @@
  *   Zt_b = W_b h^T        (A = rows of W, B = rows of h^T)
  *   dW_b = dZt_b h        (A = rows of dZt, B = rows of h)
  *   dh  += dZt_b^T W_b    (A = columns of dZt, B = rows of W)
- * The vocabulary is walked in blocks of LM_HEAD_VBLOCK rows. Pass 1, per
+ * The vocabulary is walked in blocks of LM_HEAD_VBLOCK = 256 rows (a block
+ * of logits, 256 KB at 256 batch rows, and of W, 128 KB at H 128, stay in
+ * L2; 256 measured 5-10% faster than 128 or 512 here). Pass 1, per
  * block: logits + bias, each row's block max mb and block sum of
  * exp(z - mb), folded into a running max m and sum s (online softmax), and
  * exp(z - mb) kept in place. Pass 2, per block: scale each column by
@@ -22,7 +24,7 @@
 #include "lm_layers.h"
 #include "lm_vmath.h"
 
-#define LM_HEAD_VBLOCK 512
+#define LM_HEAD_VBLOCK 256
 
 typedef struct {
     float *zt, *ht, *mblk; /* [V][np], [H][np], [blocks][np] */

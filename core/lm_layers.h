@@ -108,14 +108,16 @@ double lm_head_forward_backward(float *dw, float *db, float *dh,
  * fused over vocabulary blocks (lm_head_fused.c), for H a multiple of 32
  * (lm_head_fused_ok). Same contract and outputs as lm_head_forward_backward
  * up to float rounding; scratch holds lm_head_fused_scratch_floats(V, H,
- * chunk) floats. */
+ * chunk) floats. Runs on up to `threads` threads (fixed work groups: the
+ * results are bitwise the same for every thread count). */
 int lm_head_fused_ok(int H);
 size_t lm_head_fused_scratch_floats(int V, int H, int chunk);
 double lm_head_fused_forward_backward(float *dw, float *db, float *dh,
                                       const float *h, const int32_t *tgt,
                                       const float *w, const float *b, int N,
                                       int H, int V, int ignore_id, float scale,
-                                      float *scratch, int chunk, long *count);
+                                      float *scratch, int chunk, int threads,
+                                      long *count);
 /* Loss only, same chunking; see lm_softmax_xent_forward for the ids. */
 double lm_head_forward(const float *h, const int32_t *tgt, const float *w,
                        const float *b, int N, int H, int V, int ignore_id,

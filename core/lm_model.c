@@ -198,10 +198,14 @@ int lm_model_train_window(lm_model *m, lm_acts *a, int B, int T,
     }
     long cnt;
     /* own microkernels where H allows (1.7x OpenBLAS here), else BLAS */
-    *loss_sum = (lm_head_fused_ok(H) ? lm_head_fused_forward_backward
-                                     : lm_head_forward_backward)(
-        m->g_fc_w, m->g_fc_b, a->dh, hd, tgt, m->fc_w, m->fc_b, N, H, V,
-        o->pad_id, o->loss_scale, a->logits, a->chunk, &cnt);
+    if (lm_head_fused_ok(H))
+        *loss_sum = lm_head_fused_forward_backward(
+            m->g_fc_w, m->g_fc_b, a->dh, hd, tgt, m->fc_w, m->fc_b, N, H, V,
+            o->pad_id, o->loss_scale, a->logits, a->chunk, o->threads, &cnt);
+    else
+        *loss_sum = lm_head_forward_backward(
+            m->g_fc_w, m->g_fc_b, a->dh, hd, tgt, m->fc_w, m->fc_b, N, H, V,
+            o->pad_id, o->loss_scale, a->logits, a->chunk, &cnt);
     *n_tokens = cnt;
     if (o->on_head_grads) o->on_head_grads(o->ctx);
     if (o->dropout > 0.0f)

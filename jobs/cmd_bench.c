@@ -52,7 +52,7 @@ typedef struct {
     {"vocab", CLI_INT, &(f).d.V, "N", "vocabulary size (V)", 2, 1 << 24, 0},                 \
     {"embed", CLI_INT, &(f).d.E, "N", "embedding size (E)", 1, 65536, 0},                    \
     {"hidden", CLI_INT, &(f).d.H, "N", "LSTM hidden size (H)", 1, 65536, 0},                 \
-    {"threads", CLI_INT, &(f).threads, "N", "OpenBLAS threads", 1, 1024, 0},                 \
+    {"threads", CLI_INT, &(f).threads, "N", "threads (OpenBLAS and the output layer)", 1, 1024, 0}, \
     {"seed", CLI_LONG, &(f).seed, "S", "seed for the weights and every random draw", 0, 0, 0}, \
     {"no-roofline", CLI_BOOL, &(f).no_roof, NULL,                                            \
      "skip measuring the host's FMA peak and triad bandwidth (no roofline fractions)", 0, 0, 0}
@@ -145,7 +145,7 @@ static int bench_train(int argc, char **argv) {
     }
     lm_adam adam;
     lm_adam_defaults(&adam);
-    lm_step_opts so = {dropout, &rng, -1, 1.0f / (float)N, NULL, NULL};
+    lm_step_opts so = {dropout, &rng, -1, 1.0f / (float)N, NULL, NULL, threads};
     double t_fb = 0, t_clip = 0, t_adam = 0, loss_sum = 0, last_loss = NAN, cpu0 = 0;
     for (int s = 0; s < warmup + steps; s++) {
         if (s == warmup) cpu0 = cpu_s();

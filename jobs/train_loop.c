@@ -295,7 +295,7 @@ static int loop(train_ctx *t, const char *settings) {
             lm_rng drop;
             lm_rng_seed2(&drop, t->seed ^ 0xd50f0a7ULL, ((uint64_t)t->global_step << 24) + (uint64_t)t->first);
             lm_step_opts o = {c->dropout, &drop, IO_TOK_PAD, 1.0f / (float)((double)t->G * t->T),
-                              dist_grad_sync_on_head_grads, gs};
+                              dist_grad_sync_on_head_grads, gs, c->threads};
             double loss_sum = 0;
             long ntok = 0;
             if (lm_model_train_window(&t->model, t->acts, t->B, t->T, in, tg, t->h, t->c, &o, &loss_sum, &ntok)) {

@@ -330,7 +330,7 @@ static double fused_loss_of(head_case *c, float *scratch, int chunk, long *cnt) 
     float *dw = malloc(sizeof(float) * c->V * c->H), *db = malloc(sizeof(float) * c->V);
     float *dh = malloc(sizeof(float) * c->N * c->H);
     double l = lm_head_fused_forward_backward(dw, db, dh, c->h, c->t, c->w, c->b, c->N, c->H,
-                                              c->V, 0, 1.0f, scratch, chunk, cnt);
+                                              c->V, 0, 1.0f, scratch, chunk, 1, cnt);
     free(dw), free(db), free(dh);
     return l;
 }
@@ -354,7 +354,7 @@ Test(head_fused, gradients_match_finite_differences) {
     float *scratch = malloc(sizeof(float) * lm_head_fused_scratch_floats(13, 32, 3));
     long cnt;
     lm_head_fused_forward_backward(c.dw, c.db, c.dh, c.h, c.t, c.w, c.b, c.N, c.H, c.V, 0,
-                                   c.scale, scratch, 3, &cnt);
+                                   c.scale, scratch, 3, 1, &cnt);
     cr_expect_eq(cnt, 6);
     fused_fd f = {&c, scratch};
     fd_check("dW", c.w, c.dw, c.V * c.H, fused_fd_loss, &f);
@@ -374,7 +374,7 @@ static void fused_matches_blas(int N, int H, int V, int chunk, uint64_t seed) {
     double ref = lm_head_forward_backward(c.dw, c.db, c.dh, c.h, c.t, c.w, c.b, N, H, V, 0, 0.1f,
                                           c.scratch, chunk, &cnt_ref);
     double l = lm_head_fused_forward_backward(dw, db, dh, c.h, c.t, c.w, c.b, N, H, V, 0, 0.1f,
-                                              scratch, chunk, &cnt);
+                                              scratch, chunk, 1, &cnt);
     cr_expect_eq(cnt, cnt_ref);
     cr_expect(fabs(l - ref) <= 1e-6 * fabs(ref), "N%d H%d V%d chunk %d: loss %.9g vs %.9g", N, H,
               V, chunk, l, ref);
@@ -390,4 +390,29 @@ Test(head_fused, matches_the_blas_head_over_blocks_chunks_and_tails) {
     fused_matches_blas(37, 32, 1300, 5, 22);  /* row chunks, a short last chunk */
     fused_matches_blas(37, 64, 511, 36, 23);  /* one partial block */
     fused_matches_blas(240, 128, 1100, 240, 24); /* the spec's B*T and H */
+}
+
+/* Bitwise the same results on 1, 2, 3, 8 and 20 threads (fixed groups). */
+Test(head_fused, results_do_not_depend_on_the_thread_count) {
+    const int N = 37, H = 32, V = 2900, chunk = 20; /* 12 blocks: uneven groups */
+    head_case c;
+    head_case_init(&c, N, H, V, 31);
+    float *scratch = malloc(sizeof(float) * lm_head_fused_scratch_floats(V, H, chunk));
+    float *dw = malloc(sizeof(float) * V * H), *db = malloc(sizeof(float) * V);
+    float *dh = malloc(sizeof(float) * N * H);
+    long cnt1, cnt;
+    double l1 = lm_head_fused_forward_backward(c.dw, c.db, c.dh, c.h, c.t, c.w, c.b, N, H, V, 0,
+                                               0.1f, scratch, chunk, 1, &cnt1);
+    const int threads[] = {2, 3, 8, 20};
+    for (int k = 0; k < 4; k++) {
+        double l = lm_head_fused_forward_backward(dw, db, dh, c.h, c.t, c.w, c.b, N, H, V, 0,
+                                                  0.1f, scratch, chunk, threads[k], &cnt);
+        cr_expect_eq(cnt, cnt1);
+        cr_expect(l == l1, "%d threads: loss %.17g vs %.17g", threads[k], l, l1);
+        cr_expect(!memcmp(dw, c.dw, sizeof(float) * V * H), "%d threads: dW differs", threads[k]);
+        cr_expect(!memcmp(db, c.db, sizeof(float) * V), "%d threads: db differs", threads[k]);
+        cr_expect(!memcmp(dh, c.dh, sizeof(float) * N * H), "%d threads: dh differs", threads[k]);
+    }
+    free(scratch), free(dw), free(db), free(dh);
+    head_case_free(&c);
 }

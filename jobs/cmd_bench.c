@@ -52,14 +52,14 @@ typedef struct {
     {"vocab", CLI_INT, &(f).d.V, "N", "vocabulary size (V)", 2, 1 << 24, 0},                 \
     {"embed", CLI_INT, &(f).d.E, "N", "embedding size (E)", 1, 65536, 0},                    \
     {"hidden", CLI_INT, &(f).d.H, "N", "LSTM hidden size (H)", 1, 65536, 0},                 \
-    {"threads", CLI_INT, &(f).threads, "N", "threads (OpenBLAS and the output layer)", 1, 1024, 0}, \
+    {"threads", CLI_INT, &(f).threads, "N", "threads of the output layer (OpenBLAS: 1, as train)", 1, 1024, 0}, \
     {"seed", CLI_LONG, &(f).seed, "S", "seed for the weights and every random draw", 0, 0, 0}, \
     {"no-roofline", CLI_BOOL, &(f).no_roof, NULL,                                            \
      "skip measuring the host's FMA peak and triad bandwidth (no roofline fractions)", 0, 0, 0}
 
 /* Parses the flags, checks LM_ISA, measures the host's limits into *roof
- * (unless --no-roofline: then zeros), sets the OpenBLAS threads and makes
- * the model with random weights. Returns -1 to go on, else the exit code. */
+ * (unless --no-roofline: then zeros), keeps OpenBLAS on one thread (as
+ * train does) and makes the model with random weights. Returns -1 to go on, else the exit code. */
 static int start(cli_cmd *cmd, int argc, char **argv, const model_flags *f, int with_grads,
                  lm_model *m, lm_rng *rng, bench_roof *roof) {
     int rc = cli_parse(cmd, argc, argv, NULL, 0, NULL);
@@ -72,7 +72,7 @@ static int start(cli_cmd *cmd, int argc, char **argv, const model_flags *f, int 
     }
     *roof = (bench_roof){lm_isa_name(lm_isa_level()), lm_isa_name(lm_isa_host()), 0, 0};
     if (!f->no_roof) bench_roof_measure(roof, ROOF_TRIAD_MB);
-    openblas_set_num_threads(f->threads);
+    openblas_set_num_threads(1); /* as train: --threads is the output layer's */
     if (lm_model_init(m, f->d, with_grads, &e)) {
         fprintf(stderr, "lyricmind %s: %s\n", cmd->name, e.msg);
         return LM_EXIT_FAILURE;

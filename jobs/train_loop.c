@@ -406,7 +406,11 @@ int train_run(const train_config *c, const char *settings, int *argc, char ***ar
         fprintf(stderr, "lyricmind train: %s\n", e.msg);
         return LM_EXIT_FAILURE;
     }
-    openblas_set_num_threads(c->threads);
+    /* --threads goes to the output layer (lm_step_opts.threads), whose results
+     * do not depend on it; OpenBLAS's threaded split does change sums, so the
+     * LSTM's small GEMMs stay on one thread and resuming with another
+     * --threads continues bit for bit. */
+    openblas_set_num_threads(1);
     install_signals();
     int rc = LM_EXIT_FAILURE;
     int failed = t.world.rank == 0 && mkdir_p(c->run, &e) != 0;

@@ -8,7 +8,8 @@
  * - *_backward functions OVERWRITE the weight gradients they produce (the
  *   caller owns accumulation across windows, if any), except
  *   lm_embedding_backward, which ADDS into its (sparse) gradient.
- * - Every matrix product is an OpenBLAS cblas_sgemm/sgemv.
+ * - Every matrix product is an OpenBLAS cblas_sgemm/sgemv, except those of
+ *   lm_head_fused_forward_backward (lm_gemm.h).
  * - Nothing here allocates, prints or fails: sizes are the caller's promise. */
 #ifndef LM_LAYERS_H
 #define LM_LAYERS_H
@@ -103,6 +104,20 @@ double lm_head_forward_backward(float *dw, float *db, float *dh,
                                 const float *w, const float *b, int N, int H,
                                 int V, int ignore_id, float scale,
                                 float *scratch, int chunk, long *count);
+/* The same output layer on lm_gemm's own microkernels with the softmax
+ * fused over vocabulary blocks (lm_head_fused.c), for H a multiple of 32
+ * (lm_head_fused_ok). Same contract and outputs as lm_head_forward_backward
+ * up to float rounding; scratch holds lm_head_fused_scratch_floats(V, H,
+ * chunk) floats. Runs on up to `threads` threads (fixed work groups: the
+ * results are bitwise the same for every thread count). */
+int lm_head_fused_ok(int H);
+size_t lm_head_fused_scratch_floats(int V, int H, int chunk);
+double lm_head_fused_forward_backward(float *dw, float *db, float *dh,
+                                      const float *h, const int32_t *tgt,
+                                      const float *w, const float *b, int N,
+                                      int H, int V, int ignore_id, float scale,
+                                      float *scratch, int chunk, int threads,
+                                      long *count);
 /* Loss only, same chunking; see lm_softmax_xent_forward for the ids. */
 double lm_head_forward(const float *h, const int32_t *tgt, const float *w,
                        const float *b, int N, int H, int V, int ignore_id,

@@ -27,7 +27,7 @@ struct lm_acts {
     float *hs, *hd, *mask, *dh; /* [B,T,H] */
     lm_lstm_cache k;   /* gates [B,T,4H]; hprev, cprev, tc [B,T,H] */
     float *lstm_scratch; /* [2,B,H] */
-    float *logits;     /* [chunk,V] */
+    float *logits;     /* [chunk,V], or the fused head's scratch */
 };
 
 size_t lm_model_count_params(lm_dims d) {
@@ -129,9 +129,11 @@ lm_acts *lm_acts_create_chunked(lm_dims d, int B, int T, int chunk_rows) {
     a->d = d, a->B = B, a->T = T, a->chunk = chunk_rows;
     const size_t N = (size_t)B * T, E = d.E, H = d.H;
     /* sizes in floats, each rounded up to 16 so every array is 64B aligned */
+    size_t head = (size_t)chunk_rows * d.V;
+    if (lm_head_fused_ok(d.H) && lm_head_fused_scratch_floats(d.V, d.H, chunk_rows) > head)
+        head = lm_head_fused_scratch_floats(d.V, d.H, chunk_rows);
     const size_t sz[] = {N * E, N * E, N * H, N * H, N * H, N * H, N * 4 * H,
-                         N * H, N * H, N * H, 2 * (size_t)B * H,
-                         (size_t)chunk_rows * d.V};
+                         N * H, N * H, N * H, 2 * (size_t)B * H, head};
     float **dst[] = {&a->x, &a->dx, &a->hs, &a->hd, &a->mask, &a->dh,
                      &a->k.gates, &a->k.hprev, &a->k.cprev, &a->k.tc,
                      &a->lstm_scratch, &a->logits};
@@ -195,10 +197,15 @@ int lm_model_train_window(lm_model *m, lm_acts *a, int B, int T,
         hd = a->hd;
     }
     long cnt;
-    *loss_sum = lm_head_forward_backward(m->g_fc_w, m->g_fc_b, a->dh, hd, tgt,
-                                         m->fc_w, m->fc_b, N, H, V, o->pad_id,
-                                         o->loss_scale, a->logits, a->chunk,
-                                         &cnt);
+    /* own microkernels where H allows (1.7x OpenBLAS here), else BLAS */
+    if (lm_head_fused_ok(H))
+        *loss_sum = lm_head_fused_forward_backward(
+            m->g_fc_w, m->g_fc_b, a->dh, hd, tgt, m->fc_w, m->fc_b, N, H, V,
+            o->pad_id, o->loss_scale, a->logits, a->chunk, o->threads, &cnt);
+    else
+        *loss_sum = lm_head_forward_backward(
+            m->g_fc_w, m->g_fc_b, a->dh, hd, tgt, m->fc_w, m->fc_b, N, H, V,
+            o->pad_id, o->loss_scale, a->logits, a->chunk, &cnt);
     *n_tokens = cnt;
     if (o->on_head_grads) o->on_head_grads(o->ctx);
     if (o->dropout > 0.0f)

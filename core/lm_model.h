@@ -83,6 +83,9 @@ typedef struct lm_step_opts {
      * gradients are final (before the LSTM backward). May be NULL. */
     void (*on_head_grads)(void *ctx);
     void *ctx;
+    /* Threads for the output layer (0 or 1: the calling thread only). The
+     * results are bitwise the same for every value. */
+    int threads;
 } lm_step_opts;
 
 /* Forward, loss and backward over one window.

@@ -3,7 +3,7 @@
  * The two functions that touch every parameter each step (lm_adam_update,
  * lm_grad_norm/lm_grad_clip) are single fused passes with no per-element
  * transcendental other than sqrt, written so that GCC vectorizes them; they
- * are cloned for AVX-512/AVX2 and dispatched at load time. All scalars that
+ * are cloned for AVX-512/AVX2/baseline and dispatched on lm_isa_level(). All scalars that
  * depend on the step (bias corrections) are computed once per call, in
  * double, exactly as torch 1.13's Python code does, then rounded to float.
  *
@@ -28,10 +28,11 @@ void lm_adam_defaults(lm_adam *a) {
 
 /* The per-element update; op order as torch: mul_/add_, mul_/addcmul_,
  * sqrt / bc2_sqrt + eps, addcdiv_. */
-LM_CLONES
-static void adam_kernel(float *restrict p, const float *restrict g, float *restrict m,
-                        float *restrict v, size_t n, float b1, float omb1, float b2,
-                        float omb2, float neg_step, float bc2_sqrt, float eps) {
+LM_ISA_CLONES_VOID(adam_kernel,
+                   (float *restrict p, const float *restrict g, float *restrict m,
+                    float *restrict v, size_t n, float b1, float omb1, float b2, float omb2,
+                    float neg_step, float bc2_sqrt, float eps),
+                   (p, g, m, v, n, b1, omb1, b2, omb2, neg_step, bc2_sqrt, eps)) {
     for (size_t i = 0; i < n; i++) {
         float gi = g[i];
         float mi = m[i] * b1 + omb1 * gi;
@@ -42,10 +43,11 @@ static void adam_kernel(float *restrict p, const float *restrict g, float *restr
     }
 }
 
-LM_CLONES
-static void adam_kernel_wd(float *restrict p, const float *restrict g, float *restrict m,
-                           float *restrict v, size_t n, float b1, float omb1, float b2,
-                           float omb2, float neg_step, float bc2_sqrt, float eps, float wd) {
+LM_ISA_CLONES_VOID(adam_kernel_wd,
+                   (float *restrict p, const float *restrict g, float *restrict m,
+                    float *restrict v, size_t n, float b1, float omb1, float b2, float omb2,
+                    float neg_step, float bc2_sqrt, float eps, float wd),
+                   (p, g, m, v, n, b1, omb1, b2, omb2, neg_step, bc2_sqrt, eps, wd)) {
     for (size_t i = 0; i < n; i++) {
         float gi = g[i] + wd * p[i];
         float mi = m[i] * b1 + omb1 * gi;
@@ -77,8 +79,7 @@ void lm_adam_update(lm_adam *a, float lr, float *params, const float *grads, flo
 
 /* Sum of squares in double, 8 independent lanes so it vectorizes without
  * reassociation flags; the lane order is fixed, so the result is too. */
-LM_CLONES
-static double sumsq_d(const float *restrict g, size_t n) {
+LM_ISA_CLONES(double, sumsq_d, (const float *restrict g, size_t n), (g, n)) {
     double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
@@ -89,8 +90,7 @@ static double sumsq_d(const float *restrict g, size_t n) {
     return s;
 }
 
-LM_CLONES
-static void scale_f(float *restrict g, size_t n, float c) {
+LM_ISA_CLONES_VOID(scale_f, (float *restrict g, size_t n, float c), (g, n, c)) {
     for (size_t i = 0; i < n; i++) g[i] *= c;
 }
 

@@ -29,8 +29,8 @@
 enum { BLOCK = 256, MAX_BLOCKS = 4096, NB = 1024, NC = 4 };
 
 /* w[i] = (x[i] - m) * inv_t, ready for lm_vexp_sum(w, n, 0); NaN -> -inf */
-LM_CLONES
-static void shift_scale(const float *x, float *w, int n, float m, float inv_t) {
+LM_ISA_CLONES_VOID(shift_scale, (const float *x, float *w, int n, float m, float inv_t),
+                   (x, w, n, m, inv_t)) {
     for (int i = 0; i < n; i++) {
         float d = (x[i] - m) * inv_t;
         w[i] = d == d ? d : -INFINITY;
@@ -38,8 +38,7 @@ static void shift_scale(const float *x, float *w, int n, float m, float inv_t) {
 }
 
 /* max over non-NaN entries; -INFINITY when there are none */
-LM_CLONES
-static float max_pass(const float *restrict x, int n) {
+LM_ISA_CLONES(float, max_pass, (const float *restrict x, int n), (x, n)) {
     float acc[16]; /* independent lanes: no loop-carried latency chain */
     for (int j = 0; j < 16; j++) acc[j] = -INFINITY;
     int i = 0;
@@ -232,8 +231,8 @@ static inline int in_cut(float w, int32_t pos, cut c) {
 
 /* Mass of the members of cut c in w[lo..hi) (at most one block), summed in
  * 16 float lanes (a block is short enough for float). */
-LM_CLONES
-static double block_mass(const float *restrict w, int lo, int hi, cut c) {
+LM_ISA_CLONES(double, block_mass, (const float *restrict w, int lo, int hi, cut c),
+              (w, lo, hi, c)) {
     float acc[16] = {0};
     int i = lo;
     for (; i + 16 <= hi; i += 16)

@@ -1,12 +1,13 @@
-/* lm_vmath: float kernels cloned per ISA (see lm_vmath.h).
+/* lm_vmath: float kernels per ISA level (see lm_vmath.h).
  *
- * Written with GCC vector extensions over 16 floats (one zmm register under
- * the avx512f clone, two ymm under avx2, four xmm in the baseline), so the
- * code is vectorized the same way whatever the optimizer's mood, without
- * -ffast-math. Tails shorter than 16 go through the scalar version of the
- * same formula. Vectors never cross a function boundary (gcc notes an ABI
- * change for 64-byte vector arguments), hence the macros. Invariant: results
- * depend only on the inputs and the ISA clone picked at load time. */
+ * Written with GCC vector extensions one register wide at each level (16
+ * floats in a zmm at AVX-512, 8 in a ymm at AVX2, 4 in an xmm at baseline:
+ * lm_vmath_level.h, included once per level), so the code is vectorized the
+ * same way whatever the optimizer's mood, without -ffast-math, and no level
+ * splits a vector into more registers than it has. Tails shorter than a
+ * vector go through the scalar version of the same formula. Vectors never
+ * cross a function boundary, hence the macros. Invariant: results depend
+ * only on the inputs and the level lm_isa_level() picked. */
 #include "lm_vmath.h"
 #include "lm_clones.h"
 
@@ -18,13 +19,13 @@
 #pragma GCC optimize("fp-contract=fast")
 #endif
 
-#define W 16
+#define LM_CAT_(a, b) a##b
+#define LM_CAT(a, b) LM_CAT_(a, b)
 
-typedef float vf __attribute__((vector_size(W * sizeof(float))));
-typedef int32_t vi __attribute__((vector_size(W * sizeof(int32_t))));
-
-#define VLOAD(v, p) memcpy(&(v), (p), sizeof(vf))
-#define VSTORE(p, v) memcpy((p), &(v), sizeof(vf))
+/* vf and vi are the current level's float and int32 vectors (set by
+ * lm_vmath_level.h around the kernels that use these macros). */
+#define VLOAD(v, p) memcpy(&(v), (p), sizeof(v))
+#define VSTORE(p, v) memcpy((p), &(v), sizeof(v))
 #define VSPLAT(a) ((vf){0} + (a))
 /* lane-wise max of two vf variables */
 #define VMAX(a, b) ((vf)(((vi)(a) & ((a) > (b))) | ((vi)(b) & ~((a) > (b)))))
@@ -78,114 +79,6 @@ static inline float sexp(float v) {
     return y;
 }
 
-LM_CLONES float lm_vmax(const float *x, size_t n) {
-    float m = x[0];
-    size_t i = 0;
-    if (n >= W) {
-        vf acc, v;
-        VLOAD(acc, x);
-        for (i = W; i + W <= n; i += W) {
-            VLOAD(v, x + i);
-            acc = VMAX(v, acc);
-        }
-        for (int j = 0; j < W; j++) m = acc[j] > m ? acc[j] : m;
-    }
-    for (; i < n; i++) m = x[i] > m ? x[i] : m;
-    return m;
-}
-
-LM_CLONES float lm_vadd_max(float *x, const float *b, size_t n) {
-    float m = x[0] + b[0];
-    size_t i = 0;
-    if (n >= W) {
-        vf acc = VSPLAT(m), v, u;
-        for (; i + W <= n; i += W) {
-            VLOAD(v, x + i);
-            VLOAD(u, b + i);
-            v += u;
-            VSTORE(x + i, v);
-            acc = VMAX(v, acc);
-        }
-        for (int j = 0; j < W; j++) m = acc[j] > m ? acc[j] : m;
-    }
-    for (; i < n; i++) {
-        x[i] += b[i];
-        m = x[i] > m ? x[i] : m;
-    }
-    return m;
-}
-
-LM_CLONES float lm_vexp_sum(float *x, size_t n, float shift) {
-    vf acc = VSPLAT(0.0f), v, e;
-    size_t i = 0;
-    for (; i + W <= n; i += W) {
-        VLOAD(v, x + i);
-        v -= shift;
-        VEXP(e, v);
-        VSTORE(x + i, e);
-        acc += e;
-    }
-    float s = 0.0f;
-    for (int j = 0; j < W; j++) s += acc[j];
-    for (; i < n; i++) {
-        x[i] = sexp(x[i] - shift);
-        s += x[i];
-    }
-    return s;
-}
-
-LM_CLONES void lm_vexp(float *x, size_t n) {
-    size_t i = 0;
-    vf v, e;
-    for (; i + W <= n; i += W) {
-        VLOAD(v, x + i);
-        VEXP(e, v);
-        VSTORE(x + i, e);
-    }
-    for (; i < n; i++) x[i] = sexp(x[i]);
-}
-
-LM_CLONES void lm_vscale_acc(float *x, size_t n, float a, float *acc) {
-    size_t i = 0;
-    vf v, u;
-    if (acc) {
-        for (; i + W <= n; i += W) {
-            VLOAD(v, x + i);
-            VLOAD(u, acc + i);
-            v *= a;
-            u += v;
-            VSTORE(x + i, v);
-            VSTORE(acc + i, u);
-        }
-        for (; i < n; i++) {
-            x[i] *= a;
-            acc[i] += x[i];
-        }
-    } else {
-        for (; i + W <= n; i += W) {
-            VLOAD(v, x + i);
-            v *= a;
-            VSTORE(x + i, v);
-        }
-        for (; i < n; i++) x[i] *= a;
-    }
-}
-
-/* sigmoid(x) = 1 / (1 + exp(-x)): full relative accuracy everywhere (exp is
- * clamped, so the result saturates to 0 or 1 cleanly). */
-LM_CLONES void lm_vsigmoid(float *x, size_t n) {
-    size_t i = 0;
-    vf v, e;
-    for (; i + W <= n; i += W) {
-        VLOAD(v, x + i);
-        v = -v;
-        VEXP(e, v);
-        v = 1.0f / (1.0f + e);
-        VSTORE(x + i, v);
-    }
-    for (; i < n; i++) x[i] = 1.0f / (1.0f + sexp(-x[i]));
-}
-
 /* tanh as Cephes tanhf: x + x^3 P(x^2) for |x| < 0.625 (no cancellation near
  * 0), else sign(x) (1 - 2 / (exp(2|x|) + 1)). The vector path computes both
  * and selects per lane. */
@@ -209,21 +102,33 @@ static inline float stanh(float x) {
     return x < 0.0f ? -y : y;
 }
 
-LM_CLONES void lm_vtanh(float *x, size_t n) {
-    size_t i = 0;
-    vf v, a, e, big, small;
-    for (; i + W <= n; i += W) {
-        VLOAD(v, x + i);
-        vi neg = v < 0.0f;
-        a = (vf)(((vi)v & ~neg) | ((vi)-v & neg));
-        e = a + a;
-        VEXP(e, e);
-        big = 1.0f - 2.0f / (e + 1.0f);
-        big = (vf)(((vi)big & ~neg) | ((vi)-big & neg));
-        TANH_SMALL(vf, small, v);
-        vi lo = a < 0.625f;
-        v = (vf)(((vi)small & lo) | ((vi)big & ~lo));
-        VSTORE(x + i, v);
-    }
-    for (; i < n; i++) x[i] = stanh(x[i]);
-}
+
+#define LEVEL avx512
+#define W 16
+#define LM_TGT LM_TARGET_AVX512
+#include "lm_vmath_level.h"
+#undef LEVEL
+#undef W
+#undef LM_TGT
+#define LEVEL avx2
+#define W 8
+#define LM_TGT LM_TARGET_AVX2
+#include "lm_vmath_level.h"
+#undef LEVEL
+#undef W
+#undef LM_TGT
+#define LEVEL baseline
+#define W 4
+#define LM_TGT LM_TARGET_BASELINE
+#include "lm_vmath_level.h"
+
+float lm_vmax(const float *x, size_t n) { return LM_ISA_CALL(kmax, (x, n)); }
+float lm_vadd_max(float *x, const float *b, size_t n) { return LM_ISA_CALL(kadd_max, (x, b, n)); }
+float lm_vexp_sum(float *x, size_t n, float shift) { return LM_ISA_CALL(kexp_sum, (x, n, shift)); }
+void lm_vexp(float *x, size_t n) { LM_ISA_CALL(kexp, (x, n)); }
+void lm_vscale_acc(float *x, size_t n, float a, float *acc) { LM_ISA_CALL(kscale_acc, (x, n, a, acc)); }
+void lm_vsigmoid(float *x, size_t n) { LM_ISA_CALL(ksigmoid, (x, n)); }
+void lm_vtanh(float *x, size_t n) { LM_ISA_CALL(ktanh, (x, n)); }
+void lm_vadd_colmax(float *x, float c, float *mx, size_t n) { LM_ISA_CALL(kadd_colmax, (x, c, mx, n)); }
+void lm_vexp_sub_acc(float *x, const float *m, float *s, size_t n) { LM_ISA_CALL(kexp_sub_acc, (x, m, s, n)); }
+float lm_vmul_sum(float *x, const float *f, size_t n) { return LM_ISA_CALL(kmul_sum, (x, f, n)); }

@@ -19,9 +19,11 @@
 
 #include "bench.h"
 #include "bench_allreduce.h"
+#include "bench_roof.h"
 #include "cli.h"
 #include "cmds.h"
 #include "gen_lyrics.h" /* gen_now_s, gen_peak_rss_mb */
+#include "lm_isa.h"
 #include "lm_model.h"
 #include "lm_optim.h"
 #include "lm_rng.h"
@@ -40,24 +42,38 @@ typedef struct {
     lm_dims d;
     int threads;
     long seed;
+    int no_roof;
 } model_flags;
+
+/* The probe's triad arrays: 64 MiB, twice the 32 MiB L3 of the
+ * project's hosts, and less than either benchmark's own peak RSS. */
+#define ROOF_TRIAD_MB 64
 
 #define MODEL_FLAGS(f)                                                                      \
     {"vocab", CLI_INT, &(f).d.V, "N", "vocabulary size (V)", 2, 1 << 24, 0},                 \
     {"embed", CLI_INT, &(f).d.E, "N", "embedding size (E)", 1, 65536, 0},                    \
     {"hidden", CLI_INT, &(f).d.H, "N", "LSTM hidden size (H)", 1, 65536, 0},                 \
-    {"threads", CLI_INT, &(f).threads, "N", "OpenBLAS threads", 1, 1024, 0},                 \
-    {"seed", CLI_LONG, &(f).seed, "S", "seed for the weights and every random draw", 0, 0, 0}
+    {"threads", CLI_INT, &(f).threads, "N", "threads of the output layer (OpenBLAS: 1, as train)", 1, 1024, 0}, \
+    {"seed", CLI_LONG, &(f).seed, "S", "seed for the weights and every random draw", 0, 0, 0}, \
+    {"no-roofline", CLI_BOOL, &(f).no_roof, NULL,                                            \
+     "skip measuring the host's FMA peak and triad bandwidth (no roofline fractions)", 0, 0, 0}
 
-/* Parses the flags, sets the OpenBLAS threads and makes the model with
- * random weights. Returns -1 to go on, else the exit code. */
+/* Parses the flags, checks LM_ISA, measures the host's limits into *roof
+ * (unless --no-roofline: then zeros), keeps OpenBLAS on one thread (as
+ * train does) and makes the model with random weights. Returns -1 to go on, else the exit code. */
 static int start(cli_cmd *cmd, int argc, char **argv, const model_flags *f, int with_grads,
-                 lm_model *m, lm_rng *rng) {
+                 lm_model *m, lm_rng *rng, bench_roof *roof) {
     int rc = cli_parse(cmd, argc, argv, NULL, 0, NULL);
     if (rc == CLI_HELP) return LM_EXIT_OK;
     if (rc != CLI_OK) return LM_EXIT_USAGE;
-    openblas_set_num_threads(f->threads);
     lm_err e = {{0}};
+    if (lm_isa_check_env(&e)) {
+        fprintf(stderr, "lyricmind %s: %s\n", cmd->name, e.msg);
+        return LM_EXIT_USAGE;
+    }
+    *roof = (bench_roof){lm_isa_name(lm_isa_level()), lm_isa_name(lm_isa_host()), 0, 0};
+    if (!f->no_roof) bench_roof_measure(roof, ROOF_TRIAD_MB);
+    openblas_set_num_threads(1); /* as train: --threads is the output layer's */
     if (lm_model_init(m, f->d, with_grads, &e)) {
         fprintf(stderr, "lyricmind %s: %s\n", cmd->name, e.msg);
         return LM_EXIT_FAILURE;
@@ -67,6 +83,22 @@ static int start(cli_cmd *cmd, int argc, char **argv, const model_flags *f, int 
     return -1;
 }
 
+/* The roofline fields shared by both JSON lines: the limits, then
+ * "<name>" (the achieved rate over wall time, divided by the limit) and
+ * "<name>_cpu" (over process CPU time); rates are per second of wall and of
+ * CPU time. Without a measured limit (--no-roofline) they print null. */
+static void print_roof(const bench_roof *r, const char *name, double limit, double wall_rate,
+                       double cpu_rate) {
+    printf("\"isa\":\"%s\",\"isa_host\":\"%s\",", r->isa, r->isa_host);
+    if (!(limit > 0)) {
+        printf("\"fma_peak_gflops\":null,\"triad_gbs\":null,\"%s\":null,\"%s_cpu\":null,", name,
+               name);
+        return;
+    }
+    printf("\"fma_peak_gflops\":%.1f,\"triad_gbs\":%.2f,\"%s\":%.3f,\"%s_cpu\":%.3f,",
+           r->fma_gflops, r->triad_gbs, name, wall_rate / limit, name, cpu_rate / limit);
+}
+
 static void random_tokens(lm_rng *rng, int32_t *t, size_t n, int V) {
     for (size_t i = 0; i < n; i++) t[i] = (int32_t)lm_rng_below(rng, (uint64_t)V);
 }
@@ -74,7 +106,7 @@ static void random_tokens(lm_rng *rng, int32_t *t, size_t n, int V) {
 /* ---- bench train ---------------------------------------------------------- */
 
 static int bench_train(int argc, char **argv) {
-    model_flags f = {{50000, 64, 128}, 1, 1};
+    model_flags f = {{50000, 64, 128}, 1, 1, 0};
     int B = 8, T = 30, steps = 20, warmup = 3;
     float dropout = 0.3f, lr = 1e-3f, clip = 1.0f;
     cli_opt opts[] = {
@@ -96,7 +128,8 @@ static int bench_train(int argc, char **argv) {
                    opts};
     lm_model m;
     lm_rng rng;
-    int rc = start(&cmd, argc, argv, &f, 1, &m, &rng);
+    bench_roof roof;
+    int rc = start(&cmd, argc, argv, &f, 1, &m, &rng, &roof);
     if (rc >= 0) return rc;
     const lm_dims d = f.d;
     const int V = d.V, E = d.E, H = d.H, threads = f.threads;
@@ -113,7 +146,7 @@ static int bench_train(int argc, char **argv) {
     }
     lm_adam adam;
     lm_adam_defaults(&adam);
-    lm_step_opts so = {dropout, &rng, -1, 1.0f / (float)N, NULL, NULL};
+    lm_step_opts so = {dropout, &rng, -1, 1.0f / (float)N, NULL, NULL, threads};
     double t_fb = 0, t_clip = 0, t_adam = 0, loss_sum = 0, last_loss = NAN, cpu0 = 0;
     for (int s = 0; s < warmup + steps; s++) {
         if (s == warmup) cpu0 = cpu_s();
@@ -139,15 +172,20 @@ static int bench_train(int argc, char **argv) {
         last_loss = ntok ? loss_sum / (double)ntok : NAN;
     }
     double total = t_fb + t_clip + t_adam, cpu = cpu_s() - cpu0;
+    double tps = (double)N * steps / total, flops = bench_train_flops_per_token(V, E, H);
     printf("{\"bench\":\"train\",\"batch\":%d,\"seq_len\":%d,\"vocab\":%d,\"embed\":%d,"
            "\"hidden\":%d,\"threads\":%d,\"steps\":%d,\"warmup\":%d,\"dropout\":%g,"
            "\"params\":%zu,\"tokens_per_s\":%.1f,\"ms_per_step\":%.3f,"
            "\"ms_forward_backward\":%.3f,\"ms_clip\":%.3f,\"ms_adam\":%.3f,"
-           "\"cpu_ms_per_step\":%.3f,\"loss\":%.4f,\"peak_rss_mb\":%.1f}\n",
-           B, T, V, E, H, threads, steps, warmup, dropout, m.n_params,
-           (double)N * steps / total, 1e3 * total / steps, 1e3 * t_fb / steps,
-           1e3 * t_clip / steps, 1e3 * t_adam / steps, 1e3 * cpu / steps, last_loss,
-           gen_peak_rss_mb());
+           "\"cpu_ms_per_step\":%.3f,\"loss\":%.4f,\"mflop_per_token\":%.2f,\"gflops\":%.1f,",
+           B, T, V, E, H, threads, steps, warmup, dropout, m.n_params, tps,
+           1e3 * total / steps, 1e3 * t_fb / steps, 1e3 * t_clip / steps,
+           1e3 * t_adam / steps, 1e3 * cpu / steps, last_loss, flops * 1e-6, flops * tps * 1e-9);
+    /* the step's FLOPs at this speed over the peak of the threads used (over
+     * CPU time, which sums the threads: over one core's peak) */
+    print_roof(&roof, "peak_frac", roof.fma_gflops * threads, flops * tps * 1e-9,
+               flops * (double)N * steps / cpu * 1e-9 * threads);
+    printf("\"peak_rss_mb\":%.1f}\n", gen_peak_rss_mb());
     rc = LM_EXIT_OK;
 done:
     free(tok), free(in), free(tgt), free(h), free(c), free(mo), free(vo);
@@ -159,7 +197,7 @@ done:
 /* ---- bench generate --------------------------------------------------------- */
 
 static int bench_generate(int argc, char **argv) {
-    model_flags f = {{50000, 64, 128}, 1, 1};
+    model_flags f = {{50000, 64, 128}, 1, 1, 0};
     int tokens = 200, warmup = 20, top_k = 0, exact = 0;
     float temperature = 0.8f, top_p = 1.0f; /* the generate command's defaults */
     cli_opt opts[] = {
@@ -180,7 +218,8 @@ static int bench_generate(int argc, char **argv) {
                    opts};
     lm_model m;
     lm_rng rng;
-    int rc = start(&cmd, argc, argv, &f, 0, &m, &rng);
+    bench_roof roof;
+    int rc = start(&cmd, argc, argv, &f, 0, &m, &rng, &roof);
     if (rc >= 0) return rc;
     const lm_dims d = f.d;
     const int V = d.V, E = d.E, H = d.H, threads = f.threads;
@@ -213,13 +252,19 @@ static int bench_generate(int argc, char **argv) {
         if (i >= warmup) logprob_sum += lp, t_step += t1 - t0, t_sample += t2 - t1;
     }
     double dt = t_step + t_sample, cpu = cpu_s() - cpu0;
+    /* the head's weights are read once per token: bytes/token x tokens/s */
+    double head_bytes = (double)V * H * (f16 == 0 ? 2 : 4), gbs = head_bytes * tokens / dt * 1e-9;
     printf("{\"bench\":\"generate\",\"vocab\":%d,\"embed\":%d,\"hidden\":%d,\"threads\":%d,"
            "\"tokens\":%d,\"warmup\":%d,\"temperature\":%g,\"top_k\":%d,\"top_p\":%g,"
            "\"tokens_per_s\":%.1f,\"ms_per_token\":%.4f,\"ms_step\":%.4f,\"ms_sample\":%.4f,"
-           "\"cpu_ms_per_token\":%.4f,\"mean_logprob\":%.4f,\"head\":\"%s\",\"peak_rss_mb\":%.1f}\n",
+           "\"cpu_ms_per_token\":%.4f,\"mean_logprob\":%.4f,\"head\":\"%s\","
+           "\"head_mb_per_token\":%.2f,\"head_gbs\":%.2f,",
            V, E, H, threads, tokens, warmup, temperature, top_k, top_p, tokens / dt,
            1e3 * dt / tokens, 1e3 * t_step / tokens, 1e3 * t_sample / tokens,
-           1e3 * cpu / tokens, logprob_sum / tokens, f16 == 0 ? "fp16" : "fp32", gen_peak_rss_mb());
+           1e3 * cpu / tokens, logprob_sum / tokens, f16 == 0 ? "fp16" : "fp32",
+           head_bytes * 1e-6, gbs);
+    print_roof(&roof, "bw_frac", roof.triad_gbs, gbs, head_bytes * tokens / cpu * 1e-9);
+    printf("\"peak_rss_mb\":%.1f}\n", gen_peak_rss_mb());
     rc = LM_EXIT_OK;
 done:
     free(h), free(c), free(logits), free(step_scr), free(samp_scr);

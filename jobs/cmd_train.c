@@ -79,7 +79,7 @@ void train_cli_bind(train_config *c, cli_opt *opts, cli_cmd *cmd) {
         {"time-limit", CLI_DOUBLE, &c->time_limit, "MIN", "checkpoint and stop after MIN minutes of this run (0: none)", 0, 1e9, 0},
         {"seed", CLI_LONG, &c->seed, "S", "seed of initialisation, data order and dropout", 0, 9.2e18, 0},
         {"resume", CLI_STR, &c->resume, "WHAT", "auto (newest valid checkpoint in --run), none, or a checkpoint PATH", 0, 0, 0},
-        {"threads", CLI_INT, &c->threads, "N", "OpenBLAS threads per rank", 1, 1024, 0},
+        {"threads", CLI_INT, &c->threads, "N", "threads per rank for the output layer (results do not depend on it)", 1, 1024, 0},
         {"log-seconds", CLI_DOUBLE, &c->log_seconds, "S", "progress line interval when output is not a terminal", 0.1, 1e6, 0},
         {"check-params", CLI_BOOL, &c->check_params, NULL, "debug: verify parameters are bitwise identical on all ranks every step", 0, 0, 0},
         {"quiet", CLI_BOOL, &c->quiet, NULL, "no progress output (errors and the summary only)", 0, 0, 0},

@@ -416,7 +416,7 @@ static int loop(train_ctx *t, const char *settings) {
             lm_rng drop;
             lm_rng_seed2(&drop, t->seed ^ 0xd50f0a7ULL, ((uint64_t)t->global_step << 24) + (uint64_t)t->first);
             lm_step_opts o = {c->dropout, &drop, IO_TOK_PAD, 1.0f / (float)((double)t->G * t->T),
-                              dist_grad_sync_on_head_grads, gs};
+                              dist_grad_sync_on_head_grads, gs, c->threads};
             double loss_sum = 0;
             long ntok = 0;
             if (lm_model_train_window(&t->model, t->acts, t->B, t->T, in, tg, t->h, t->c, &o, &loss_sum, &ntok)) {
@@ -495,7 +495,11 @@ int train_run(train_config *c, const char *settings, int *argc, char ***argv) {
         fprintf(stderr, "lyricmind train: %s\n", e.msg);
         return LM_EXIT_FAILURE;
     }
-    openblas_set_num_threads(c->threads);
+    /* --threads goes to the output layer (lm_step_opts.threads), whose results
+     * do not depend on it; OpenBLAS's threaded split does change sums, so the
+     * LSTM's small GEMMs stay on one thread and resuming with another
+     * --threads continues bit for bit. */
+    openblas_set_num_threads(1);
     install_signals();
     int rc = LM_EXIT_FAILURE;
     train_rundir rd = {.lock.fd = -1};

@@ -20,6 +20,7 @@ TEST_PKGS=(
   libcriterion-dev                      # unit tests (LM_BUILD_TESTS=ON)
   python3 python3-h5py python3-numpy    # stock h5py reads our shards; test drivers
   chromium                              # the report page renders in headless Chromium
+  iproute2                              # tests/cluster: emulated hosts (ip netns, tc)
 )
 case ${1:-} in
   "") ;;

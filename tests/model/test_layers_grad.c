@@ -320,3 +320,99 @@ Test(dropout, backward_uses_the_forward_mask_and_replays_with_the_rng_state) {
     lm_dropout_forward(out, mask, in, n, 0.0f, &r); /* p = 0: identity */
     cr_expect_arr_eq(out, in, sizeof in);
 }
+
+/* ---- the fused output layer (own microkernels, online softmax) -------------
+ * Against finite differences, and against the BLAS head (itself checked
+ * above and against PyTorch) on shapes with several vocabulary blocks, a
+ * partial last block, row chunks, rows that are not a multiple of the
+ * microkernel tile or of 32, and a pad target; at every ISA level (ctest). */
+static double fused_loss_of(head_case *c, float *scratch, int chunk, long *cnt) {
+    float *dw = malloc(sizeof(float) * c->V * c->H), *db = malloc(sizeof(float) * c->V);
+    float *dh = malloc(sizeof(float) * c->N * c->H);
+    double l = lm_head_fused_forward_backward(dw, db, dh, c->h, c->t, c->w, c->b, c->N, c->H,
+                                              c->V, 0, 1.0f, scratch, chunk, 1, cnt);
+    free(dw), free(db), free(dh);
+    return l;
+}
+
+typedef struct {
+    head_case *c;
+    float *scratch;
+} fused_fd;
+
+static double fused_fd_loss(void *p) {
+    fused_fd *f = p;
+    long cnt;
+    return f->c->scale * fused_loss_of(f->c, f->scratch, 3, &cnt);
+}
+
+Test(head_fused, gradients_match_finite_differences) {
+    head_case c;
+    head_case_init(&c, 7, 32, 13, 16);
+    c.scale = 1.0f / 6.0f;
+    cr_assert(lm_head_fused_ok(32) && !lm_head_fused_ok(16));
+    float *scratch = malloc(sizeof(float) * lm_head_fused_scratch_floats(13, 32, 3));
+    long cnt;
+    lm_head_fused_forward_backward(c.dw, c.db, c.dh, c.h, c.t, c.w, c.b, c.N, c.H, c.V, 0,
+                                   c.scale, scratch, 3, 1, &cnt);
+    cr_expect_eq(cnt, 6);
+    fused_fd f = {&c, scratch};
+    fd_check("dW", c.w, c.dw, c.V * c.H, fused_fd_loss, &f);
+    fd_check("db", c.b, c.db, c.V, fused_fd_loss, &f);
+    fd_check("dh", c.h, c.dh, c.N * c.H, fused_fd_loss, &f);
+    free(scratch);
+    head_case_free(&c);
+}
+
+static void fused_matches_blas(int N, int H, int V, int chunk, uint64_t seed) {
+    head_case c;
+    head_case_init(&c, N, H, V, seed);
+    float *dw = malloc(sizeof(float) * V * H), *db = malloc(sizeof(float) * V);
+    float *dh = malloc(sizeof(float) * N * H);
+    float *scratch = malloc(sizeof(float) * lm_head_fused_scratch_floats(V, H, chunk));
+    long cnt_ref, cnt;
+    double ref = lm_head_forward_backward(c.dw, c.db, c.dh, c.h, c.t, c.w, c.b, N, H, V, 0, 0.1f,
+                                          c.scratch, chunk, &cnt_ref);
+    double l = lm_head_fused_forward_backward(dw, db, dh, c.h, c.t, c.w, c.b, N, H, V, 0, 0.1f,
+                                              scratch, chunk, 1, &cnt);
+    cr_expect_eq(cnt, cnt_ref);
+    cr_expect(fabs(l - ref) <= 1e-6 * fabs(ref), "N%d H%d V%d chunk %d: loss %.9g vs %.9g", N, H,
+              V, chunk, l, ref);
+    expect_near_arrays("dW", dw, c.dw, (size_t)V * H);
+    expect_near_arrays("db", db, c.db, V);
+    expect_near_arrays("dh", dh, c.dh, (size_t)N * H);
+    free(dw), free(db), free(dh), free(scratch);
+    head_case_free(&c);
+}
+
+Test(head_fused, matches_the_blas_head_over_blocks_chunks_and_tails) {
+    fused_matches_blas(37, 32, 1300, 37, 21); /* 3 vocabulary blocks, the last partial */
+    fused_matches_blas(37, 32, 1300, 5, 22);  /* row chunks, a short last chunk */
+    fused_matches_blas(37, 64, 511, 36, 23);  /* one partial block */
+    fused_matches_blas(240, 128, 1100, 240, 24); /* the spec's B*T and H */
+}
+
+/* Bitwise the same results on 1, 2, 3, 8 and 20 threads (fixed groups). */
+Test(head_fused, results_do_not_depend_on_the_thread_count) {
+    const int N = 37, H = 32, V = 2900, chunk = 20; /* 12 blocks: uneven groups */
+    head_case c;
+    head_case_init(&c, N, H, V, 31);
+    float *scratch = malloc(sizeof(float) * lm_head_fused_scratch_floats(V, H, chunk));
+    float *dw = malloc(sizeof(float) * V * H), *db = malloc(sizeof(float) * V);
+    float *dh = malloc(sizeof(float) * N * H);
+    long cnt1, cnt;
+    double l1 = lm_head_fused_forward_backward(c.dw, c.db, c.dh, c.h, c.t, c.w, c.b, N, H, V, 0,
+                                               0.1f, scratch, chunk, 1, &cnt1);
+    const int threads[] = {2, 3, 8, 20};
+    for (int k = 0; k < 4; k++) {
+        double l = lm_head_fused_forward_backward(dw, db, dh, c.h, c.t, c.w, c.b, N, H, V, 0,
+                                                  0.1f, scratch, chunk, threads[k], &cnt);
+        cr_expect_eq(cnt, cnt1);
+        cr_expect(l == l1, "%d threads: loss %.17g vs %.17g", threads[k], l, l1);
+        cr_expect(!memcmp(dw, c.dw, sizeof(float) * V * H), "%d threads: dW differs", threads[k]);
+        cr_expect(!memcmp(db, c.db, sizeof(float) * V), "%d threads: db differs", threads[k]);
+        cr_expect(!memcmp(dh, c.dh, sizeof(float) * N * H), "%d threads: dh differs", threads[k]);
+    }
+    free(scratch), free(dw), free(db), free(dh);
+    head_case_free(&c);
+}

@@ -1,5 +1,8 @@
 /* The vector kernels (lm_vmath.h) against libm/double, including the
- * scalar tails (lengths that are not a multiple of the 16-float block). */
+ * scalar tails (lengths that are not a multiple of the vector width). ctest
+ * runs this binary once per ISA level (LM_ISA=avx512, avx2, baseline; a
+ * level above the host's runs the host's), so every kernel of every level
+ * the host has meets the same stated tolerances. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -90,12 +93,14 @@ Test(vmath, sigmoid_and_tanh_are_within_1e_minus_6_relative) {
     free(s), free(t);
 }
 
-/* The generation head: every row (16-row folded blocks, the row tail, and
- * widths that are not a multiple of 16) against a double dot product, with
+/* The generation head: every row (W-row folded blocks, W = 16, 8 or 4 by
+ * level, the row tail, and widths that are multiples of 4 or 8 but not 16)
+ * against a double dot product, with
  * and without a bias. Tolerance 1e-5 relative to the sum of |terms|: float
  * rounding of 128 products is ~1e-6 of that; a wrong row or lane is O(1). */
 Test(vmath, gemv_rows_matches_double_dot_products_in_every_row) {
-    const size_t shapes[][2] = {{16, 16}, {37, 128}, {50000 / 97, 64}, {21, 40}, {3, 7}, {48, 32}};
+    const size_t shapes[][2] = {{16, 16}, {37, 128}, {50000 / 97, 64}, {21, 40}, {3, 7}, {48, 32},
+                                {13, 24}, {9, 12}, {4, 4}, {8, 8}};
     srand(7);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         size_t R = shapes[s][0], C = shapes[s][1];
@@ -141,7 +146,7 @@ Test(vmath, f16_conversion_rounds_to_nearest_even) {
 /* The fp16 head computes exactly the dot products of the dequantized
  * weights (float rounding aside), in every row and for odd widths. */
 Test(vmath, gemv_rows_f16_matches_dequantized_double_dot_products) {
-    const size_t shapes[][2] = {{16, 16}, {37, 128}, {515, 64}, {21, 40}, {3, 7}};
+    const size_t shapes[][2] = {{16, 16}, {37, 128}, {515, 64}, {21, 40}, {3, 7}, {13, 24}, {9, 12}, {8, 8}};
     srand(11);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         size_t R = shapes[s][0], C = shapes[s][1];

@@ -65,6 +65,16 @@ resume_exact_1|resume_exact_2)
   $CMP losses full split --rtol 0
   $CMP params full/ckpt-000000024.h5 split/ckpt-000000024.h5 --atol 0
   ;;
+resume_other_threads)
+  # A run resumed with another --threads continues bit for bit: the output
+  # layer works in fixed groups whatever the thread count (docs/model.md).
+  train 1 full --threads 1 --max-steps 24 >/dev/null
+  train 1 split --threads 2 --max-steps 12 >/dev/null
+  train 1 split --threads 1 --max-steps 24 >/dev/null
+  grep -q '"type":"resume","step":12' split/metrics.jsonl || fail "second run did not resume at step 12"
+  $CMP losses full split --rtol 0
+  $CMP params full/ckpt-000000024.h5 split/ckpt-000000024.h5 --atol 0
+  ;;
 resume_other_ranks)
   # Same global batch on another rank count continues the same data order:
   # 2x4 for 12 steps, resumed as 1x8, tracks the uninterrupted 2x4 run.

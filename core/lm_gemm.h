@@ -1,0 +1,24 @@
+/* lm_gemm: the output layer's matrix products, with a register-blocked
+ * microkernel per ISA level (lm_isa_level()), for the fused head of
+ * lm_head.c. Internal to core/.
+ *
+ *   C[r][j] (+)= sum_{k < K} A(r, k) B(k, j)      r < m, j < n
+ *   A(r, k) = a[r * a_rs + k * a_ks]   (either stride may be 1: rows of a
+ *                                       row-major matrix, or its columns)
+ *   B(k, j) = b[k * b_ks + j]          (rows of B contiguous)
+ *
+ * n must be a multiple of LM_GEMM_NR (32, which every level's tile width
+ * divides). C is written (accumulate == 0) or added to. Each C element is
+ * summed over k in increasing order in one float accumulator, so results
+ * depend only on the inputs and the level. */
+#ifndef LM_GEMM_H
+#define LM_GEMM_H
+
+#include <stddef.h>
+
+#define LM_GEMM_NR 32
+
+void lm_gemm_strided(float *c, size_t ldc, const float *a, size_t a_rs, size_t a_ks,
+                     const float *b, size_t b_ks, size_t m, size_t n, size_t k, int accumulate);
+
+#endif

@@ -13,6 +13,13 @@ CASE=$1
 # local-cluster.sh stop can sweep leftovers if a case is killed.
 export LM_SLURM_CLUSTER=$SLURM_DIR
 export LYRICMIND=$LM OPENBLAS_NUM_THREADS=1
+# Open MPI names its shared-memory segments and session directories after
+# the job id, which srun derives from SLURM's job and step ids; those restart
+# at 1 in every test cluster, so two clusters on one machine (two build
+# trees) would map each other's segments (seen: a segfault in btl/vader).
+# The jobs inherit these from sbatch and keep theirs inside the cluster's dir.
+mkdir -p "$SLURM_DIR/shm" "$SLURM_DIR/ompi"
+export OMPI_MCA_btl_vader_backing_directory=$SLURM_DIR/shm OMPI_MCA_orte_tmpdir_base=$SLURM_DIR/ompi
 SUBMIT=$REPO/slurm/submit
 CORPUS=$WORK/corpus
 REF=$WORK/reference-checksum.txt

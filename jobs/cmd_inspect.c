@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -218,7 +219,11 @@ int cmd_inspect(int argc, char **argv) {
         io_file_kind kind;
         json_t *o = json_object();
         json_object_set_new(o, "file", io_json_str(files[i]));
-        int r = io_file_detect(files[i], &kind, &e);
+        struct stat st;
+        int r = stat(files[i], &st) == 0 && S_ISDIR(st.st_mode)
+                  ? lm_err_set(&e, "%s is a directory: inspect takes files (for a corpus: lyricmind inspect %s/*.h5)",
+                               files[i], files[i])
+                  : io_file_detect(files[i], &kind, &e);
         if (r == 0) {
             json_object_set_new(o, "kind", json_string(io_file_kind_name(kind)));
             r = kind == IO_FILE_SHARD ? inspect_shard(files[i], &vc, o, &e)

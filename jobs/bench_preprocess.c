@@ -54,20 +54,23 @@ static void csv_field(FILE *f, const char *s, size_t n) {
 
 int bench_corpus_main(int argc, char **argv) {
     long songs = 100000, seed = 1;
-    const char *out = NULL, *from = "../shared/data/lyrics";
+    const char *out = NULL, *from = NULL;
     cli_opt opts[] = {
         {"songs", CLI_LONG, &songs, "N", "number of synthetic songs", 1, 1e12, 0},
         {"out", CLI_STR, &out, "FILE", "CSV file to write (keep large ones out of the repository, e.g. /tmp)", 0, 0, 0},
         {"seed", CLI_LONG, &seed, "S", "sampler seed (same corpus + seed = same file)", 0, 0, 0},
-        {"from", CLI_STR, &from, "DIR", "real corpus to learn from (any preprocess input)", 0, 0, 0},
+        {"from", CLI_STR, &from, "DIR", "real corpus to learn from (any preprocess input; required)", 0, 0, 0},
         {0},
     };
-    cli_cmd cmd = {"bench corpus", "--songs N --out FILE.csv [--seed S] [--from DIR]",
+    cli_cmd cmd = {"bench corpus", "--songs N --from DIR --out FILE.csv [--seed S]",
                    "Grows a synthetic lyrics corpus from a real one with a seeded order-2 word Markov "
                    "sampler per genre; song lengths follow the real distribution.",
                    opts};
     int rc = parse_or_exit(&cmd, argc, argv, "--out FILE", &out);
     if (rc >= 0) return rc;
+    if (!from) /* no default: a path relative to wherever one stands is a guess */
+        return cli_error(&cmd, "--from DIR is required: the real lyrics to learn from (e.g. --from "
+                               "../shared/data/lyrics)"), LM_EXIT_USAGE;
     double t0 = now_s();
     lm_err e = {{0}};
     bench_markov *m = bench_markov_learn(from, &e);

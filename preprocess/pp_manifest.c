@@ -49,6 +49,9 @@ static json_t *summary_obj(const pp_summary *s, int with_timing) {
             return NULL;
         }
     json_object_set_new(o, "genres", g);
+    json_t *w = json_array();
+    for (int i = 0; i < s->n_warnings; i++) json_array_append_new(w, io_json_str(s->warnings[i]));
+    json_object_set_new(o, "warnings", w);
     if (with_timing) {
         double mb = (double)s->bytes / 1e6;
         json_object_set_new(o, "threads", json_integer(s->threads));
@@ -114,6 +117,7 @@ int pp_manifest_write(const char *path, const pp_options *o, const pp_inputs *in
     json_object_set_new(set, "shard_tokens", json_integer((json_int_t)o->shard_tokens));
     json_object_set_new(set, "zstd_level", json_integer(o->zstd_level));
     json_object_set_new(set, "seed", json_integer((json_int_t)o->seed));
+    json_object_set_new(set, "oov_warn", io_json_real(o->oov_warn));
     json_object_set_new(m, "settings", set);
     json_object_set_new(voc, "file", json_string("vocab.h5"));
     json_object_set_new(voc, "size", json_integer(s->vocab_size));

@@ -3,7 +3,9 @@
 # module): each metrics.jsonl record kind of a real short run (start, train,
 # eval, checkpoint, finished, resume, stopped; skip is covered by
 # test_train_log), eval --json, inspect --json of a shard, the vocabulary and
-# a checkpoint, preprocess's manifest.json and --json, generate --json.
+# a checkpoint, preprocess's manifest.json and --json, generate --json, and
+# the lines of bench corpus and bench preprocess (bench train/generate: see
+# tests/bench).
 # Counts must be JSON integers, flags booleans, reals the shortest decimal
 # that reads back to the same float32 (io_json.h).
 # Env: LM (the binary), SHARED (the shared data dir), PY (python3), WORK.
@@ -32,6 +34,9 @@ shard=$(ls corpus/*.h5 | grep -v vocab | head -1)
 "$LM" inspect --json "$shard" corpus/vocab.h5 "$ck" > inspect.json
 "$LM" generate --checkpoint run/best.h5 --json --count 2 --max-words 20 --prompt "my old truck" \
   --quiet > gen.json
+# bench corpus / bench preprocess with a quote in the path (was written unescaped)
+"$LM" bench corpus --songs 20 --from "$SHARED/lyrics/nltk-4genre/country.txt" --out 'syn "q".csv' > bench.json
+"$LM" bench preprocess --input 'syn "q".csv' --threads 1 >> bench.json
 "$PY" - <<'PY'
 import json, struct
 
@@ -128,6 +133,10 @@ for s in gen["songs"]:
     assert all(is_real(x) for x in s["logprobs"]), s
 assert is_int(gen["timing"]["words"]) and is_real(gen["timing"]["seconds"]), gen["timing"]
 assert is_int(gen["settings"]["seed"]) and is_real(gen["settings"]["top_p"]), gen["settings"]
+bc, bp = load_lines("bench.json")
+assert bc["bench"] == "corpus" and bc["out"] == 'syn "q".csv' and is_int(bc["songs"]) and is_int(bc["bytes"]), bc
+assert bp["bench"] == "preprocess" and bp["input"] == 'syn "q".csv' and bp["songs"] == 20, bp
+assert is_int(bp["tokens"]) and is_real(bp["songs_per_s"]) and is_real(bp["peak_rss_mb"]), bp
 print("json ok:", len(recs), "metrics records")
 PY
 echo "ok json_outputs"

@@ -23,6 +23,7 @@
 #include "bench_markov.h"
 #include "cli.h"
 #include "cmds.h"
+#include "io_json.h"
 #include "pp.h"
 
 static double now_s(void) {
@@ -54,20 +55,23 @@ static void csv_field(FILE *f, const char *s, size_t n) {
 
 int bench_corpus_main(int argc, char **argv) {
     long songs = 100000, seed = 1;
-    const char *out = NULL, *from = "../shared/data/lyrics";
+    const char *out = NULL, *from = NULL;
     cli_opt opts[] = {
         {"songs", CLI_LONG, &songs, "N", "number of synthetic songs", 1, 1e12, 0},
         {"out", CLI_STR, &out, "FILE", "CSV file to write (keep large ones out of the repository, e.g. /tmp)", 0, 0, 0},
         {"seed", CLI_LONG, &seed, "S", "sampler seed (same corpus + seed = same file)", 0, 0, 0},
-        {"from", CLI_STR, &from, "DIR", "real corpus to learn from (any preprocess input)", 0, 0, 0},
+        {"from", CLI_STR, &from, "DIR", "real corpus to learn from (any preprocess input; required)", 0, 0, 0},
         {0},
     };
-    cli_cmd cmd = {"bench corpus", "--songs N --out FILE.csv [--seed S] [--from DIR]",
+    cli_cmd cmd = {"bench corpus", "--songs N --from DIR --out FILE.csv [--seed S]",
                    "Grows a synthetic lyrics corpus from a real one with a seeded order-2 word Markov "
                    "sampler per genre; song lengths follow the real distribution.",
                    opts};
     int rc = parse_or_exit(&cmd, argc, argv, "--out FILE", &out);
     if (rc >= 0) return rc;
+    if (!from) /* no default: a path relative to wherever one stands is a guess */
+        return cli_error(&cmd, "--from DIR is required: the real lyrics to learn from (e.g. --from "
+                               "../shared/data/lyrics)"), LM_EXIT_USAGE;
     double t0 = now_s();
     lm_err e = {{0}};
     bench_markov *m = bench_markov_learn(from, &e);
@@ -114,13 +118,32 @@ int bench_corpus_main(int argc, char **argv) {
         long long bytes = -1;
         if (g && fseek(g, 0, SEEK_END) == 0) bytes = (long long)ftell(g);
         if (g) fclose(g);
-        printf("{\"bench\":\"corpus\",\"songs\":%ld,\"seed\":%ld,\"bytes\":%lld,\"learnt_songs\":%zu,"
-               "\"raw_word_types\":%zu,\"learn_s\":%.3f,\"wall_s\":%.3f,\"out\":\"%s\"}\n",
-               songs, seed, bytes, bench_markov_songs(m), bench_markov_words(m), t_learn, now_s() - t0, out);
+        io_json_write_line(stdout, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "bench", "corpus",
+                                             "songs", (json_int_t)songs, "seed", (json_int_t)seed, "bytes",
+                                             (json_int_t)bytes, "learnt_songs", (json_int_t)bench_markov_songs(m),
+                                             "raw_word_types", (json_int_t)bench_markov_words(m), "learn_s",
+                                             io_json_real(t_learn), "wall_s", io_json_real(now_s() - t0), "out",
+                                             io_json_str(out)));
     }
     for (int k = 0; k < BENCH_MARKOV_BATCH; k++) free(song[k].buf);
     bench_markov_free(m);
     return rc;
+}
+
+/* The result line of bench preprocess. */
+static json_t *preprocess_json(const char *input, const pp_summary *s, const struct rusage *ru) {
+    double mb = (double)s->bytes / 1e6;
+    return json_pack("{s:s, s:o, s:i, s:I, s:I, s:I, s:I, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+                     "bench", "preprocess", "input", io_json_str(input), "threads", s->threads, "bytes",
+                     (json_int_t)s->bytes, "songs", (json_int_t)s->songs_read, "songs_kept",
+                     (json_int_t)s->songs_kept, "tokens", (json_int_t)(s->train_tokens + s->val_tokens),
+                     "vocab_size", (int)s->vocab_size, "wall_s", io_json_real(s->wall_s), "pass1_s",
+                     io_json_real(s->pass1_s), "vocab_s", io_json_real(s->vocab_s), "pass2_s",
+                     io_json_real(s->pass2_s), "songs_per_s", io_json_real((double)s->songs_read / s->wall_s),
+                     "mb_per_s", io_json_real(mb / s->wall_s), "peak_rss_mb",
+                     io_json_real((double)ru->ru_maxrss / 1024.0), "user_s",
+                     io_json_real((double)ru->ru_utime.tv_sec + 1e-6 * (double)ru->ru_utime.tv_usec), "sys_s",
+                     io_json_real((double)ru->ru_stime.tv_sec + 1e-6 * (double)ru->ru_stime.tv_usec));
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
@@ -173,18 +196,7 @@ int bench_preprocess_main(int argc, char **argv) {
     } else {
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
-        double mb = (double)s->bytes / 1e6;
-        printf("{\"bench\":\"preprocess\",\"input\":\"%s\",\"threads\":%d,\"bytes\":%llu,\"songs\":%llu,"
-               "\"songs_kept\":%llu,\"tokens\":%llu,\"vocab_size\":%u,\"wall_s\":%.3f,\"pass1_s\":%.3f,"
-               "\"vocab_s\":%.3f,\"pass2_s\":%.3f,\"songs_per_s\":%.0f,\"mb_per_s\":%.1f,"
-               "\"peak_rss_mb\":%.1f,\"user_s\":%.2f,\"sys_s\":%.2f}\n",
-               input, s->threads, (unsigned long long)s->bytes, (unsigned long long)s->songs_read,
-               (unsigned long long)s->songs_kept, (unsigned long long)(s->train_tokens + s->val_tokens),
-               s->vocab_size, s->wall_s, s->pass1_s, s->vocab_s, s->pass2_s,
-               (double)s->songs_read / s->wall_s, mb / s->wall_s, (double)ru.ru_maxrss / 1024.0,
-               (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec,
-               (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec);
-        rc = LM_EXIT_OK;
+        rc = io_json_write_line(stdout, preprocess_json(input, s, &ru)) ? LM_EXIT_FAILURE : LM_EXIT_OK;
     }
     free(s);
     if (keep && rc == LM_EXIT_OK) fprintf(stderr, "lyricmind bench preprocess: kept %s\n", out);

@@ -33,9 +33,22 @@ void cli_format_value(const cli_opt *o, char *buf, size_t n) {
     }
 }
 
+/* v as the flag's type prints it: integers whole, reals as %g ("10",
+ * "1e-09") when that reads back, else the shortest round trip. */
+static void range_value(char *buf, size_t n, const cli_opt *o, double v) {
+    int is_float = o->type == CLI_FLOAT;
+    if (o->type == CLI_INT || o->type == CLI_LONG) snprintf(buf, n, "%.0f", v);
+    else if (snprintf(buf, n, "%g", v), is_float ? strtof(buf, NULL) != (float)v : strtod(buf, NULL) != v)
+        shortest(buf, n, v, is_float);
+}
+
 static int check_range(const cli_opt *o, double v, char *err, size_t n) {
     if (o->min < o->max && (v < o->min || v > o->max)) {
-        snprintf(err, n, "--%s must be between %g and %g, got %g", o->name, o->min, o->max, v);
+        char lo[32], hi[32], got[32];
+        range_value(lo, sizeof lo, o, o->min);
+        range_value(hi, sizeof hi, o, o->max);
+        range_value(got, sizeof got, o, v);
+        snprintf(err, n, "--%s must be between %s and %s, got %s", o->name, lo, hi, got);
         return -1;
     }
     return 0;

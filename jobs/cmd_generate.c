@@ -9,7 +9,6 @@
  * speed line go to stderr. Exit codes: 0, 1 (bad checkpoint or prompt),
  * 2 (bad flags, including a genre the checkpoint does not know). */
 #include <cblas.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "cli.h"
 #include "cmds.h"
 #include "gen_lyrics.h"
+#include "io_json.h"
 
 typedef struct gen_flags {
     const char *checkpoint, *prompt, *genre;
@@ -61,12 +61,12 @@ static json_t *song_json(const gen_model *g, const gen_seq *song, const char *te
                          long words, gen_end end) {
     json_t *toks = json_array(), *ids = json_array(), *lps = json_array();
     for (size_t i = 0; i < song->n; i++) {
-        json_array_append_new(toks, json_string(g->v->tokens[song->id[i]]));
+        json_array_append_new(toks, io_json_str(g->v->tokens[song->id[i]]));
         json_array_append_new(ids, json_integer(song->id[i]));
-        json_array_append_new(lps, json_real(song->lp[i]));
+        json_array_append_new(lps, io_json_real(song->lp[i]));
     }
-    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:s}", "text", text, "genre",
-                     g->v->genres[genre], "tokens", toks, "ids", ids, "logprobs", lps, "words",
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:I, s:s}", "text", io_json_str(text), "genre",
+                     io_json_str(g->v->genres[genre]), "tokens", toks, "ids", ids, "logprobs", lps, "words",
                      (json_int_t)words, "ended", gen_end_name(end));
 }
 
@@ -123,22 +123,24 @@ static int run(const gen_flags *f, cli_cmd *cmd) {
     double rss = gen_peak_rss_mb(), model_mb = (double)gen_model_bytes(&g) / (1024.0 * 1024.0);
     if (f->json) {
         json_t *unk = json_array();
-        for (size_t i = 0; i < p.n_unknown; i++) json_array_append_new(unk, json_string(p.unknown[i]));
+        for (size_t i = 0; i < p.n_unknown; i++) json_array_append_new(unk, io_json_str(p.unknown[i]));
         json_t *o = json_pack(
-            "{s:s, s:s?, s:s?, s:o, s:{s:f, s:i, s:f, s:I, s:I, s:I}, s:o, s:{s:f, s:f, s:f, s:I, "
-            "s:I, s:f, s:f, s:i}}",
-            "checkpoint", f->checkpoint, "genre", genre >= 0 ? g.v->genres[genre] : NULL, "prompt",
-            f->prompt, "unknown_words", unk, "settings", "temperature", (double)f->s.temperature,
-            "top_k", f->s.top_k, "top_p", (double)f->s.top_p, "max_words", (json_int_t)f->max_words,
+            "{s:o, s:o, s:o, s:o, s:{s:o, s:i, s:o, s:I, s:I, s:I}, s:o, s:{s:o, s:o, s:o, s:I, "
+            "s:I, s:o, s:o, s:i}}",
+            "checkpoint", io_json_str(f->checkpoint), "genre",
+            io_json_str(genre >= 0 ? g.v->genres[genre] : NULL), "prompt", io_json_str(f->prompt),
+            "unknown_words", unk, "settings", "temperature", io_json_real(f->s.temperature), "top_k",
+            f->s.top_k, "top_p", io_json_real(f->s.top_p), "max_words", (json_int_t)f->max_words,
             "count", (json_int_t)f->count, "seed", (json_int_t)f->seed, "songs", songs, "timing",
-            "seconds", secs, "words_per_s", wps, "tokens_per_s", tps, "words", (json_int_t)total_words,
-            "tokens", (json_int_t)total_tokens, "peak_rss_mb", rss, "model_mb", model_mb, "threads",
+            "seconds", io_json_real(secs), "words_per_s", io_json_real(wps), "tokens_per_s", io_json_real(tps),
+            "words", (json_int_t)total_words, "tokens", (json_int_t)total_tokens, "peak_rss_mb",
+            io_json_real(rss), "model_mb", io_json_real(model_mb), "threads",
             f->threads);
         songs = NULL;
-        char *txt = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(7)) : NULL;
-        if (txt) printf("%s\n", txt);
-        free(txt);
-        json_decref(o);
+        if (io_json_write_line(stdout, o)) {
+            lm_err_set(&e, "cannot write the JSON output");
+            goto fail;
+        }
     } else {
         fwrite(all.s ? all.s : "", 1, all.n, stdout);
     }

@@ -7,11 +7,11 @@
  * indented "key: value" lines or (--json) as one JSON line. Exit 0 when every
  * file is valid, 1 otherwise (one line per bad file on stderr, naming it). */
 #include <inttypes.h>
-#include <jansson.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -19,6 +19,7 @@
 #include "inspect_plugin.h"
 #include "io_ckpt.h"
 #include "io_file.h"
+#include "io_json.h"
 #include "io_shard.h"
 #include "io_vocab.h"
 
@@ -96,10 +97,10 @@ static int inspect_shard(const char *path, vocab_cache *vc, json_t *o, lm_err *e
     json_object_set_new(o, "songs", json_integer((json_int_t)s.n_songs));
     json_object_set_new(o, "tokens", json_integer((json_int_t)s.n_tokens));
     json_object_set_new(o, "tokens_per_song",
-                        json_real(s.n_songs ? (double)s.n_tokens / (double)s.n_songs : 0));
+                        io_json_real(s.n_songs ? (double)s.n_tokens / (double)s.n_songs : 0));
     json_object_set_new(o, "stored_bytes", json_integer((json_int_t)stored));
     json_object_set_new(o, "compression_ratio",
-                        json_real(stored ? 2.0 * (double)s.n_tokens / (double)stored : 0));
+                        io_json_real(stored ? 2.0 * (double)s.n_tokens / (double)stored : 0));
     json_t *g = genre_counts(&s, v);
     if (!g) {
         io_shard_close(&s);
@@ -109,7 +110,7 @@ static int inspect_shard(const char *path, vocab_cache *vc, json_t *o, lm_err *e
     json_object_set_new(o, "songs_per_genre", g);
     char line[8192];
     inspect_plugin_line(line, sizeof line, path);
-    json_object_set_new(o, "stock_tools", json_string(line));
+    json_object_set_new(o, "stock_tools", io_json_str(line));
     io_shard_close(&s);
     return 0;
 }
@@ -123,14 +124,14 @@ static int inspect_vocab(const char *path, json_t *o, lm_err *e) {
     json_object_set_new(o, "counts_checksum", json_string(v.format_version >= 2 ? "ok"
                                                           : "none (format version 1)"));
     json_t *g = json_array();
-    for (uint32_t i = 0; i < v.n_genres; i++) json_array_append_new(g, json_string(v.genres[i]));
+    for (uint32_t i = 0; i < v.n_genres; i++) json_array_append_new(g, io_json_str(v.genres[i]));
     json_object_set_new(o, "genres", g);
     uint64_t total = 0;
     for (uint32_t i = 0; i < v.size; i++) total += v.counts[i];
     json_object_set_new(o, "total_count", json_integer((json_int_t)total));
     json_t *top = json_array();
     for (uint32_t i = IO_TOK_FIRST_GENRE + v.n_genres; i < v.size && i < IO_TOK_FIRST_GENRE + v.n_genres + 10; i++)
-        json_array_append_new(top, json_string(v.tokens[i]));
+        json_array_append_new(top, io_json_str(v.tokens[i]));
     json_object_set_new(o, "first_words", top);
     io_vocab_free(&v);
     return 0;
@@ -142,7 +143,7 @@ static int inspect_checkpoint(const char *path, json_t *o, lm_err *e) {
     json_object_set_new(o, "format_version", json_integer(s.format_version));
     json_object_set_new(o, "step", json_integer(s.step));
     json_object_set_new(o, "epoch", json_integer(s.epoch));
-    json_object_set_new(o, "val_loss", json_real(s.val_loss));
+    json_object_set_new(o, "val_loss", io_json_real(s.val_loss));
     json_t *d = json_object();
     json_object_set_new(d, "V", json_integer(s.dims.V));
     json_object_set_new(d, "E", json_integer(s.dims.E));
@@ -150,7 +151,7 @@ static int inspect_checkpoint(const char *path, json_t *o, lm_err *e) {
     json_object_set_new(o, "dims", d);
     json_object_set_new(o, "params", json_integer((json_int_t)s.n_params));
     put_hex(o, "vocab_hash", s.vocab_hash);
-    json_object_set_new(o, "optimizer_state", json_string(s.has_optim ? "yes" : "no"));
+    json_object_set_new(o, "optimizer_state", json_boolean(s.has_optim));
     json_object_set_new(o, "state_arrays", json_integer((json_int_t)s.n_state));
     put_hex(o, "checksum", s.checksum);
     json_object_set_new(o, "checksum_ok", json_true());
@@ -177,6 +178,7 @@ static void print_value(const json_t *v) {
     else if (json_is_integer(v)) printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
     else if (json_is_real(v)) printf("%.4g", json_real_value(v));
     else if (json_is_true(v)) printf("yes");
+    else if (json_is_null(v)) printf("-");
     else printf("no");
 }
 
@@ -216,8 +218,12 @@ int cmd_inspect(int argc, char **argv) {
         lm_err e = {{0}};
         io_file_kind kind;
         json_t *o = json_object();
-        json_object_set_new(o, "file", json_string(files[i]));
-        int r = io_file_detect(files[i], &kind, &e);
+        json_object_set_new(o, "file", io_json_str(files[i]));
+        struct stat st;
+        int r = stat(files[i], &st) == 0 && S_ISDIR(st.st_mode)
+                  ? lm_err_set(&e, "%s is a directory: inspect takes files (for a corpus: lyricmind inspect %s/*.h5)",
+                               files[i], files[i])
+                  : io_file_detect(files[i], &kind, &e);
         if (r == 0) {
             json_object_set_new(o, "kind", json_string(io_file_kind_name(kind)));
             r = kind == IO_FILE_SHARD ? inspect_shard(files[i], &vc, o, &e)
@@ -228,16 +234,14 @@ int cmd_inspect(int argc, char **argv) {
         if (r) {
             bad++;
             fprintf(stderr, "lyricmind inspect: %s\n", e.msg);
-            json_object_set_new(o, "error", json_string(e.msg));
+            json_object_set_new(o, "error", io_json_str(e.msg));
         }
         if (as_json) {
-            char *line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
-            printf("%s\n", line);
-            free(line);
-        } else if (r == 0) {
-            print_text(files[i], o);
+            if (io_json_write_line(stdout, o)) bad++;
+        } else {
+            if (r == 0) print_text(files[i], o);
+            json_decref(o);
         }
-        json_decref(o);
     }
     if (vc.state == 2) io_vocab_free(&vc.v);
     fflush(stdout);

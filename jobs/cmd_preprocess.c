@@ -82,6 +82,7 @@ int cmd_preprocess(int argc, char **argv) {
         {"zstd-level", CLI_INT, &zlevel, "N", "zstd level of the shards (-7 fastest .. 19 smallest)", -7, 19, 0},
         {"threads", CLI_INT, &threads, "N", "cleaning threads, plus one reader (0: all cores)", 0, 255, 0},
         {"seed", CLI_LONG, &seed, "N", "salts the train/val split", 0, 0, 0},
+        {"oov-warn", CLI_DOUBLE, &o.oov_warn, "F", "warn at the end when more than this share of the word tokens are <unk>", 0, 1, 0},
         {"max-warnings", CLI_INT, &max_warn, "N", "invalid-UTF-8 warnings printed one by one (the rest are counted)", 0, 1e9, 0},
         {"force", CLI_BOOL, &force, NULL, "replace an existing corpus directory DIR", 0, 0, 0},
         {"json", CLI_BOOL, &json, NULL, "print the summary as one JSON object on stdout", 0, 0, 0},
@@ -137,6 +138,8 @@ int cmd_preprocess(int argc, char **argv) {
     } else {
         print_summary(stdout, out, s);
     }
+    fflush(stdout);
+    for (int i = 0; i < s->n_warnings; i++) fprintf(stderr, "lyricmind preprocess: warning: %s\n", s->warnings[i]);
     free(s);
     free(pos);
     return LM_EXIT_OK;

@@ -3,7 +3,7 @@
  * derived figures (the helpers below), so they never disagree. */
 #include "eval_report.h"
 
-#include <jansson.h>
+#include "io_json.h"
 #include <math.h>
 #include <stdlib.h>
 
@@ -109,11 +109,14 @@ void eval_report_text(FILE *f, const eval_results *r) {
     print_confusion(f, r->gen_confusion, r->v, "asked \\ pred");
 }
 
-/* ---- JSON ----------------------------------------------------------------------- */
+/* ---- JSON (io_json: counts as integers, reals shortest float) ------------------ */
+
+#define R(x) io_json_real(x)
+#define N(x) ((json_int_t)llround(x)) /* a count kept in a double */
 
 static json_t *xent_json(const double *lc) {
     double ce = xent(lc);
-    return json_pack("{s:f, s:f, s:f}", "targets", lc[1], "cross_entropy", ce, "perplexity", exp(ce));
+    return json_pack("{s:I, s:o, s:o}", "targets", N(lc[1]), "cross_entropy", R(ce), "perplexity", R(exp(ce)));
 }
 
 static json_t *confusion_json(const long long *m, int G) {
@@ -128,58 +131,63 @@ static json_t *confusion_json(const long long *m, int G) {
 
 static json_t *set_json(const eval_set_stats *s, int generated) {
     json_t *o = json_pack(
-        "{s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:{s:I, s:I, s:I, s:I, s:I, s:f}}", "songs",
+        "{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:o}}", "songs",
         (json_int_t)s->surf.songs, "words", (json_int_t)s->surf.words, "lines", (json_int_t)s->surf.lines,
-        "self_bleu4", s->self_bleu, "distinct1", s->surf.distinct[0], "distinct2", s->surf.distinct[1],
-        "mean_line_words", s->surf.mean_line_words, "mean_song_words", s->surf.mean_song_words, "rhyme",
+        "self_bleu4", R(s->self_bleu), "distinct1", R(s->surf.distinct[0]), "distinct2", R(s->surf.distinct[1]),
+        "mean_line_words", R(s->surf.mean_line_words), "mean_song_words", R(s->surf.mean_song_words), "rhyme",
         "pairs", (json_int_t)s->rhyme.pairs, "rhymes", (json_int_t)s->rhyme.rhymes, "identical",
         (json_int_t)s->rhyme.identical, "by_spelling", (json_int_t)s->rhyme.spelled, "unjudged",
-        (json_int_t)s->rhyme.unjudged, "rate", rhyme_rate(&s->rhyme));
+        (json_int_t)s->rhyme.unjudged, "rate", R(rhyme_rate(&s->rhyme)));
     if (o && generated)
-        json_object_set_new(o, "ended_eos", json_real(ratio((double)s->ended_eos, (double)s->surf.songs)));
+        json_object_set_new(o, "ended_eos", R(ratio((double)s->ended_eos, (double)s->surf.songs)));
     return o;
 }
 
-int eval_report_json(FILE *f, const eval_results *r) {
-    int G = (int)r->v->n_genres;
+static json_t *generation_json(const eval_results *r) {
+    return json_pack("{s:o, s:i, s:o, s:I, s:i, s:o, s:I, s:I, s:o}", "temperature", R(r->sampler.temperature),
+                     "top_k", r->sampler.top_k, "top_p", R(r->sampler.top_p), "max_words",
+                     (json_int_t)r->max_words, "prime_lines", r->prime_lines, "seconds", R(r->gen_seconds),
+                     "words", N(r->gen_words), "tokens", N(r->gen_tokens), "words_per_s",
+                     R(ratio(r->gen_words, r->gen_seconds)));
+}
+
+static json_t *bleu_json(const eval_results *r) {
     double p[EVAL_MAX_ORDER], bp;
     double bleu = eval_bleu_score(&r->bleu, p, &bp);
+    return json_pack("{s:I, s:o, s:[oooo], s:o, s:I, s:I, s:s}", "songs", (json_int_t)r->bleu_songs, "bleu4",
+                     R(bleu), "precisions", R(p[0]), R(p[1]), R(p[2]), R(p[3]), "brevity_penalty", R(bp),
+                     "hyp_words", N(r->bleu.hyp_len), "ref_words", N(r->bleu.ref_len), "smoothing",
+                     "Chen & Cherry method 1 (epsilon 0.1), as NLTK");
+}
+
+static json_t *genre_json(const eval_results *r) {
+    int G = (int)r->v->n_genres;
     conf_sum rs = confusion_sum(r->real_confusion, G), gs = confusion_sum(r->gen_confusion, G);
     json_t *genres = json_array();
-    for (int i = 0; i < G; i++) json_array_append_new(genres, json_string(r->v->genres[i]));
+    for (int i = 0; i < G; i++) json_array_append_new(genres, io_json_str(r->v->genres[i]));
+    return json_pack("{s:s, s:o, s:b, s:I, s:o, s:o, s:I, s:o, s:o, s:o, s:I, s:o}", "classifier",
+                     "multinomial naive Bayes", "path", io_json_str(r->clf_path), "trained_now", r->clf_trained,
+                     "train_songs", N(r->clf_train_songs), "genres", genres, "real_accuracy",
+                     R(ratio((double)rs.correct, (double)rs.total)), "real_songs", (json_int_t)rs.total,
+                     "majority_baseline", R(ratio((double)rs.majority, (double)rs.total)), "real_confusion",
+                     confusion_json(r->real_confusion, G), "generated_accuracy",
+                     R(ratio((double)gs.correct, (double)gs.total)), "generated_songs", (json_int_t)gs.total,
+                     "generated_confusion", confusion_json(r->gen_confusion, G));
+}
+
+int eval_report_json(FILE *f, const eval_results *r) {
     json_t *o = json_pack(
-        "{s:s, s:s, s:I, s:i, s:I,"
+        "{s:o, s:o, s:I, s:i, s:I,"
         " s:{s:I, s:I, s:{s:o, s:o}, s:{s:i, s:o, s:o}},"
-        " s:{s:f, s:i, s:f, s:I, s:i, s:f, s:f, s:f, s:f},"
-        " s:{s:I, s:f, s:[ffff], s:f, s:f, s:f, s:s},"
-        " s:o, s:o, s:I,"
-        " s:{s:s, s:s, s:b, s:f, s:o, s:f, s:I, s:f, s:o, s:f, s:I, s:o}}",
-        "checkpoint", r->checkpoint, "data", r->data, "step", (json_int_t)r->step, "ranks", r->ranks,
-        "seed", (json_int_t)r->seed,
+        " s:o, s:o, s:o, s:o, s:I, s:o}",
+        "checkpoint", io_json_str(r->checkpoint), "data", io_json_str(r->data), "step", (json_int_t)r->step,
+        "ranks", r->ranks, "seed", (json_int_t)r->seed,
         "perplexity", "val_songs", (json_int_t)r->val_songs, "val_tokens", (json_int_t)r->val_tokens,
         "carried", "all", xent_json(r->ppl_carried + EVAL_PPL_LOSS), "no_unk",
         xent_json(r->ppl_carried + EVAL_PPL_LOSS_KNOWN), "windows", "seq_len", r->seq_len, "all",
         xent_json(r->ppl_windows + EVAL_PPL_LOSS), "no_unk", xent_json(r->ppl_windows + EVAL_PPL_LOSS_KNOWN),
-        "generation", "temperature", (double)r->sampler.temperature, "top_k", r->sampler.top_k, "top_p",
-        (double)r->sampler.top_p, "max_words", (json_int_t)r->max_words, "prime_lines", r->prime_lines,
-        "seconds", r->gen_seconds, "words", r->gen_words, "tokens", r->gen_tokens, "words_per_s",
-        ratio(r->gen_words, r->gen_seconds),
-        "bleu", "songs", (json_int_t)r->bleu_songs, "bleu4", bleu, "precisions", p[0], p[1], p[2], p[3],
-        "brevity_penalty", bp, "hyp_words", r->bleu.hyp_len, "ref_words", r->bleu.ref_len, "smoothing",
-        "Chen & Cherry method 1 (epsilon 0.1), as NLTK",
-        "generated", set_json(&r->set[EVAL_SET_GEN], 1), "real", set_json(&r->set[EVAL_SET_REAL], 0),
-        "rhyme_dict_words", (json_int_t)r->rhyme_known,
-        "genre", "classifier", "multinomial naive Bayes", "path", r->clf_path, "trained_now",
-        r->clf_trained, "train_songs", r->clf_train_songs, "genres", genres, "real_accuracy",
-        ratio((double)rs.correct, (double)rs.total), "real_songs", (json_int_t)rs.total,
-        "majority_baseline", ratio((double)rs.majority, (double)rs.total), "real_confusion",
-        confusion_json(r->real_confusion, G), "generated_accuracy", ratio((double)gs.correct, (double)gs.total),
-        "generated_songs", (json_int_t)gs.total, "generated_confusion", confusion_json(r->gen_confusion, G));
-    if (!o) return -1;
-    char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(8));
-    json_decref(o);
-    if (!s) return -1;
-    fprintf(f, "%s\n", s);
-    free(s);
-    return 0;
+        "generation", generation_json(r), "bleu", bleu_json(r), "generated", set_json(&r->set[EVAL_SET_GEN], 1),
+        "real", set_json(&r->set[EVAL_SET_REAL], 0), "rhyme_dict_words", (json_int_t)r->rhyme_known, "genre",
+        genre_json(r));
+    return io_json_write_line(f, o);
 }

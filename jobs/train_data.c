@@ -4,9 +4,12 @@
 #include "train_data.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "io_h5.h"
 #include "lm_rng.h"
@@ -79,12 +82,28 @@ static void split_close(train_split *sp) {
     memset(sp, 0, sizeof *sp);
 }
 
+/* A missing directory, a file or a folder without vocab.h5 (raw lyrics, most
+ * often): one line saying what to run instead of "vocab.h5: No such file". */
+static int corpus_dir_check(const char *dir, const char *vocab, lm_err *e) {
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return lm_err_set(e, "%s: %s (--data takes a corpus directory made by 'lyricmind preprocess --out %s ...')",
+                          dir, strerror(errno), dir);
+    if (!S_ISDIR(st.st_mode))
+        return lm_err_set(e, "%s is not a directory (--data takes a corpus directory made by "
+                             "'lyricmind preprocess --out DIR ...')", dir);
+    if (access(vocab, F_OK) != 0 && errno == ENOENT)
+        return lm_err_set(e, "%s is not a corpus directory (no vocab.h5): run 'lyricmind preprocess --out CORPUS "
+                             "%s' first, then pass --data CORPUS", dir, dir);
+    return 0;
+}
+
 int train_corpus_open(train_corpus *c, const char *dir, lm_err *e) {
     memset(c, 0, sizeof *c);
     snprintf(c->dir, sizeof c->dir, "%s", dir);
     char path[8192];
     snprintf(path, sizeof path, "%s/vocab.h5", dir);
-    if (io_vocab_read(path, &c->vocab, e)) return -1;
+    if (corpus_dir_check(dir, path, e) || io_vocab_read(path, &c->vocab, e)) return -1;
     if (split_open(&c->train, dir, "train", &c->vocab, e) ||
         split_open(&c->val, dir, "val", &c->vocab, e)) {
         train_corpus_close(c);

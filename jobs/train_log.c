@@ -3,6 +3,8 @@
 
 #include "progress.h"
 
+#include "io_json.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -65,11 +67,12 @@ static const char *clear_live(train_log *l) {
 
 void train_log_step(train_log *l, const train_step_info *s) {
     if (!l->metrics) return;
-    fprintf(l->metrics,
-            "{\"type\":\"train\",\"step\":%ld,\"epoch\":%ld,\"loss\":%.9g,\"lr\":%.9g,"
-            "\"grad_norm\":%.9g,\"tokens_per_s\":%.1f,\"comm_share\":%.4f,\"segment\":%ld}\n",
-            s->step, s->epoch + 1, s->loss, s->lr, s->grad_norm, s->tokens_per_s, s->comm_share, l->segment);
-    fflush(l->metrics);
+    io_json_write_line(l->metrics,
+                       json_pack("{s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:I}", "type", "train", "step",
+                                 (json_int_t)s->step, "epoch", (json_int_t)(s->epoch + 1), "loss",
+                                 io_json_real(s->loss), "lr", io_json_real(s->lr), "grad_norm",
+                                 io_json_real(s->grad_norm), "tokens_per_s", io_json_real(s->tokens_per_s),
+                                 "comm_share", io_json_real(s->comm_share), "segment", (json_int_t)l->segment));
     if (l->quiet) return;
     double now = train_log_now();
     int last = s->step >= s->total_steps;
@@ -91,51 +94,39 @@ void train_log_step(train_log *l, const train_step_info *s) {
 void train_log_eval(train_log *l, long step, long epoch, double loss, long tokens, int full, double lr,
                     int improved) {
     if (!l->metrics) return;
-    fprintf(l->metrics,
-            "{\"type\":\"eval\",\"step\":%ld,\"epoch\":%ld,\"val_loss\":%.9g,\"val_ppl\":%.6g,"
-            "\"tokens\":%ld,\"full\":%s,\"lr\":%.9g,\"improved\":%s,\"segment\":%ld}\n",
-            step, epoch + 1, loss, exp(loss), tokens, full ? "true" : "false", lr, improved ? "true" : "false",
-            l->segment);
-    fflush(l->metrics);
+    io_json_write_line(l->metrics,
+                       json_pack("{s:s, s:I, s:I, s:o, s:o, s:I, s:b, s:o, s:b, s:I}", "type", "eval", "step",
+                                 (json_int_t)step, "epoch", (json_int_t)(epoch + 1), "val_loss",
+                                 io_json_real(loss), "val_ppl", io_json_real(exp(loss)), "tokens",
+                                 (json_int_t)tokens, "full", full, "lr", io_json_real(lr), "improved", improved,
+                                 "segment", (json_int_t)l->segment));
     if (l->quiet) return;
     printf("%sstep %ld: validation loss %.4f (ppl %.1f) on %ld tokens%s%s\n", clear_live(l), step,
            loss, exp(loss), tokens, full ? " [full]" : "", improved ? " *best*" : "");
     fflush(stdout);
 }
 
-/* s as a JSON string (quotes, backslashes escaped; control bytes dropped). */
-static void json_str(FILE *f, const char *s) {
-    fputc('"', f);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"' || *p == '\\') fputc('\\', f);
-        if ((unsigned char)*p >= 0x20) fputc(*p, f);
+/* The "changes" array of a start record. */
+static json_t *changes_json(const train_start_info *s) {
+    json_t *a = json_array();
+    for (int i = 0; i < s->n_changes; i++) {
+        const train_log_change *c = &s->changes[i];
+        json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:o}", "setting", io_json_str(c->setting), "from",
+                                           io_json_str(c->from), "to", io_json_str(c->to), "source",
+                                           io_json_str(c->source)));
     }
-    fputc('"', f);
+    return a;
 }
 
 void train_log_start(train_log *l, const train_start_info *s) {
     if (!l->metrics) return;
-    FILE *f = l->metrics;
-    fprintf(f, "{\"type\":\"%s\",\"step\":%ld,\"segment\":%ld,\"resumed_from_step\":%ld,\"checkpoint\":",
-            s->checkpoint ? "resume" : "start", s->step, l->segment, s->step);
-    if (s->checkpoint) json_str(f, s->checkpoint);
-    else fputs("null", f);
-    fprintf(f, ",\"epoch\":%ld,\"step_in_epoch\":%ld,\"ranks\":%d,\"batch_size\":%d,\"global_batch\":%d,"
-               "\"changes\":[", s->epoch + 1, s->step_in_epoch, s->ranks, s->batch, s->global_batch);
-    for (int i = 0; i < s->n_changes; i++) {
-        const train_log_change *c = &s->changes[i];
-        fputs(i ? ",{\"setting\":" : "{\"setting\":", f);
-        json_str(f, c->setting);
-        fputs(",\"from\":", f);
-        json_str(f, c->from);
-        fputs(",\"to\":", f);
-        json_str(f, c->to);
-        fputs(",\"source\":", f);
-        json_str(f, c->source);
-        fputc('}', f);
-    }
-    fputs("]}\n", f);
-    fflush(f);
+    io_json_write_line(l->metrics,
+                       json_pack("{s:s, s:I, s:I, s:I, s:o, s:I, s:I, s:i, s:i, s:i, s:o}", "type",
+                                 s->checkpoint ? "resume" : "start", "step", (json_int_t)s->step, "segment",
+                                 (json_int_t)l->segment, "resumed_from_step", (json_int_t)s->step, "checkpoint",
+                                 io_json_str(s->checkpoint), "epoch", (json_int_t)(s->epoch + 1),
+                                 "step_in_epoch", (json_int_t)s->step_in_epoch, "ranks", s->ranks, "batch_size",
+                                 s->batch, "global_batch", s->global_batch, "changes", changes_json(s)));
     if (l->quiet || !s->checkpoint) return;
     printf("%sresumed at step %ld from %s: epoch %ld, step %ld of the epoch; %d rank%s x batch %d\n", clear_live(l),
            s->step, s->checkpoint, s->epoch + 1, s->step_in_epoch, s->ranks, s->ranks == 1 ? "" : "s", s->batch);
@@ -144,10 +135,9 @@ void train_log_start(train_log *l, const train_start_info *s) {
 
 void train_log_event(train_log *l, const char *kind, long step, const char *detail) {
     if (!l->metrics) return;
-    fprintf(l->metrics, "{\"type\":\"%s\",\"step\":%ld,\"detail\":", kind, step);
-    json_str(l->metrics, detail);
-    fprintf(l->metrics, ",\"segment\":%ld}\n", l->segment);
-    fflush(l->metrics);
+    io_json_write_line(l->metrics, json_pack("{s:o, s:I, s:o, s:I}", "type", io_json_str(kind), "step",
+                                             (json_int_t)step, "detail", io_json_str(detail), "segment",
+                                             (json_int_t)l->segment));
     if (l->quiet && strcmp(kind, "finished") && strcmp(kind, "stopped")) return;
     printf("%s%s at step %ld: %s\n", clear_live(l), kind, step, detail);
     fflush(stdout);

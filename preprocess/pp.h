@@ -21,6 +21,7 @@
 #include "pp_read.h"
 
 #define PP_CORPUS_FORMAT_VERSION 1
+#define PP_MAX_CORPUS_WARNINGS 3
 
 typedef struct pp_options {
     const char *out_dir;
@@ -40,13 +41,15 @@ typedef struct pp_options {
     uint64_t seed;             /* salts the train/val split */
     int force;                 /* replace an existing corpus directory */
     int max_warnings;          /* per-song warnings reported one by one (then counted) */
+    double oov_warn;           /* corpus warning when more word tokens than this share are <unk> */
     /* Per-song warnings (invalid UTF-8), in input order; may be NULL. */
     void (*warn)(void *ctx, const char *msg);
     void *warn_ctx;
 } pp_options;
 
 /* Defaults: vocab 50000, min-count 2, min-words 5, val 0.05, shard 16 Mi
- * tokens, zstd level 1, all cores, seed 0, unknown genres kept, 20 warnings. */
+ * tokens, zstd level 1, all cores, seed 0, unknown genres kept, 20 warnings,
+ * OOV warning above 0.2. */
 void pp_options_default(pp_options *o);
 
 enum {
@@ -76,7 +79,16 @@ typedef struct pp_summary {
     uint64_t genre_songs[PP_MAX_GENRES];
     int threads;
     double wall_s, pass1_s, vocab_s, pass2_s, bytes_per_s;
+    /* Corpus warnings (pp_summary_warn): a corpus train would refuse or learn
+     * little from; each a line saying what to change. */
+    int n_warnings;
+    char warnings[PP_MAX_CORPUS_WARNINGS][512];
 } pp_summary;
+
+/* Fills s->warnings: no training songs, no validation songs, more than
+ * o->oov_warn of the word tokens <unk>. pp_run calls it before the manifest,
+ * which records them ("warnings"), as does pp_summary_json. */
+void pp_summary_warn(const pp_options *o, pp_summary *s);
 
 /* Runs the whole pipeline. Returns 0 with *s filled, or -1 with one line in e
  * naming the file (and line where it applies) and the problem. */

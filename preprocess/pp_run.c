@@ -30,6 +30,7 @@ void pp_options_default(pp_options *o) {
     o->zstd_level = 1; /* twice level 3's speed on token ids for ~1% larger shards */
     o->threads = 0;
     o->max_warnings = 20;
+    o->oov_warn = 0.2;
 }
 
 const char *pp_reason_name(int r) {
@@ -132,6 +133,7 @@ int pp_run(const pp_options *o, pp_summary *s, lm_err *e) {
     if (!rc) pp_pass1_free(&p1);
     s->wall_s = pp_now() - t0;
     s->bytes_per_s = s->wall_s > 0 ? (double)s->bytes / s->wall_s : 0;
+    if (!rc) pp_summary_warn(o, s);
     if (!rc) rc = pp_manifest_write(manifest, o, &in, &sh, s, e);
     if (!rc) rc = pp_outdir_commit(tmp, o->out_dir, e);
     if (rc) {

@@ -64,6 +64,22 @@ Test(cli, rejects_bad_values, .init = cr_redirect_stderr) {
     cr_assert_eq(o.batch, 8, "a rejected value must not be stored");
 }
 
+/* The error of a value out of range, by cli_set. */
+static void range_error(const char *flag, const char *value, const char *want) {
+    opts_t o = {8, 0, 0, 0.001f, NULL};
+    cli_opt tab[6];
+    cli_cmd c = make_cmd(&o, tab);
+    char err[256] = "";
+    cr_assert_neq(cli_set(&c, flag, value, err, sizeof err), 0);
+    cr_assert_str_eq(err, want);
+}
+
+Test(cli, ranges_print_integers_as_integers) {
+    range_error("batch-size", "2000000", "--batch-size must be between 1 and 1048576, got 2000000");
+    range_error("batch-size", "0", "--batch-size must be between 1 and 1048576, got 0");
+    range_error("lr", "10.5", "--lr must be between 0 and 10, got 10.5");
+}
+
 Test(cli, help_lists_every_flag_with_default, .init = cr_redirect_stdout) {
     opts_t o = {8, 0, 0, 0.001f, NULL};
     cli_opt tab[6];

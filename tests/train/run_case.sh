@@ -163,6 +163,22 @@ PY
   expect_rc 1 "$LM" train --data "$DATA" --run good --resume none --quiet
   one_line_error 'already has checkpoints'
   ;;
+not_a_corpus)
+  # --data on a raw lyrics folder (no vocab.h5), on a file and on nothing: one
+  # line that says to run preprocess, no run directory left behind; eval too.
+  mkdir raw && echo "my lyrics" > raw/song.txt
+  expect_rc 1 "$LM" train --data raw --run r_raw --quiet
+  one_line_error "raw is not a corpus directory (no vocab.h5): run 'lyricmind preprocess --out CORPUS raw' first, then pass --data CORPUS"
+  [ ! -e r_raw ] || fail "train made a run directory for a raw folder"
+  train 1 good --max-steps 2 >/dev/null
+  expect_rc 1 "$LM" eval --data raw --checkpoint good/ckpt-000000002.h5 --quiet
+  one_line_error "raw is not a corpus directory (no vocab.h5): run 'lyricmind preprocess"
+  echo x > file.txt
+  expect_rc 1 "$LM" train --data file.txt --run r_file --quiet
+  one_line_error "file.txt is not a directory (--data takes a corpus directory made by 'lyricmind preprocess"
+  expect_rc 1 "$LM" train --data nowhere --run r_none --quiet
+  one_line_error "nowhere: No such file or directory (--data takes a corpus directory"
+  ;;
 reset_cosine_keep)
   # --state reset, a cosine schedule with warmup, --checkpoint-every and
   # --keep: LRs follow the schedule, only the last 2 step checkpoints stay, and

@@ -17,6 +17,7 @@ void train_config_defaults(train_config *c) {
     c->epochs = 5;
     c->batch_size = 8;
     c->seq_len = 30;
+    c->accumulate = 1;
     c->embed = 64;
     c->hidden = 128;
     c->threads = 1;
@@ -53,6 +54,7 @@ void train_cli_bind(train_config *c, cli_opt *opts, cli_cmd *cmd) {
         {"epochs", CLI_INT, &c->epochs, "N", "passes over the training data", 1, 1e6, 0},
         {"batch-size", CLI_INT, &c->batch_size, "B", "streams per rank; global batch G = B x ranks", 1, 65536, 0},
         {"seq-len", CLI_INT, &c->seq_len, "T", "tokens per window (truncated BPTT length)", 1, 4096, 0},
+        {"accumulate", CLI_INT, &c->accumulate, "K", "windows per optimizer step: one gradient exchange per K (global batch x K)", 1, 4096, 0},
         {"embed", CLI_INT, &c->embed, "E", "embedding size", 1, 65536, 0},
         {"hidden", CLI_INT, &c->hidden, "H", "LSTM hidden size", 1, 65536, 0},
         {"lr", CLI_FLOAT, &c->lr, "X", "Adam learning rate", 1e-9, 10, 0},

@@ -18,6 +18,7 @@ typedef struct train_config {
     int patience;       float min_delta;            /* early stopping */
     long eval_every, eval_tokens, checkpoint_every, max_steps, seed;
     double checkpoint_minutes, time_limit, log_seconds;
+    int accumulate;     /* K micro-batches (windows) per optimizer step and exchange */
     int check_params;   /* debug: verify params identical across ranks */
     int quiet;
     /* Filled by train_cli / cmd_train: the flag table bound to this struct

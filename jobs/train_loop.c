@@ -447,7 +447,9 @@ static int loop(train_ctx *t, const char *settings) {
     print_settings(t, settings, spe, total);
 
     dist_grad_layout L = dist_grad_layout_of_model(&t->model);
-    dist_grad_sync *gs = dist_grad_sync_create(&t->world, t->model.grads, &L, 0, &e);
+    unsigned wire = !strcmp(c->wire_dtype, "bf16") ? DIST_GS_WIRE_BF16 : !strcmp(c->wire_dtype, "fp16")
+                  ? DIST_GS_WIRE_FP16 : 0;
+    dist_grad_sync *gs = dist_grad_sync_create(&t->world, t->model.grads, &L, wire, &e);
     train_log lg;
     char lerr[1024] = "";
     failed = !gs || train_log_open(&lg, c->run, t->world.rank, c->quiet, t->world.mpi, c->log_seconds,

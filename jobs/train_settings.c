@@ -46,6 +46,8 @@ static const struct {
      * it must match, and it groups the windows, so a change would move the
      * epoch's step boundaries under a resumed step_in_epoch. */
     {"accumulate", TRAIN_SET_MUST_MATCH},
+    /* the wire format rounds the head gradient: arithmetic, like clip */
+    {"wire-dtype", TRAIN_SET_MAY_CHANGE},
 };
 
 int train_settings_class(const char *name, train_set_class *out) {

@@ -603,6 +603,26 @@ accumulate_resume)
   $CMP losses full split --rtol 0
   $CMP params full/ckpt-000000012.h5 split/ckpt-000000012.h5 --atol 0
   ;;
+wire_dtype)
+  # --wire-dtype bf16|fp16 on 2 ranks: the ranks stay bitwise identical every
+  # step (--check-params), the run stays close to fp32 over 10 steps (losses
+  # within 1e-4 relative; parameters within 2e-3: Adam moves a weight with a
+  # near-zero gradient by up to ~lr per step whatever its size), but is not bitwise the fp32
+  # run (the head really travelled rounded). 1 rank: nothing travels, bitwise.
+  train 2 f32 --dropout 0 --max-steps 10 >/dev/null
+  for w in bf16 fp16; do
+    train 2 $w --dropout 0 --max-steps 10 --wire-dtype $w --check-params >/dev/null
+    $CMP losses f32 $w --rtol 1e-4
+    $CMP params f32/ckpt-000000010.h5 $w/ckpt-000000010.h5 --atol 2e-3
+    ! $CMP params f32/ckpt-000000010.h5 $w/ckpt-000000010.h5 --atol 0 >/dev/null \
+      || fail "--wire-dtype $w gave bitwise the fp32 parameters: nothing was rounded"
+  done
+  train 1 one32 --max-steps 4 >/dev/null
+  train 1 one16 --max-steps 4 --wire-dtype bf16 >/dev/null
+  $CMP params one32/ckpt-000000004.h5 one16/ckpt-000000004.h5 --atol 0
+  expect_rc 2 "$LM" train --data "$DATA" --run bad --wire-dtype int8
+  one_line_error "--wire-dtype"
+  ;;
 *) fail "unknown case $CASE" ;;
 esac
 echo "PASS $CASE"

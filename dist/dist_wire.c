@@ -13,6 +13,9 @@
 #include "dist_internal.h"
 
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 static uint16_t bf16_of(float f) {
     uint32_t u;
@@ -42,18 +45,56 @@ static float float_of_fp16(uint16_t u) {
     return (float)h;
 }
 
+/* fp16 with the CPU's F16C conversions, 8 at a time (the same IEEE
+ * round-to-nearest-even results as the software _Float16 path above, which
+ * a generic x86-64 build would otherwise use: ~10x slower). The tails and
+ * CPUs without F16C take the portable path. */
+#if defined(__x86_64__)
+__attribute__((target("avx,f16c"))) static size_t pack_fp16_f16c(const float *src, uint16_t *dst, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(dst + i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+    return i;
+}
+
+__attribute__((target("avx,f16c"))) static size_t unpack_fp16_f16c(const uint16_t *src, float *dst, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + i))));
+    return i;
+}
+
+__attribute__((target("avx,f16c"))) static size_t sum_fp16_f16c(const uint16_t *a, uint16_t *b, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i)));
+        __m256 y = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b + i)));
+        _mm_storeu_si128((__m128i *)(b + i), _mm256_cvtps_ph(_mm256_add_ps(x, y), _MM_FROUND_TO_NEAREST_INT));
+    }
+    return i;
+}
+
+static int has_f16c(void) { return __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c"); }
+#else
+static size_t pack_fp16_f16c(const float *s, uint16_t *d, size_t n) { return (void)s, (void)d, (void)n, 0; }
+static size_t unpack_fp16_f16c(const uint16_t *s, float *d, size_t n) { return (void)s, (void)d, (void)n, 0; }
+static size_t sum_fp16_f16c(const uint16_t *a, uint16_t *b, size_t n) { return (void)a, (void)b, (void)n, 0; }
+static int has_f16c(void) { return 0; }
+#endif
+
 void dist_wire_pack(int kind, const float *src, uint16_t *dst, size_t n) {
-    if (kind == DIST_WIRE_BF16)
+    if (kind == DIST_WIRE_BF16) {
         for (size_t i = 0; i < n; i++) dst[i] = bf16_of(src[i]);
-    else
-        for (size_t i = 0; i < n; i++) dst[i] = fp16_of(src[i]);
+        return;
+    }
+    for (size_t i = has_f16c() ? pack_fp16_f16c(src, dst, n) : 0; i < n; i++) dst[i] = fp16_of(src[i]);
 }
 
 void dist_wire_unpack(int kind, const uint16_t *src, float *dst, size_t n) {
-    if (kind == DIST_WIRE_BF16)
+    if (kind == DIST_WIRE_BF16) {
         for (size_t i = 0; i < n; i++) dst[i] = float_of_bf16(src[i]);
-    else
-        for (size_t i = 0; i < n; i++) dst[i] = float_of_fp16(src[i]);
+        return;
+    }
+    for (size_t i = has_f16c() ? unpack_fp16_f16c(src, dst, n) : 0; i < n; i++) dst[i] = float_of_fp16(src[i]);
 }
 
 static void sum_bf16(void *in, void *inout, int *len, MPI_Datatype *dt) {
@@ -67,7 +108,9 @@ static void sum_fp16(void *in, void *inout, int *len, MPI_Datatype *dt) {
     (void)dt;
     const uint16_t *a = in;
     uint16_t *b = inout;
-    for (int i = 0; i < *len; i++) b[i] = fp16_of(float_of_fp16(a[i]) + float_of_fp16(b[i]));
+    size_t n = (size_t)*len;
+    for (size_t i = has_f16c() ? sum_fp16_f16c(a, b, n) : 0; i < n; i++)
+        b[i] = fp16_of(float_of_fp16(a[i]) + float_of_fp16(b[i]));
 }
 
 int dist_wire_op_create(int kind, MPI_Op *op, lm_err *e) {

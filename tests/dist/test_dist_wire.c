@@ -38,6 +38,33 @@ static void test_rounding(dist_world *w) {
     CHECK(w, isnan(unpack1(F, pack1(F, NAN))), "fp16 NaN stays NaN");
 }
 
+/* The vector paths (8 at a time, F16C where the CPU has it) give the bits
+ * of the one-value path (the portable conversion): every 16-bit pattern
+ * widened, and values across fp16's range, subnormals and ties narrowed. */
+static void test_vector_paths(dist_world *w) {
+    enum { N = 65536 };
+    uint16_t *h = malloc(N * sizeof *h), *h2 = malloc(N * sizeof *h2);
+    float *f = malloc(N * sizeof *f);
+    CHECK(w, h && h2 && f, "out of memory");
+    for (int kind = DIST_WIRE_BF16; kind <= DIST_WIRE_FP16; kind++) {
+        for (int i = 0; i < N; i++) h[i] = (uint16_t)i;
+        dist_wire_unpack(kind, h, f, N);
+        for (int i = 0; i < N; i++) {
+            float one = unpack1(kind, h[i]);
+            CHECK(w, (isnan(one) && isnan(f[i])) || !memcmp(&one, &f[i], sizeof one),
+                  "kind %d: widening %#x: %g vs %g", kind, i, f[i], one);
+        }
+        uint64_t st = 77;
+        for (int i = 0; i < N; i++) /* magnitudes 2^-30 .. 2^17, and exact ties of fp16 */
+            f[i] = i % 3 ? ldexpf(dt_value(&st, 0), (int)(dt_next(&st) % 48) - 30)
+                         : (1.0f + 0x1p-11f * (float)(2 * (i % 64) + 1)) * ldexpf(1.0f, i % 20 - 10);
+        dist_wire_pack(kind, f, h, N);
+        for (int i = 0; i < N; i++) h2[i] = pack1(kind, f[i]);
+        CHECK(w, !memcmp(h, h2, N * sizeof *h), "kind %d: narrowing differs between the paths", kind);
+    }
+    free(h), free(h2), free(f);
+}
+
 static void fill(float *g, size_t n, int rank) {
     uint64_t s = 0x5eed0000ull + (uint64_t)rank;
     for (size_t i = 0; i < n; i++) g[i] = dt_value(&s, 0);
@@ -94,6 +121,7 @@ int main(int argc, char **argv) {
     dist_world w;
     dt_init(&w, &argc, &argv);
     test_rounding(&w);
+    test_vector_paths(&w);
     test_sum(&w, DIST_WIRE_BF16);
     test_sum(&w, DIST_WIRE_FP16);
     test_refused(&w);

@@ -108,7 +108,21 @@ enum {
     DIST_GS_SPARSE_EMB = 4u,  /* always sparsely (tests, benchmarks) */
     DIST_GS_CHECK_ROWS = 8u,  /* debug: finish fails if a row outside this
                                  rank's tokens is non-zero (O(V*E) scan) */
+    DIST_GS_WIRE_BF16 = 16u,  /* head [0, head) travels as bfloat16 */
+    DIST_GS_WIRE_FP16 = 32u,  /* head [0, head) travels as IEEE fp16 */
 };
+
+/* 16-bit wire formats (dist_wire.c). With DIST_GS_WIRE_BF16 or _FP16 the
+ * head gradient is rounded (to nearest even) to 16 bits on each rank and
+ * summed by an allreduce whose op widens both operands to fp32, adds and
+ * rounds back, so half the bytes travel; every partial sum is rounded once
+ * more (2p - 1 roundings per element over p ranks, each <= 2^-8 relative
+ * for bf16, 2^-11 for fp16 in its normal range 2^-14..65504). Every rank
+ * gets the same bits. Not with DIST_GS_OVERLAP (create refuses it): the
+ * 16-bit head is reduced in finish. World size 1: no rounding at all. */
+enum { DIST_WIRE_FP32 = 0, DIST_WIRE_BF16 = 1, DIST_WIRE_FP16 = 2 };
+void dist_wire_pack(int kind, const float *src, uint16_t *dst, size_t n);
+void dist_wire_unpack(int kind, const uint16_t *src, float *dst, size_t n);
 
 typedef struct dist_grad_sync dist_grad_sync;
 

@@ -6,7 +6,8 @@
  *               starts (non-blocking, c_head); else the head goes in finish
  *   finish()  : union U known -> sum [head or 0, emb) and the embedding rows of U
  *               (packed, if sparse) or the whole embedding (dense), on c_rest;
- *               then wait for the head.
+ *               then wait for the head. With a 16-bit wire (DIST_GS_WIRE_*)
+ *               the head is packed to 16 bits and summed last, on c_head.
  *
  * Invariants:
  * - Every rank issues the same collectives with the same counts: the sparse
@@ -40,6 +41,9 @@ struct dist_grad_sync {
     int tok_started, head_started;
     int hook_failed;
     lm_err hook_err;
+    int wire;           /* DIST_WIRE_*: the head's format on the wire */
+    uint16_t *wire_buf; /* [head] 16-bit head, when wire */
+    MPI_Op wire_op;     /* its sum (dist_wire.c), when wire */
     float *pack;        /* [|U|, E] rows, grown on demand */
     size_t pack_cap;    /* floats */
     double step_comm;   /* seconds inside dist calls this step so far */
@@ -65,6 +69,8 @@ static void free_comms(dist_grad_sync *s) {
 void dist_grad_sync_free(dist_grad_sync *s) {
     if (!s) return;
     if (s->size > 1) free_comms(s);
+    if (s->wire_op != MPI_OP_NULL) MPI_Op_free(&s->wire_op);
+    free(s->wire_buf);
     free(s->mine);
     free(s->all);
     free(s->pack);
@@ -88,6 +94,15 @@ dist_grad_sync *dist_grad_sync_create(const dist_world *w, float *grads,
         lm_err_set(e, "dist: DIST_GS_DENSE_EMB and DIST_GS_SPARSE_EMB together");
         return NULL;
     }
+    int wire = (flags & DIST_GS_WIRE_BF16) ? DIST_WIRE_BF16 : (flags & DIST_GS_WIRE_FP16) ? DIST_WIRE_FP16 : 0;
+    if (wire && ((flags & DIST_GS_WIRE_BF16) && (flags & DIST_GS_WIRE_FP16))) {
+        lm_err_set(e, "dist: DIST_GS_WIRE_BF16 and DIST_GS_WIRE_FP16 together");
+        return NULL;
+    }
+    if (wire && (flags & DIST_GS_OVERLAP)) {
+        lm_err_set(e, "dist: a 16-bit wire (DIST_GS_WIRE_*) and DIST_GS_OVERLAP together");
+        return NULL;
+    }
     dist_grad_sync *s = calloc(1, sizeof *s);
     if (!s) {
         lm_err_set(e, "dist: out of memory");
@@ -99,6 +114,8 @@ dist_grad_sync *dist_grad_sync_create(const dist_world *w, float *grads,
     s->L = *L;
     s->c_head = s->c_tok = s->c_rest = MPI_COMM_NULL;
     s->tok_req = s->head_req = MPI_REQUEST_NULL;
+    s->wire_op = MPI_OP_NULL;
+    s->wire = s->size > 1 ? wire : 0;
     s->words = ((size_t)L->V + 63) / 64;
     s->mine = calloc(s->words, sizeof *s->mine);
     s->all = calloc(s->words, sizeof *s->all);
@@ -110,6 +127,12 @@ dist_grad_sync *dist_grad_sync_create(const dist_world *w, float *grads,
     if (s->size > 1 && (dist_comm_dup(dist_comm(w), &s->c_head, e) ||
                         dist_comm_dup(dist_comm(w), &s->c_tok, e) ||
                         dist_comm_dup(dist_comm(w), &s->c_rest, e))) {
+        dist_grad_sync_free(s);
+        return NULL;
+    }
+    if (s->wire && (!(s->wire_buf = malloc(L->head * sizeof *s->wire_buf)) ||
+                    dist_wire_op_create(s->wire, &s->wire_op, e))) {
+        if (!s->wire_buf) lm_err_set(e, "dist: out of memory for the 16-bit head (%zu values)", L->head);
         dist_grad_sync_free(s);
         return NULL;
     }
@@ -215,6 +238,19 @@ static int sum_in_place(dist_grad_sync *s, float *buf, size_t n, const char *wha
                           what, e);
 }
 
+/* The head [0, head) through the 16-bit wire: pack, sum, unpack. */
+static int sum_head16(dist_grad_sync *s, lm_err *e) {
+    size_t n = s->L.head;
+    if (n == 0) return 0;
+    dist_wire_pack(s->wire, s->g, s->wire_buf, n);
+    s->st.floats += n;
+    if (dist_mpi_check(MPI_Allreduce(MPI_IN_PLACE, s->wire_buf, (int)n, MPI_UINT16_T, s->wire_op, s->c_head),
+                       "MPI_Allreduce (16-bit output layer gradient)", e))
+        return -1;
+    dist_wire_unpack(s->wire, s->wire_buf, s->g, n);
+    return 0;
+}
+
 /* The reductions of finish, after the union is known. */
 static int reduce_rest(dist_grad_sync *s, size_t lo, int sparse, long u, lm_err *e) {
     if (!sparse) return sum_in_place(s, s->g + lo, s->L.n - lo, "MPI_Allreduce (gradient)", e);
@@ -267,7 +303,8 @@ int dist_grad_sync_finish(dist_grad_sync *s, lm_err *e) {
             sparse = (s->flags & DIST_GS_SPARSE_EMB) || 2 * u < (long)s->L.V;
         }
     }
-    if (rc == 0) rc = reduce_rest(s, s->head_started ? s->L.head : 0, sparse, u, e);
+    if (rc == 0) rc = reduce_rest(s, s->head_started || s->wire ? s->L.head : 0, sparse, u, e);
+    if (rc == 0 && s->wire) rc = sum_head16(s, e);
     if (s->head_started) {
         int w = MPI_Wait(&s->head_req, MPI_STATUS_IGNORE);
         if (rc == 0) rc = dist_mpi_check(w, "MPI_Wait (output layer gradient)", e);

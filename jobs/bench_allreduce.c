@@ -39,6 +39,7 @@ typedef struct {
     lm_dims d;
     int B, T, reps, warmup, sizes;
     long seed;
+    const char *wire; /* fp32 | bf16 | fp16: the head's format in the step part */
 } ar_flags;
 
 /* Ring-allreduce model: alpha seconds per ring step, beta seconds per byte. */
@@ -196,7 +197,8 @@ static int step_part(const dist_world *w, lm_model *mod, const ar_flags *f, cons
     dist_grad_layout L = dist_grad_layout_of_model(mod);
     size_t nids = (size_t)f->B * f->T;
     int32_t *ids = malloc(nids * sizeof *ids);
-    dist_grad_sync *gs = ids ? dist_grad_sync_create(w, mod->grads, &L, 0, e) : NULL;
+    unsigned wire = !strcmp(f->wire, "bf16") ? DIST_GS_WIRE_BF16 : !strcmp(f->wire, "fp16") ? DIST_GS_WIRE_FP16 : 0;
+    dist_grad_sync *gs = ids ? dist_grad_sync_create(w, mod->grads, &L, wire, e) : NULL;
     lm_rng rng;
     lm_rng_seed(&rng, (uint64_t)f->seed + (uint64_t)w->rank);
     double med = 0;
@@ -210,18 +212,19 @@ static int step_part(const dist_world *w, lm_model *mod, const ar_flags *f, cons
         double bitmap = 8.0 * (double)(((size_t)f->d.V + 63) / 64);
         double rows = st.sparse ? (double)st.union_rows * f->d.E : 0;
         double dense = st.sparse ? (double)L.emb : (double)L.n;
-        double mo = ar_model_s(m, p, bitmap) + ar_model_s(m, p, 4 * dense) +
-                    (st.sparse ? ar_model_s(m, p, 4 * rows) : 0);
-        printf("step: V=%d E=%d H=%d, %d x %d tokens per rank: dense %.0f floats (head+LSTM%s), "
+        double head = wire ? (double)L.head : 0; /* a 16-bit head goes alone, 2 bytes a value */
+        double mo = ar_model_s(m, p, bitmap) + ar_model_s(m, p, 4 * (dense - head)) +
+                    (wire ? ar_model_s(m, p, 2 * head) : 0) + (st.sparse ? ar_model_s(m, p, 4 * rows) : 0);
+        printf("step: V=%d E=%d H=%d, %d x %d tokens per rank: dense %.0f floats (head+LSTM%s, head in %s), "
                "embedding %s (|U| = %ld rows, %.0f floats): measured %.3f ms, model %.3f ms\n",
-               f->d.V, f->d.E, f->d.H, f->B, f->T, dense, st.sparse ? "" : "+embedding",
+               f->d.V, f->d.E, f->d.H, f->B, f->T, dense, st.sparse ? "" : "+embedding", f->wire,
                st.sparse ? "sparse" : "dense", st.union_rows, rows, 1e3 * med, 1e3 * mo);
         printf("{\"bench\":\"allreduce\",\"ranks\":%d,\"vocab\":%d,\"embed\":%d,\"hidden\":%d,"
                "\"batch\":%d,\"seq_len\":%d,\"reps\":%d,\"alpha_us\":%.4f,\"beta_ns_per_byte\":%.6f,"
                "\"gbit_s\":%.4f,\"big_ms\":%.4f,\"beta_big_ns_per_byte\":%.6f,\"step_dense_floats\":%.0f,\"step_union_rows\":%ld,"
-               "\"step_sparse\":%d,\"step_ms\":%.4f,\"step_model_ms\":%.4f}\n",
+               "\"step_sparse\":%d,\"step_ms\":%.4f,\"step_model_ms\":%.4f,\"wire\":\"%s\"}\n",
                p, f->d.V, f->d.E, f->d.H, f->B, f->T, f->reps, 1e6 * m->alpha, 1e9 * m->beta,
-               8e-9 / m->beta, 1e3 * m->big_s, 1e9 * m->beta_big, dense, st.union_rows, st.sparse, 1e3 * med, 1e3 * mo);
+               8e-9 / m->beta, 1e3 * m->big_s, 1e9 * m->beta_big, dense, st.union_rows, st.sparse, 1e3 * med, 1e3 * mo, f->wire);
     }
     dist_grad_sync_free(gs);
     free(ids);
@@ -248,7 +251,7 @@ static int run(const dist_world *w, const ar_flags *f) {
 }
 
 int bench_allreduce_main(int argc, char **argv) {
-    ar_flags f = {{50000, 64, 128}, 8, 30, 10, 2, 8, 1};
+    ar_flags f = {{50000, 64, 128}, 8, 30, 10, 2, 8, 1, "fp32"};
     cli_opt opts[] = {
         {"vocab", CLI_INT, &f.d.V, "N", "vocabulary size (V)", 2, 1 << 24, 0},
         {"embed", CLI_INT, &f.d.E, "N", "embedding size (E)", 1, 65536, 0},
@@ -259,6 +262,7 @@ int bench_allreduce_main(int argc, char **argv) {
         {"warmup", CLI_INT, &f.warmup, "N", "untimed repetitions before timing", 0, 100000, 0},
         {"sizes", CLI_INT, &f.sizes, "K", "message sizes for the fit (256 B .. the dense step)", 2, 64, 0},
         {"seed", CLI_LONG, &f.seed, "S", "seed of the token ids", 0, 0, 0},
+        {"wire-dtype", CLI_STR, &f.wire, "TYPE", "fp32, bf16 or fp16: the head's format in the step (as train)", 0, 0, 0},
         {0},
     };
     cli_cmd cmd = {"bench allreduce", "[options]   (under mpirun/srun, 2 or more ranks)",
@@ -276,6 +280,8 @@ int bench_allreduce_main(int argc, char **argv) {
         return LM_EXIT_FAILURE;
     }
     int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
+    if (rc == CLI_OK && strcmp(f.wire, "fp32") && strcmp(f.wire, "bf16") && strcmp(f.wire, "fp16"))
+        rc = cli_error(&cmd, "--wire-dtype must be fp32, bf16 or fp16, got '%s'", f.wire);
     if (rc == CLI_OK && w.size < 2)
         rc = cli_error(&cmd, "needs 2 or more ranks (run it under mpirun or srun)");
     rc = rc == CLI_OK ? run(&w, &f) : rc == CLI_HELP ? LM_EXIT_OK : LM_EXIT_USAGE;

@@ -17,6 +17,8 @@ void train_config_defaults(train_config *c) {
     c->epochs = 5;
     c->batch_size = 8;
     c->seq_len = 30;
+    c->accumulate = 1;
+    c->wire_dtype = "fp32";
     c->embed = 64;
     c->hidden = 128;
     c->threads = 1;
@@ -53,6 +55,7 @@ void train_cli_bind(train_config *c, cli_opt *opts, cli_cmd *cmd) {
         {"epochs", CLI_INT, &c->epochs, "N", "passes over the training data", 1, 1e6, 0},
         {"batch-size", CLI_INT, &c->batch_size, "B", "streams per rank; global batch G = B x ranks", 1, 65536, 0},
         {"seq-len", CLI_INT, &c->seq_len, "T", "tokens per window (truncated BPTT length)", 1, 4096, 0},
+        {"accumulate", CLI_INT, &c->accumulate, "K", "windows per optimizer step: one gradient exchange per K (global batch x K)", 1, 4096, 0},
         {"embed", CLI_INT, &c->embed, "E", "embedding size", 1, 65536, 0},
         {"hidden", CLI_INT, &c->hidden, "H", "LSTM hidden size", 1, 65536, 0},
         {"lr", CLI_FLOAT, &c->lr, "X", "Adam learning rate", 1e-9, 10, 0},
@@ -81,6 +84,7 @@ void train_cli_bind(train_config *c, cli_opt *opts, cli_cmd *cmd) {
         {"resume", CLI_STR, &c->resume, "WHAT", "auto (newest valid checkpoint in --run), none, or a checkpoint PATH", 0, 0, 0},
         {"threads", CLI_INT, &c->threads, "N", "threads per rank for the output layer (results do not depend on it)", 1, 1024, 0},
         {"log-seconds", CLI_DOUBLE, &c->log_seconds, "S", "progress line interval when output is not a terminal", 0.1, 1e6, 0},
+        {"wire-dtype", CLI_STR, &c->wire_dtype, "TYPE", "fp32, or bf16|fp16: the output-layer gradient travels in 16 bits (summed in fp32)", 0, 0, 0},
         {"check-params", CLI_BOOL, &c->check_params, NULL, "debug: verify parameters are bitwise identical on all ranks every step", 0, 0, 0},
         {"quiet", CLI_BOOL, &c->quiet, NULL, "no progress output (errors and the summary only)", 0, 0, 0},
         {0},
@@ -122,6 +126,8 @@ int cmd_train(int argc, char **argv) {
     if (!c.run) return cli_error(cmd, "--run DIR is required"), LM_EXIT_USAGE;
     if (strcmp(c.state, "carry") && strcmp(c.state, "reset"))
         return cli_error(cmd, "--state must be carry or reset, got '%s'", c.state), LM_EXIT_USAGE;
+    if (strcmp(c.wire_dtype, "fp32") && strcmp(c.wire_dtype, "bf16") && strcmp(c.wire_dtype, "fp16"))
+        return cli_error(cmd, "--wire-dtype must be fp32, bf16 or fp16, got '%s'", c.wire_dtype), LM_EXIT_USAGE;
     if (strcmp(c.lr_schedule, "constant") && strcmp(c.lr_schedule, "step") &&
         strcmp(c.lr_schedule, "cosine") && strcmp(c.lr_schedule, "plateau"))
         return cli_error(cmd, "--lr-schedule must be constant, step, cosine or plateau, got '%s'", c.lr_schedule),

@@ -10,6 +10,7 @@
 
 typedef struct train_config {
     const char *data, *run, *config, *resume, *lr_schedule, *state;
+    const char *wire_dtype; /* fp32 | bf16 | fp16: the head gradient on the wire */
     int epochs, batch_size, seq_len, embed, hidden, threads, keep;
     float lr, clip, dropout, weight_decay, min_lr;
     long step_size;     float gamma;                /* step schedule */
@@ -18,6 +19,7 @@ typedef struct train_config {
     int patience;       float min_delta;            /* early stopping */
     long eval_every, eval_tokens, checkpoint_every, max_steps, seed;
     double checkpoint_minutes, time_limit, log_seconds;
+    int accumulate;     /* K micro-batches (windows) per optimizer step and exchange */
     int check_params;   /* debug: verify params identical across ranks */
     int quiet;
     /* Filled by train_cli / cmd_train: the flag table bound to this struct

@@ -300,7 +300,7 @@ static int validate(train_ctx *t, train_plan *vp, int full, long prefix_steps, i
 static void summarize(const train_ctx *t, const run_outcome *o, char *s, size_t n) {
     size_t len = (size_t)snprintf(s, n, "%ld steps (%ld in this run), %lld tokens, wall %.1f s; last train loss "
                                         "%.4f; validation loss %.4f (ppl %.1f) at step %ld", t->global_step,
-                                  o->steps_here, (long long)t->global_step * t->G * t->T, o->wall_s, o->train_loss,
+                                  o->steps_here, (long long)t->global_step * t->G * t->T * t->cfg->accumulate, o->wall_s, o->train_loss,
                                   o->val_loss, exp(o->val_loss), o->eval_step);
     char best[4200];
     snprintf(best, sizeof best, "%s/%s", t->cfg->run, IO_CKPT_BEST);
@@ -351,6 +351,72 @@ static int finish(train_ctx *t, train_plan *vp, long prefix_steps, const char *s
     return LM_EXIT_OK;
 }
 
+/* Gradient accumulation (--accumulate K): window j of an optimizer step adds
+ * its gradient into acc; the last window's hook adds acc's head part before
+ * the head's exchange may start, and the rest is added after its backward.
+ * So grads = g_K + (g_1 + ... + g_{K-1}), summed in that order on every rank. */
+typedef struct accum_hook {
+    dist_grad_sync *gs;
+    float *grads, *acc;
+    size_t head;
+    int ran;
+} accum_hook;
+
+static void add_into(float *restrict dst, const float *restrict src, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] += src[i];
+}
+
+static void accum_on_head(void *ctx) {
+    accum_hook *a = ctx;
+    add_into(a->grads, a->acc, a->head);
+    a->ran = 1;
+    dist_grad_sync_on_head_grads(a->gs);
+}
+
+/* Forward and backward of optimizer step k of the epoch: windows k*K ..
+ * k*K+K-1 of the plan, in order, the LSTM state carried from one to the next
+ * (the data order is that of K = 1; K only groups the windows). Leaves the
+ * loss-scaled gradient sum of the K windows in model.grads and this rank's
+ * loss sum and token count; the caller finishes the exchange. in, tg: K*B*T. */
+static void step_grads(train_ctx *t, train_plan *plan, long k, dist_grad_sync *gs, int32_t *in, int32_t *tg,
+                       float *acc, double *loss_sum, long *ntok) {
+    const train_config *c = t->cfg;
+    const int K = c->accumulate;
+    size_t bt = (size_t)t->B * t->T, bh = (size_t)t->B * t->dims.H, n = t->model.n_params;
+    lm_err e = {{0}};
+    for (int j = 0; j < K; j++)
+        if (train_plan_batch(plan, k * K + j, t->first, t->B, in + j * bt, tg + j * bt, &e)) fatal(t, &e);
+    if (dist_grad_sync_tokens(gs, in, (size_t)K * bt, &e)) fatal(t, &e);
+    accum_hook hk = {gs, t->model.grads, acc, dist_grad_layout_of_model(&t->model).head, 0};
+    for (int j = 0; j < K; j++) {
+        if (t->state_mode == TRAIN_STATE_RESET) {
+            memset(t->h, 0, bh * sizeof *t->h);
+            memset(t->c, 0, bh * sizeof *t->c);
+        }
+        lm_rng drop; /* masks per (seed, window, stream); K = 1: window = global step */
+        uint64_t w = (uint64_t)t->global_step * (uint64_t)K + (uint64_t)j;
+        lm_rng_seed2(&drop, t->seed ^ 0xd50f0a7ULL, (w << 24) + (uint64_t)t->first);
+        int last = j == K - 1;
+        lm_step_opts o = {c->dropout, &drop, IO_TOK_PAD, 1.0f / (float)((double)t->G * t->T * K),
+                          !last ? NULL : K > 1 ? accum_on_head : dist_grad_sync_on_head_grads,
+                          K > 1 ? (void *)&hk : (void *)gs, c->threads};
+        double ls = 0;
+        long nt = 0;
+        if (lm_model_train_window(&t->model, t->acts, t->B, t->T, in + j * bt, tg + j * bt, t->h, t->c, &o, &ls,
+                                  &nt)) {
+            lm_err_set(&e, "%s: token id out of range for V=%d in the training batch", c->data, t->dims.V);
+            fatal(t, &e);
+        }
+        *loss_sum += ls;
+        *ntok += nt;
+        if (K == 1) break;
+        if (j == 0) memcpy(acc, t->model.grads, n * sizeof *acc);
+        else if (!last) add_into(acc, t->model.grads, n);
+        else if (hk.ran) add_into(t->model.grads + hk.head, acc + hk.head, n - hk.head);
+        else add_into(t->model.grads, acc, n);
+    }
+}
+
 static int loop(train_ctx *t, const char *settings) {
     const train_config *c = t->cfg;
     lm_err e = {{0}};
@@ -360,12 +426,16 @@ static int loop(train_ctx *t, const char *settings) {
                                  t->seed, 0, 0, &e) != 0;
     if (!failed) failed = train_plan_init(&plan, &t->corpus.train, (train_state_mode)t->state_mode, t->G,
                                           t->T, t->seed, t->epoch, 1, &e) != 0;
+    const int K = c->accumulate;
+    if (!failed && plan.steps < K)
+        failed = lm_err_set(&e, "%s: --accumulate %d needs %d windows per epoch, the training split has %ld at a "
+                                "global batch of %d x %d tokens", c->data, K, K, plan.steps, t->G, t->T) != 0;
     if (agree(t, failed, &e)) {
         train_plan_free(&vplan);
         train_plan_free(&plan);
         return LM_EXIT_FAILURE;
     }
-    long spe = plan.steps;
+    long spe = plan.steps / K; /* optimizer steps; the last plan.steps % K windows are not trained */
     long total = spe * c->epochs;
     if (c->max_steps > 0 && c->max_steps < total) total = c->max_steps;
     /* The cosine horizon is the planned training (epochs x steps per epoch),
@@ -377,7 +447,9 @@ static int loop(train_ctx *t, const char *settings) {
     print_settings(t, settings, spe, total);
 
     dist_grad_layout L = dist_grad_layout_of_model(&t->model);
-    dist_grad_sync *gs = dist_grad_sync_create(&t->world, t->model.grads, &L, 0, &e);
+    unsigned wire = !strcmp(c->wire_dtype, "bf16") ? DIST_GS_WIRE_BF16 : !strcmp(c->wire_dtype, "fp16")
+                  ? DIST_GS_WIRE_FP16 : 0;
+    dist_grad_sync *gs = dist_grad_sync_create(&t->world, t->model.grads, &L, wire, &e);
     train_log lg;
     char lerr[1024] = "";
     failed = !gs || train_log_open(&lg, c->run, t->world.rank, c->quiet, t->world.mpi, c->log_seconds,
@@ -386,8 +458,10 @@ static int loop(train_ctx *t, const char *settings) {
     if (failed && gs) lm_err_set(&e, "%s", lerr);
     if (agree(t, failed, &e)) return LM_EXIT_FAILURE;
 
-    size_t bt = (size_t)t->B * t->T, bh = (size_t)t->B * t->dims.H;
+    size_t bt = (size_t)K * t->B * t->T, bh = (size_t)t->B * t->dims.H;
     int32_t *in = malloc(bt * sizeof *in), *tg = malloc(bt * sizeof *tg);
+    float *acc = K > 1 ? malloc(t->model.n_params * sizeof *acc) : NULL;
+    if (!in || !tg || (K > 1 && !acc)) fatal(t, &(lm_err){"out of memory for the training batch"});
     double t_start = train_log_now(), t_last_ckpt = t_start, train_s = 0;
     long steps_here = 0, last_saved = t->global_step;
     int stop = STOP_NONE, rc = LM_EXIT_OK;
@@ -401,28 +475,15 @@ static int loop(train_ctx *t, const char *settings) {
             memset(t->h, 0, bh * sizeof *t->h);
             memset(t->c, 0, bh * sizeof *t->c);
         }
-        for (long k = t->step_in_epoch; k < plan.steps && !stop; k++) {
+        for (long k = t->step_in_epoch; k < plan.steps / K && !stop; k++) {
             if (c->max_steps > 0 && t->global_step >= c->max_steps) {
                 stop = STOP_MAX_STEPS;
                 break;
             }
             double t0 = train_log_now();
-            if (train_plan_batch(&plan, k, t->first, t->B, in, tg, &e)) fatal(t, &e);
-            if (t->state_mode == TRAIN_STATE_RESET) {
-                memset(t->h, 0, bh * sizeof *t->h);
-                memset(t->c, 0, bh * sizeof *t->c);
-            }
-            if (dist_grad_sync_tokens(gs, in, bt, &e)) fatal(t, &e);
-            lm_rng drop;
-            lm_rng_seed2(&drop, t->seed ^ 0xd50f0a7ULL, ((uint64_t)t->global_step << 24) + (uint64_t)t->first);
-            lm_step_opts o = {c->dropout, &drop, IO_TOK_PAD, 1.0f / (float)((double)t->G * t->T),
-                              dist_grad_sync_on_head_grads, gs, c->threads};
             double loss_sum = 0;
             long ntok = 0;
-            if (lm_model_train_window(&t->model, t->acts, t->B, t->T, in, tg, t->h, t->c, &o, &loss_sum, &ntok)) {
-                lm_err_set(&e, "%s: token id out of range for V=%d in the training batch", c->data, t->dims.V);
-                fatal(t, &e);
-            }
+            step_grads(t, &plan, k, gs, in, tg, acc, &loss_sum, &ntok);
             if (dist_grad_sync_finish(gs, &e)) fatal(t, &e);
             double norm = lm_grad_clip(t->model.grads, t->model.n_params, c->clip);
             float lr = t->sched.kind == LM_SCHED_PLATEAU ? t->lr : lm_sched_lr(&t->sched, t->global_step);
@@ -448,12 +509,12 @@ static int loop(train_ctx *t, const char *settings) {
             dist_grad_sync_stats(gs, &st);
             train_step_info si = {t->global_step, total, t->epoch, c->epochs, t->step_in_epoch, spe,
                                   v[1] > 0 ? v[0] / v[1] : NAN, lr, norm,
-                                  (double)steps_here * t->G * t->T / train_s,
+                                  (double)steps_here * t->G * t->T * K / train_s,
                                   now > t0 ? st.comm_s / (now - t0) : 0};
             train_log_step(&lg, &si);
             if (!isfinite(norm)) train_log_event(&lg, "skip", t->global_step, "non-finite gradient norm; step skipped");
 
-            int epoch_end = t->step_in_epoch == plan.steps;
+            int epoch_end = t->step_in_epoch == plan.steps / K;
             if (epoch_end || t->global_step % eval_every == 0) {
                 if (validate(t, &vplan, epoch_end, prefix_steps, 1, settings, &lg, &out)) stop = STOP_EARLY;
             }
@@ -468,7 +529,7 @@ static int loop(train_ctx *t, const char *settings) {
                 t_last_ckpt = train_log_now();
             }
         }
-        if (!stop && t->step_in_epoch >= plan.steps) {
+        if (!stop && t->step_in_epoch >= plan.steps / K) {
             t->epoch++;
             t->step_in_epoch = 0;
             train_plan_free(&plan);
@@ -483,6 +544,7 @@ static int loop(train_ctx *t, const char *settings) {
     train_plan_free(&vplan);
     free(in);
     free(tg);
+    free(acc);
     return rc;
 }
 

@@ -42,6 +42,12 @@ static const struct {
     {"time-limit", TRAIN_SET_MAY_CHANGE}, {"seed", TRAIN_SET_MUST_MATCH},
     {"threads", TRAIN_SET_MAY_CHANGE},    {"log-seconds", TRAIN_SET_MAY_CHANGE},
     {"check-params", TRAIN_SET_MAY_CHANGE}, {"quiet", TRAIN_SET_MAY_CHANGE},
+    /* accumulate multiplies the global batch (K windows per step): like it,
+     * it must match, and it groups the windows, so a change would move the
+     * epoch's step boundaries under a resumed step_in_epoch. */
+    {"accumulate", TRAIN_SET_MUST_MATCH},
+    /* the wire format rounds the head gradient: arithmetic, like clip */
+    {"wire-dtype", TRAIN_SET_MAY_CHANGE},
 };
 
 int train_settings_class(const char *name, train_set_class *out) {

@@ -3,7 +3,7 @@
 (docs/scaling.md) from the ring-allreduce model of the per-step exchange.
 
   scripts/scaling-projection.py [--exchange FILE.jsonl] [--alpha-us A]
-        [--efficiency F] [--png OUT.png] [--csv OUT.csv]
+        [--efficiency F] [--accumulate K] [--wire16] [--png OUT.png] [--csv OUT.csv]
 
 Model of one step on p ranks with b sequences of T = 30 tokens per rank
 (V = 50,000, E = 64, H = 128; today's blocking exchange: compute, then the
@@ -21,8 +21,12 @@ log-uniform id distribution (at p*b*T = 480 this gives 330; the bench
 measured 318 in one step). tokens/s = p*b*T / (t_c + t_x); efficiency
 = t_c / (t_c + t_x) (against p independent ranks); comm share = t_x / step.
 --exchange prints the fitted alpha/beta of `bench allreduce` runs
-(tests/cluster/measure.sh) beside the assumptions. Overlap and the slow-
-network options of issue 12 item 4 are not modelled yet."""
+(tests/cluster/measure.sh) beside the assumptions. The slow-network options
+of `lyricmind train` (issue 12 item 4): --accumulate K computes K windows
+per exchange (t_c x K, |U| over K*p*b*T draws, K times the tokens);
+--wire16 sends the head (V x (H+1) floats) as 16 bits in its own allreduce
+(2 bytes a value), the LSTM and embedding rows still fp32. Overlap is not
+modelled."""
 import argparse
 import json
 import math
@@ -31,7 +35,8 @@ import subprocess
 import tempfile
 
 V, E, H, T = 50000, 64, 128, 30
-DENSE = V * (H + 1) + 4 * H * (E + H) + 4 * H  # head + LSTM floats
+HEAD = V * (H + 1)  # fc.weight + fc.bias floats
+DENSE = HEAD + 4 * H * (E + H) + 4 * H  # head + LSTM floats
 ALL = DENSE + V * E
 C0, C1 = 9.2e-3, 15.04e-3  # seconds: (129.5 ms @ b=8, 3,859 ms @ b=256)
 RANKS = [8, 16, 32, 64, 128, 256, 512, 1024]
@@ -53,18 +58,21 @@ def ring(p, nbytes, alpha, beta):
     return 2 * (p - 1) * alpha + 2 * (p - 1) / p * nbytes * beta
 
 
-def step(p, b, rate, alpha, eff, cache):
+def step(p, b, rate, alpha, eff, cache, k=1, wire16=False):
+    """(compute s, exchange s, |U|) of one optimizer step of k windows."""
     beta = 8 / (rate * 1e9 * eff)
-    n = p * b * T
+    n = k * p * b * T
     if n not in cache:
         cache[n] = distinct(n)
     u = cache[n]
     tx = ring(p, V / 8, alpha, beta)
+    head = ring(p, 2 * HEAD, alpha, beta) if wire16 else 0.0
+    fp32 = HEAD if wire16 else 0  # floats of DENSE/ALL that went in 16 bits
     if 2 * u >= V:
-        tx += ring(p, 4 * ALL, alpha, beta)
+        tx += ring(p, 4 * (ALL - fp32), alpha, beta) + head
     else:
-        tx += ring(p, 4 * DENSE, alpha, beta) + ring(p, 4 * u * E, alpha, beta)
-    tc = C0 + C1 * b
+        tx += ring(p, 4 * (DENSE - fp32), alpha, beta) + head + ring(p, 4 * u * E, alpha, beta)
+    tc = k * (C0 + C1 * b)
     return tc, tx, u
 
 
@@ -86,6 +94,8 @@ def main():
     ap.add_argument("--alpha-us", type=float, default=25.0, help="latency per ring step (default 25 us)")
     ap.add_argument("--efficiency", type=float, default=0.9,
                     help="TCP goodput / line rate (default 0.9)")
+    ap.add_argument("--accumulate", type=int, default=1, help="windows per exchange (train --accumulate K)")
+    ap.add_argument("--wire16", action="store_true", help="16-bit head on the wire (train --wire-dtype bf16)")
     ap.add_argument("--csv", help="write every point as CSV")
     ap.add_argument("--png", help="plot efficiency vs ranks with gnuplot")
     a = ap.parse_args()
@@ -95,10 +105,12 @@ def main():
     for b in BATCHES:
         for rate in RATES:
             for p in RANKS:
-                tc, tx, u = step(p, b, rate, alpha, a.efficiency, cache)
+                tc, tx, u = step(p, b, rate, alpha, a.efficiency, cache, a.accumulate, a.wire16)
                 rows.append((b, rate, p, tc, tx, u))
-    print("Projection: alpha %.0f us, link efficiency %.2f, blocking exchange, no overlap." %
-          (a.alpha_us, a.efficiency))
+    k = a.accumulate
+    opts = "".join([", accumulate %d" % k if k > 1 else "", ", 16-bit head" if a.wire16 else ""])
+    print("Projection: alpha %.0f us, link efficiency %.2f, blocking exchange, no overlap%s." %
+          (a.alpha_us, a.efficiency, opts))
     print()
     print("| batch/rank | Gbit/s | ranks | step ms | comm ms | comm share | efficiency | tokens/s | |U| |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -106,14 +118,14 @@ def main():
         st = tc + tx
         print("| %d | %d | %d | %.0f | %.0f | %.0f%% | %.0f%% | %s | %s |" % (
             b, rate, p, 1e3 * st, 1e3 * tx, 100 * tx / st, 100 * tc / st,
-            format(int(round(p * b * T / st)), ","), "dense" if 2 * u >= V else "%.0f" % u))
+            format(int(round(k * p * b * T / st)), ","), "dense" if 2 * u >= V else "%.0f" % u))
     if a.csv or a.png:
         csv = a.csv or tempfile.mkstemp(suffix=".csv")[1]
         with open(csv, "w") as f:
             f.write("batch,gbit,ranks,step_s,comm_s,efficiency,tokens_per_s\n")
             for b, rate, p, tc, tx, u in rows:
                 f.write("%d,%d,%d,%.6f,%.6f,%.4f,%.1f\n" % (b, rate, p, tc + tx, tx, tc / (tc + tx),
-                                                          p * b * T / (tc + tx)))
+                                                          k * p * b * T / (tc + tx)))
     if a.png:
         plot(a.png, csv)
         if not a.csv:

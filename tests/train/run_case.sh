@@ -579,6 +579,76 @@ run_lock_unsupported)
   LD_PRELOAD=$PWD/noflock.so LYRICMIND_RUN_LOCK=off expect_rc 0 "$LM" train --data "$DATA" --run r --quiet --max-steps 2
   [ -f r/ckpt-000000002.h5 ] || fail "no checkpoint without the lock"
   ;;
+accumulate_windows)
+  # --accumulate 2: step s trains windows 2s-1 and 2s of the K = 1 order, the
+  # LSTM state carried from one to the next, and reports their mean loss. With
+  # a vanishing LR the parameters barely move, so each K = 2 loss must equal
+  # the mean of the two K = 1 window losses; the summary counts K x G x T
+  # tokens per step.
+  train 1 k1 --dropout 0 --lr 1e-9 --max-steps 12 >/dev/null
+  train 1 k2 --dropout 0 --lr 1e-9 --max-steps 6 --accumulate 2 --quiet=false >out.txt
+  grep -q '^finished at step 6: max steps; 6 steps (6 in this run), 2880 tokens' out.txt \
+    || { cat out.txt; fail "summary does not count 2 x 8 x 30 tokens per step"; }
+  $PY - k1/metrics.jsonl k2/metrics.jsonl <<'PY'
+import json, sys
+loss = lambda f: [json.loads(l)["loss"] for l in open(f) if '"type":"train"' in l]
+a, b = loss(sys.argv[1]), loss(sys.argv[2])
+assert len(a) == 12 and len(b) == 6, (len(a), len(b))
+for s in range(6):
+    want = (a[2 * s] + a[2 * s + 1]) / 2
+    assert abs(b[s] - want) <= 1e-7 * want, "step %d: K=2 loss %.6f, mean of K=1 windows %.6f" % (s + 1, b[s], want)
+    # and not just one window (the two differ by > 1e-4 relative here)
+    assert abs(b[s] - a[2 * s]) > 5e-5 * want, "step %d: K=2 loss is window %d's" % (s + 1, 2 * s + 1)
+PY
+  # K beyond the windows of an epoch: one line naming the flag, exit 1
+  expect_rc 1 "$LM" train --data "$DATA" --run big --accumulate 4096 --max-steps 2 --quiet
+  one_line_error "--accumulate 4096"
+  expect_rc 2 "$LM" train --data "$DATA" --run zero --accumulate 0
+  grep -q -- "--accumulate" err.txt || { cat err.txt; fail "--accumulate 0 not refused by name"; }
+  ;;
+accumulate_ranks)
+  # Rank-count independence: K = 2 with 1 rank x 8 streams equals K = 2 with
+  # 2 ranks x 4 (same windows, same sums; dropout off), the ranks bitwise
+  # identical every step.
+  train 1 r1 --dropout 0 --max-steps 10 --accumulate 2 >/dev/null
+  train 2 r2 --dropout 0 --max-steps 10 --accumulate 2 --check-params >/dev/null
+  $CMP losses r1 r2 --rtol 1e-5
+  $CMP params r1/ckpt-000000010.h5 r2/ckpt-000000010.h5 --atol 1e-5
+  ;;
+accumulate_resume)
+  # K = 2 on 2 ranks, dropout on: 12 steps straight vs 6, stop, resume (K
+  # taken from the checkpoint, not given) and 6 more: bitwise equal. A resume
+  # that gives another K is refused (it must match: it is part of the global batch).
+  train 2 full --accumulate 2 --max-steps 12 >/dev/null
+  train 2 split --accumulate 2 --max-steps 6 >/dev/null
+  expect_rc 2 "$LM" train --data "$DATA" --run split --accumulate 3 --max-steps 12 --quiet
+  one_line_error "--accumulate 3"
+  grep -q "checkpoint's 2" err.txt || { cat err.txt; fail "refusal does not name the checkpoint's K"; }
+  train 2 split --max-steps 12 >/dev/null
+  grep -q '"type":"resume","step":6' split/metrics.jsonl || fail "second run did not resume at step 6"
+  $CMP losses full split --rtol 0
+  $CMP params full/ckpt-000000012.h5 split/ckpt-000000012.h5 --atol 0
+  ;;
+wire_dtype)
+  # --wire-dtype bf16|fp16 on 2 ranks: the ranks stay bitwise identical every
+  # step (--check-params), the run stays close to fp32 over 10 steps (losses
+  # within 1e-4 relative; parameters within 2e-3: Adam moves a weight with a
+  # near-zero gradient by up to ~lr per step whatever its size), but is not bitwise the fp32
+  # run (the head really travelled rounded). 1 rank: nothing travels, bitwise.
+  train 2 f32 --dropout 0 --max-steps 10 >/dev/null
+  for w in bf16 fp16; do
+    train 2 $w --dropout 0 --max-steps 10 --wire-dtype $w --check-params >/dev/null
+    $CMP losses f32 $w --rtol 1e-4
+    $CMP params f32/ckpt-000000010.h5 $w/ckpt-000000010.h5 --atol 2e-3
+    ! $CMP params f32/ckpt-000000010.h5 $w/ckpt-000000010.h5 --atol 0 >/dev/null \
+      || fail "--wire-dtype $w gave bitwise the fp32 parameters: nothing was rounded"
+  done
+  train 1 one32 --max-steps 4 >/dev/null
+  train 1 one16 --max-steps 4 --wire-dtype bf16 >/dev/null
+  $CMP params one32/ckpt-000000004.h5 one16/ckpt-000000004.h5 --atol 0
+  expect_rc 2 "$LM" train --data "$DATA" --run bad --wire-dtype int8
+  one_line_error "--wire-dtype"
+  ;;
 *) fail "unknown case $CASE" ;;
 esac
 echo "PASS $CASE"

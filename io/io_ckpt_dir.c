@@ -68,7 +68,7 @@ int io_ckpt_list(const char *run_dir, int64_t **steps, size_t *n, lm_err *e) {
         *n = 0;
         return -1;
     }
-    qsort(*steps, *n, sizeof **steps, cmp_i64);
+    if (*n > 0) qsort(*steps, *n, sizeof **steps, cmp_i64); /* *steps may be NULL */
     return 0;
 }
 

@@ -66,12 +66,19 @@ void cli_format_value(const cli_opt *o, char *buf, size_t n);
 #endif
 
 /* Reads an INI job file: `key = value` lines (keys are flag names; '_' may
- * stand for '-'), '#' or ';' comments, blank lines, optional `[section]`
- * headers of which only `[section_name]` (e.g. "train") is read. Keys already
- * set on the command line (opt->seen) keep the command-line value. Any
- * problem -> -1 with "FILE:LINE: problem" in err. */
-int cli_load_ini(cli_cmd *cmd, const char *path, const char *section_name,
+ * stand for '-'), '#' or ';' comments, blank lines and `[section]` headers.
+ * Every key belongs to a section; a section is named after a lyricmind command
+ * (the list is in cli_ini.c): `[section_name]` (e.g. "train") is read, the
+ * other known ones are skipped. Keys already set on the command line
+ * (opt->seen) keep the command-line value. An unknown section or key, a key
+ * outside a section, a malformed line, a directory, an unreadable file or a
+ * read error -> -1 with "FILE:LINE: problem" (or "FILE: problem") in err.
+ * *text receives the file's text (NULL if it could not be read): the CLI_STR
+ * options set from the file point into it, so the caller frees it once they
+ * are no longer used, after an error too. */
+int cli_load_ini(cli_cmd *cmd, const char *path, const char *section_name, char **text,
                  char *err, size_t errlen);
-/* Writes every option as an INI `key = value` line into buf (size n); the
- * output is a valid --config file. Returns the length needed. */
+/* Writes a `[cmd->name]` header and every option (but config) as an INI
+ * `key = value` line into buf (size n); the output is a valid --config file.
+ * Returns the length needed. */
 size_t cli_dump_ini(const cli_cmd *cmd, char *buf, size_t n);

@@ -110,6 +110,25 @@ cli_cmd *train_cli(train_config *c) {
     return &g_train_cmd;
 }
 
+/* The checks of flags that need the job file applied, then the run. */
+static int check_and_run(cli_cmd *cmd, train_config *c, int *argc, char ***argv) {
+    if (!c->data) return cli_error(cmd, "--data DIR is required"), LM_EXIT_USAGE;
+    if (!c->run) return cli_error(cmd, "--run DIR is required"), LM_EXIT_USAGE;
+    if (strcmp(c->state, "carry") && strcmp(c->state, "reset"))
+        return cli_error(cmd, "--state must be carry or reset, got '%s'", c->state), LM_EXIT_USAGE;
+    if (strcmp(c->wire_dtype, "fp32") && strcmp(c->wire_dtype, "bf16") && strcmp(c->wire_dtype, "fp16"))
+        return cli_error(cmd, "--wire-dtype must be fp32, bf16 or fp16, got '%s'", c->wire_dtype), LM_EXIT_USAGE;
+    if (strcmp(c->lr_schedule, "constant") && strcmp(c->lr_schedule, "step") &&
+        strcmp(c->lr_schedule, "cosine") && strcmp(c->lr_schedule, "plateau"))
+        return cli_error(cmd, "--lr-schedule must be constant, step, cosine or plateau, got '%s'", c->lr_schedule),
+               LM_EXIT_USAGE;
+    static char settings[16384];
+    c->settings = settings;
+    c->settings_cap = sizeof settings;
+    cli_dump_ini(cmd, settings, sizeof settings);
+    return train_run(c, settings, argc, argv);
+}
+
 int cmd_train(int argc, char **argv) {
     train_config c;
     train_config_defaults(&c);
@@ -117,24 +136,13 @@ int cmd_train(int argc, char **argv) {
     int rc = cli_parse(cmd, argc, argv, NULL, 0, NULL);
     if (rc == CLI_HELP) return LM_EXIT_OK;
     if (rc != CLI_OK) return LM_EXIT_USAGE;
-    char err[1024];
-    if (c.config && cli_load_ini(cmd, c.config, "train", err, sizeof err)) {
+    char err[1024], *job = NULL; /* the job file's text: string settings from it point into it */
+    if (c.config && cli_load_ini(cmd, c.config, "train", &job, err, sizeof err)) {
         fprintf(stderr, "lyricmind train: %s\n", err);
-        return LM_EXIT_USAGE;
+        rc = LM_EXIT_USAGE;
+    } else {
+        rc = check_and_run(cmd, &c, &argc, &argv);
     }
-    if (!c.data) return cli_error(cmd, "--data DIR is required"), LM_EXIT_USAGE;
-    if (!c.run) return cli_error(cmd, "--run DIR is required"), LM_EXIT_USAGE;
-    if (strcmp(c.state, "carry") && strcmp(c.state, "reset"))
-        return cli_error(cmd, "--state must be carry or reset, got '%s'", c.state), LM_EXIT_USAGE;
-    if (strcmp(c.wire_dtype, "fp32") && strcmp(c.wire_dtype, "bf16") && strcmp(c.wire_dtype, "fp16"))
-        return cli_error(cmd, "--wire-dtype must be fp32, bf16 or fp16, got '%s'", c.wire_dtype), LM_EXIT_USAGE;
-    if (strcmp(c.lr_schedule, "constant") && strcmp(c.lr_schedule, "step") &&
-        strcmp(c.lr_schedule, "cosine") && strcmp(c.lr_schedule, "plateau"))
-        return cli_error(cmd, "--lr-schedule must be constant, step, cosine or plateau, got '%s'", c.lr_schedule),
-               LM_EXIT_USAGE;
-    static char settings[16384];
-    c.settings = settings;
-    c.settings_cap = sizeof settings;
-    cli_dump_ini(cmd, settings, sizeof settings);
-    return train_run(&c, settings, &argc, &argv);
+    free(job);
+    return rc;
 }

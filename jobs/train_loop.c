@@ -452,11 +452,17 @@ static int loop(train_ctx *t, const char *settings) {
     dist_grad_sync *gs = dist_grad_sync_create(&t->world, t->model.grads, &L, wire, &e);
     train_log lg;
     char lerr[1024] = "";
-    failed = !gs || train_log_open(&lg, c->run, t->world.rank, c->quiet, t->world.mpi, c->log_seconds,
-                                   t->global_step, lerr,
-                                   sizeof lerr);
+    int log_open = gs && train_log_open(&lg, c->run, t->world.rank, c->quiet, t->world.mpi, c->log_seconds,
+                                        t->global_step, lerr, sizeof lerr) == 0;
+    failed = !log_open;
     if (failed && gs) lm_err_set(&e, "%s", lerr);
-    if (agree(t, failed, &e)) return LM_EXIT_FAILURE;
+    if (agree(t, failed, &e)) {
+        if (log_open) train_log_close(&lg);
+        dist_grad_sync_free(gs);
+        train_plan_free(&vplan);
+        train_plan_free(&plan);
+        return LM_EXIT_FAILURE;
+    }
 
     size_t bt = (size_t)K * t->B * t->T, bh = (size_t)t->B * t->dims.H;
     int32_t *in = malloc(bt * sizeof *in), *tg = malloc(bt * sizeof *tg);

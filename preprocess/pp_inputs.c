@@ -74,7 +74,7 @@ static int walk(pp_inputs *in, const char *dir, int depth, lm_err *e) {
         n++;
     }
     closedir(d);
-    if (!rc) qsort(names, n, sizeof *names, cmp_str);
+    if (!rc && n > 0) qsort(names, n, sizeof *names, cmp_str); /* names is NULL when n == 0 */
     for (size_t i = 0; i < n && !rc; i++) {
         size_t len = strlen(dir) + strlen(names[i]) + 2;
         char *p = malloc(len);

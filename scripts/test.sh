@@ -11,3 +11,9 @@ cd "${BUILD_DIR:-build}"
 # thread per process so that parallel tests fit two cores.
 export OPENBLAS_NUM_THREADS=1
 ctest --output-on-failure -j "$(nproc)" --timeout 900
+cd - >/dev/null
+
+# ---- sanitizer suite (docs/testing.md) ---------------------------------------
+# The same tests in an ASan+UBSan+LSan build where every report is fatal.
+scripts/test-sanitize.sh
+# ---- end of sanitizer suite ---------------------------------------------------

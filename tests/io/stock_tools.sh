@@ -3,8 +3,10 @@
 # HDF5 tools through our zstd plugin: h5dump (hdf5-tools) and h5py
 # (python3-h5py, run with /usr/bin/python3).
 # usage: stock_tools.sh IO_FIXTURES PLUGIN_DIR WORK_DIR
+# Env: LM_STOCK_ENV, words before a stock tool that loads the plugin (set in
+# sanitizer builds, tests/CMakeLists.txt).
 set -eu
-fixtures=$1 plugins=$2 work=$3
+fixtures=$1 plugins=$2 work=$3 stock=${LM_STOCK_ENV:-}
 rm -rf "$work" && mkdir -p "$work"
 "$fixtures" shard "$work/train-00000.h5" "$work/expected.txt"
 # Without our plugin, stock h5dump cannot decode the tokens (so the checks
@@ -17,13 +19,13 @@ fi
 export HDF5_PLUGIN_PATH="$plugins"
 
 # h5dump: -y drops indices, -o writes only the data values.
-h5dump -d /tokens -y -w 0 -o "$work/h5dump.txt" "$work/train-00000.h5" > "$work/h5dump.log"
+$stock h5dump -d /tokens -y -w 0 -o "$work/h5dump.txt" "$work/train-00000.h5" > "$work/h5dump.log"
 { tr -s ', \n' '\n\n\n' < "$work/h5dump.txt"; echo; } | sed '/^$/d' > "$work/h5dump.ids"
 cmp "$work/expected.txt" "$work/h5dump.ids" || { echo "h5dump decoded different tokens"; exit 1; }
-h5dump -p -H "$work/train-00000.h5" | grep -q 'FILTER_ID 32015' \
+$stock h5dump -p -H "$work/train-00000.h5" | grep -q 'FILTER_ID 32015' \
   || { echo "filter 32015 not in the dataset layout"; exit 1; }
 
-/usr/bin/python3 - "$work" <<'PY'
+$stock /usr/bin/python3 - "$work" <<'PY'
 import sys, h5py, numpy as np
 work = sys.argv[1]
 expected = np.loadtxt(work + "/expected.txt", dtype=np.uint16)

@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -107,12 +108,15 @@ Test(cli_ini, file_sets_values_but_flags_win) {
     cli_cmd c = make_cmd(&o, tab);
     char *argv[] = {"train", "--lr", "0.5"};
     cr_assert_eq(cli_parse(&c, 3, argv, NULL, 0, NULL), CLI_OK);
-    char *path = write_tmp("# job\n[train]\nbatch_size = 32\nlr = 0.25\ndata = \"/x y\"\n[other]\nnope = 1\n");
-    char err[256];
-    cr_assert_eq(cli_load_ini(&c, path, "train", err, sizeof err), 0, "%s", err);
+    char *path = write_tmp("# job\n[generate]\nnope = 1\n[train]\nbatch_size = 32\nlr = 0.25\n"
+                           "data = \"/x y\"\n[ eval ]\nnope = 2\n");
+    char err[256], *text = NULL;
+    cr_assert_eq(cli_load_ini(&c, path, "train", &text, err, sizeof err), 0, "%s", err);
     cr_assert_eq(o.batch, 32);
     cr_assert_float_eq(o.lr, 0.5f, 1e-9, "the command line must win over the file");
     cr_assert_str_eq(o.data, "/x y");
+    cr_assert(o.data > text && o.data < text + 200, "string values live in the text the caller owns");
+    free(text);
     unlink(path);
 }
 
@@ -120,18 +124,56 @@ Test(cli_ini, errors_name_file_and_line) {
     opts_t o = {8, 0, 0, 0.001f, NULL};
     cli_opt tab[6];
     cli_cmd c = make_cmd(&o, tab);
-    const char *bad[] = {"batch-size = 4\nbogus = 1\n", "lr = fast\n", "[train\n", "justtext\n"};
-    const char *want[] = {":2: unknown key 'bogus'", ":1: --lr expects a number", ":1: malformed section", ":1: expected 'key = value'"};
-    for (int i = 0; i < 4; i++) {
-        char *path = write_tmp(bad[i]);
-        char err[512];
-        cr_assert_eq(cli_load_ini(&c, path, "train", err, sizeof err), -1);
-        cr_assert(strstr(err, path) && strstr(err, want[i]), "case %d: %s", i, err);
+    const char *bad[][2] = {
+        {"[train]\nbatch-size = 4\nbogus = 1\n", ":3: unknown key 'bogus' in [train]"},
+        {"[train]\nlr = fast\n", ":2: --lr expects a number"},
+        {"[train\n", ":1: malformed section"},
+        {"[train]\njusttext\n", ":2: expected 'key = value'"},
+        {"[trian]\nlr = 0.1\n", ":1: unknown section [trian] (known: [preprocess], [train], [generate], [eval])"},
+        {"[train]\nlr = 0.1\n\n[Train]\n", ":4: unknown section [Train]"},
+        {"# no header\nbatch-size = 4\n[train]\n", ":2: 'batch-size' is outside any section (put it under [train])"},
+        {"[train]\nconfig = other.ini\n", ":2: a job file cannot name another job file"},
+        {"[generate]\njusttext\n", ":2: expected 'key = value'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *path = write_tmp(bad[i][0]);
+        char err[512], *text = NULL;
+        cr_assert_eq(cli_load_ini(&c, path, "train", &text, err, sizeof err), -1, "case %zu", i);
+        cr_assert(strstr(err, path) && strstr(err, bad[i][1]), "case %zu: %s", i, err);
+        free(text);
         unlink(path);
     }
-    char err[512];
-    cr_assert_eq(cli_load_ini(&c, "/nonexistent/job.ini", "train", err, sizeof err), -1);
-    cr_assert(strstr(err, "/nonexistent/job.ini"));
+}
+
+/* Errors of the file as a whole name the file, and no line. */
+static void assert_file_error(cli_cmd *c, const char *path, const char *want) {
+    char err[512], *text = (char *)1;
+    cr_assert_eq(cli_load_ini(c, path, "train", &text, err, sizeof err), -1, "%s", path);
+    cr_assert_null(text);
+    cr_assert(!strncmp(err, path, strlen(path)) && !strncmp(err + strlen(path), ": ", 2), "%s", err);
+    cr_assert(strstr(err, want), "%s: %s", path, err);
+}
+
+Test(cli_ini, unreadable_files_are_errors) {
+    opts_t o = {8, 0, 0, 0.001f, NULL};
+    cli_opt tab[6];
+    cli_cmd c = make_cmd(&o, tab);
+    assert_file_error(&c, "/nonexistent/job.ini", "cannot open job file: No such file or directory");
+    assert_file_error(&c, "/tmp", "is a directory");
+    /* Reading address 0 of one's own memory fails with EIO: a read error that
+     * must not pass for the end of an empty file. */
+    assert_file_error(&c, "/proc/self/mem", "read error: Input/output error");
+    char *path = write_tmp("[train]\nlr = 0.1\n");
+    FILE *f = fopen(path, "a");
+    fwrite("x\0y\n", 1, 4, f);
+    fclose(f);
+    assert_file_error(&c, path, "contains a NUL byte");
+    f = fopen(path, "w");
+    for (int i = 0; i < (1 << 20) / 16 + 1; i++) fputs("# ..............\n", f);
+    fclose(f);
+    assert_file_error(&c, path, "larger than 1048576 bytes");
+    unlink(path);
+    cr_assert_float_eq(o.lr, 0.001f, 0, "nothing is set from a file that cannot be read");
 }
 
 Test(cli_ini, dump_round_trips) {
@@ -141,17 +183,19 @@ Test(cli_ini, dump_round_trips) {
     char buf[1024];
     size_t n = cli_dump_ini(&c, buf, sizeof buf);
     cr_assert(n > 0 && n < sizeof buf);
+    cr_assert(!strncmp(buf, "[train]\n", 8), "%s", buf);
     opts_t p = {8, 0, 0, 0.001f, NULL};
     cli_opt tab2[6];
     cli_cmd c2 = make_cmd(&p, tab2);
     char *path = write_tmp(buf);
-    char err[256];
-    cr_assert_eq(cli_load_ini(&c2, path, "train", err, sizeof err), 0, "%s", err);
+    char err[256], *text = NULL;
+    cr_assert_eq(cli_load_ini(&c2, path, "train", &text, err, sizeof err), 0, "%s", err);
     cr_assert_eq(p.batch, 12);
     cr_assert_eq(p.verbose, 1);
     cr_assert_eq(p.steps, 77);
     cr_assert_float_eq(p.lr, 0.125f, 0);
     cr_assert_str_eq(p.data, "dir");
+    free(text);
     unlink(path);
 }
 
@@ -162,12 +206,13 @@ Test(cli, seen_tells_flag_file_and_default_apart) {
     char *argv[] = {"train", "--lr", "0.001"}; /* equal to the default: still given */
     cr_assert_eq(cli_parse(&c, 3, argv, NULL, 0, NULL), CLI_OK);
     char *path = write_tmp("[train]\nbatch_size = 8\nlr = 0.5\n");
-    char err[256];
-    cr_assert_eq(cli_load_ini(&c, path, "train", err, sizeof err), 0, "%s", err);
+    char err[256], *text = NULL;
+    cr_assert_eq(cli_load_ini(&c, path, "train", &text, err, sizeof err), 0, "%s", err);
     cr_assert_eq(cli_find(&c, "lr")->seen, CLI_SEEN_FLAG);
     cr_assert_eq(cli_find(&c, "batch-size")->seen, CLI_SEEN_FILE, "a file value equal to the default is given");
     cr_assert_eq(cli_find(&c, "max-steps")->seen, CLI_SEEN_DEFAULT);
     cr_assert_float_eq(o.lr, 0.001f, 0);
+    free(text);
     unlink(path);
 }
 

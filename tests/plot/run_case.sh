@@ -193,7 +193,7 @@ inspect_plugin_path)
     dir=$(echo "$line" | sed -n 's/^HDF5_PLUGIN_PATH=\([^ ]*\) h5dump -d \/tokens .*/\1/p')
     [ "$dir" = "$2" ] || fail "plugin dir '$dir' from '$line', expected $2"
     [ -f "$dir/libh5z_zstd_lyricmind.so" ] || fail "no plugin in $dir"
-    env -i PATH=/usr/bin:/bin sh -c "$line" > dump.txt
+    env -i PATH=/usr/bin:/bin ${LM_STOCK_ENV:-} sh -c "$line" > dump.txt
     grep -Eq '^ *\(0\): [0-9]+, [0-9]+' dump.txt || { head dump.txt; fail "h5dump with the line shows no data"; }
   }
   # without the plugin stock h5dump shows no data (so the line matters)

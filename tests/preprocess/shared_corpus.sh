@@ -5,8 +5,10 @@
 # validates, and the same token arrays with 1 and 2 threads (read back with
 # stock h5py through our zstd plugin). The lyrics are read in place, never
 # copied. usage: shared_corpus.sh LYRICMIND LYRICS_DIR PLUGIN_DIR WORK_DIR
+# Env: LM_STOCK_ENV, words before a stock tool that loads the plugin (set in
+# sanitizer builds, tests/CMakeLists.txt).
 set -eu
-lm=$1 data=$2 plugins=$3 work=$4
+lm=$1 data=$2 plugins=$3 work=$4 stock=${LM_STOCK_ENV:-}
 rm -rf "$work" && mkdir -p "$work"
 "$lm" preprocess --out "$work/c2" --vocab-size 20000 --threads 2 --json "$data" > "$work/summary.json"
 "$lm" preprocess --out "$work/c1" --vocab-size 20000 --threads 1 "$data" > "$work/summary1.txt"
@@ -33,7 +35,7 @@ for f in "$work"/c2/*.h5; do
 done
 cmp "$work/c1/manifest.json" "$work/c2/manifest.json" || { echo "manifests differ between 1 and 2 threads"; exit 1; }
 
-HDF5_PLUGIN_PATH="$plugins" /usr/bin/python3 - "$work/c1" "$work/c2" <<'PY'
+HDF5_PLUGIN_PATH="$plugins" $stock /usr/bin/python3 - "$work/c1" "$work/c2" <<'PY'
 import glob, os, sys, h5py, numpy as np
 a, b = sys.argv[1], sys.argv[2]
 names = sorted(os.path.basename(p) for p in glob.glob(a + "/*.h5"))

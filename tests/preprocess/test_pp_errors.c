@@ -88,6 +88,16 @@ Test(pp_errors, directory_without_usable_files) {
     free(sub), free(readme);
 }
 
+/* An empty directory lists no names at all (under LM_SANITIZE this caught
+ * qsort(NULL, 0) in the directory walk). */
+Test(pp_errors, empty_directory) {
+    char *sub = ppt_path(dir, "nothing");
+    cr_assert_eq(mkdir(sub, 0777), 0);
+    const char *in[] = {sub};
+    expect_fail(in, 1, "nothing", "no usable input file");
+    free(sub);
+}
+
 Test(pp_errors, missing_and_unreadable_paths) {
     char *absent = ppt_path(dir, "absent.csv");
     const char *in[] = {absent};

@@ -153,9 +153,9 @@ PY
   one_line_error /nonexistent/corpus
   expect_rc 2 "$LM" train --data "$DATA" --run r --batch-size 0
   one_line_error batch-size
-  printf 'epochs = 2\nbatchsize = 3\n' > job.ini
+  printf '[train]\nepochs = 2\nbatchsize = 3\n' > job.ini
   expect_rc 2 "$LM" train --data "$DATA" --run r --config job.ini
-  one_line_error 'job.ini:2'
+  one_line_error 'job.ini:3'
   # a malformed environment setting
   LYRICMIND_PROGRESS=blink expect_rc 1 "$LM" train --data "$DATA" --run r_env --quiet --max-steps 2
   one_line_error LYRICMIND_PROGRESS

@@ -42,6 +42,7 @@ static const struct {
     {"time-limit", TRAIN_SET_MAY_CHANGE}, {"seed", TRAIN_SET_MUST_MATCH},
     {"threads", TRAIN_SET_MAY_CHANGE},    {"log-seconds", TRAIN_SET_MAY_CHANGE},
     {"check-params", TRAIN_SET_MAY_CHANGE}, {"quiet", TRAIN_SET_MAY_CHANGE},
+    {"verbose", TRAIN_SET_MAY_CHANGE},
 };
 
 int train_settings_class(const char *name, train_set_class *out) {

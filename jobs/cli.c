@@ -115,6 +115,12 @@ int cli_error(const cli_cmd *cmd, const char *fmt, ...) {
     return CLI_USAGE_ERROR;
 }
 
+int cli_load_config(cli_cmd *cmd, const char *path) {
+    char err[1024];
+    if (path && cli_load_ini(cmd, path, cmd->name, err, sizeof err)) return cli_error(cmd, "%s", err);
+    return CLI_OK;
+}
+
 int cli_parse(cli_cmd *cmd, int argc, char **argv, char **pos, int max_pos, int *npos) {
     int np = 0, flags_done = 0;
     char err[512];

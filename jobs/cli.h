@@ -72,6 +72,11 @@ void cli_format_value(const cli_opt *o, char *buf, size_t n);
  * problem -> -1 with "FILE:LINE: problem" in err. */
 int cli_load_ini(cli_cmd *cmd, const char *path, const char *section_name,
                  char *err, size_t errlen);
+/* The --config step of a subcommand: reads job file `path` (nothing when
+ * NULL), section [cmd->name], under the flags given (cli_load_ini). On a
+ * problem prints one line "lyricmind CMD: FILE:LINE: ..." on stderr and
+ * returns CLI_USAGE_ERROR; else CLI_OK. */
+int cli_load_config(cli_cmd *cmd, const char *path);
 /* Writes every option as an INI `key = value` line into buf (size n); the
  * output is a valid --config file. Returns the length needed. */
 size_t cli_dump_ini(const cli_cmd *cmd, char *buf, size_t n);

@@ -114,11 +114,7 @@ int cmd_train(int argc, char **argv) {
     int rc = cli_parse(cmd, argc, argv, NULL, 0, NULL);
     if (rc == CLI_HELP) return LM_EXIT_OK;
     if (rc != CLI_OK) return LM_EXIT_USAGE;
-    char err[1024];
-    if (c.config && cli_load_ini(cmd, c.config, "train", err, sizeof err)) {
-        fprintf(stderr, "lyricmind train: %s\n", err);
-        return LM_EXIT_USAGE;
-    }
+    if (cli_load_config(cmd, c.config)) return LM_EXIT_USAGE;
     if (!c.data) return cli_error(cmd, "--data DIR is required"), LM_EXIT_USAGE;
     if (!c.run) return cli_error(cmd, "--run DIR is required"), LM_EXIT_USAGE;
     if (strcmp(c.state, "carry") && strcmp(c.state, "reset"))

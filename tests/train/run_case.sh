@@ -635,6 +635,62 @@ run_lock_unsupported)
   LD_PRELOAD=$PWD/noflock.so LYRICMIND_RUN_LOCK=off expect_rc 0 "$LM" train --data "$DATA" --run r --quiet --max-steps 2
   [ -f r/ckpt-000000002.h5 ] || fail "no checkpoint without the lock"
   ;;
+config_commands)
+  # --config for generate, eval and preprocess: each reads its own section
+  # of one job file (the others are skipped); a setting from the file takes
+  # effect, a flag overrides it, a bad key is FILE:LINE (exit 2).
+  train 1 r --max-steps 5 >/dev/null
+  cat > job.ini <<EOF
+[train]
+lr = 0.5
+[generate]
+checkpoint = r/best.h5
+count = 2
+max_words = 5
+seed = 3
+[eval]
+checkpoint = r/best.h5
+data = $DATA
+samples = 4
+per_genre = 2
+max_words = 30
+seed = 7
+[preprocess]
+out = p1
+vocab_size = 500
+threads = 1
+EOF
+  "$LM" generate --config job.ini --json --quiet >g1.json
+  "$LM" generate --config job.ini --json --quiet --count 1 --seed 4 >g2.json
+  $PY - g1.json g2.json <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+assert (a["settings"]["count"], a["settings"]["max_words"], a["settings"]["seed"], len(a["songs"])) == (2, 5, 3, 2), a["settings"]
+assert (b["settings"]["count"], b["settings"]["max_words"], b["settings"]["seed"], len(b["songs"])) == (1, 5, 4, 1), b["settings"]
+PY
+  "$LM" eval --config job.ini --json --quiet >e1.json
+  "$LM" eval --config job.ini --json --quiet --seed 9 --max-words 20 >e2.json
+  $PY - e1.json e2.json <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+assert (a["seed"], a["generation"]["max_words"], a["bleu"]["songs"]) == (7, 30, 4), (a["seed"], a["generation"], a["bleu"]["songs"])
+assert (b["seed"], b["generation"]["max_words"], b["bleu"]["songs"]) == (9, 20, 4), (b["seed"], b["generation"], b["bleu"]["songs"])
+PY
+  "$LM" preprocess --config job.ini "$SHARED/lyrics/nltk-4genre/country.txt" >/dev/null
+  "$LM" preprocess --config job.ini --out p2 --vocab-size 600 "$SHARED/lyrics/nltk-4genre/country.txt" >/dev/null
+  $PY -c "
+import json
+v = [json.load(open(d + '/manifest.json'))['settings']['vocab_size'] for d in ('p1', 'p2')]
+assert v == [500, 600], v"
+  # errors name the file and line, exit 2; a missing file too
+  for cmd in generate eval preprocess; do
+    printf '[%s]\nseed = 1\nbogus = 2\n' $cmd > bad.ini
+    expect_rc 2 "$LM" $cmd --config bad.ini
+    one_line_error "lyricmind $cmd: bad.ini:3: unknown key 'bogus'"
+    expect_rc 2 "$LM" $cmd --config nosuch.ini
+    one_line_error "lyricmind $cmd: nosuch.ini: cannot open config"
+  done
+  ;;
 *) fail "unknown case $CASE" ;;
 esac
 echo "PASS $CASE"

@@ -13,12 +13,25 @@ cli_opt *cli_find(cli_cmd *cmd, const char *name) {
     return NULL;
 }
 
-/* Shortest %.Ng (N = 1..max_digits) that reads back to v. */
+static int reads_back(const char *s, double v, int is_float) {
+    return is_float ? strtof(s, NULL) == (float)v : strtod(s, NULL) == v;
+}
+
+/* Shortest %.Ng (N = 1..max_digits) that reads back to v; when that is in
+ * exponent form and the plain form is no longer, the plain one ("10", not
+ * "1e+01"). */
 static void shortest(char *buf, size_t n, double v, int is_float) {
-    int max_digits = is_float ? 9 : 17;
-    for (int d = 1; d <= max_digits; d++) {
+    int max_digits = is_float ? 9 : 17, d = 1;
+    for (; d <= max_digits; d++) {
         snprintf(buf, n, "%.*g", d, v);
-        if (is_float ? strtof(buf, NULL) == (float)v : strtod(buf, NULL) == v) return;
+        if (reads_back(buf, v, is_float)) break;
+    }
+    int ex = v != 0 && isfinite(v) ? (int)floor(log10(fabs(v))) : 0;
+    if (strchr(buf, 'e') && ex >= 0 && ex < max_digits) {
+        char plain[64];
+        snprintf(plain, sizeof plain, "%.*g", ex + 1 > d ? ex + 1 : d, v);
+        if (!strchr(plain, 'e') && strlen(plain) <= strlen(buf) && reads_back(plain, v, is_float))
+            snprintf(buf, n, "%s", plain);
     }
 }
 
@@ -113,6 +126,19 @@ int cli_error(const cli_cmd *cmd, const char *fmt, ...) {
     fputc('\n', stderr);
     va_end(ap);
     return CLI_USAGE_ERROR;
+}
+
+/* The job file's text: string settings point into it, so it is kept (and
+ * reachable) for the life of the process; one job file per process. */
+static char *g_config_text;
+
+int cli_load_config(cli_cmd *cmd, const char *path) {
+    char err[1024];
+    if (!path) return CLI_OK;
+    free(g_config_text);
+    g_config_text = NULL;
+    if (cli_load_ini(cmd, path, cmd->name, &g_config_text, err, sizeof err)) return cli_error(cmd, "%s", err);
+    return CLI_OK;
 }
 
 int cli_parse(cli_cmd *cmd, int argc, char **argv, char **pos, int max_pos, int *npos) {

@@ -78,6 +78,12 @@ void cli_format_value(const cli_opt *o, char *buf, size_t n);
  * are no longer used, after an error too. */
 int cli_load_ini(cli_cmd *cmd, const char *path, const char *section_name, char **text,
                  char *err, size_t errlen);
+/* The --config step of a subcommand: reads job file `path` (nothing when
+ * NULL), section [cmd->name], under the flags given (cli_load_ini). The
+ * file's text, which string settings point into, lives until the process
+ * ends. On a problem prints one line "lyricmind CMD: FILE:LINE: ..." on
+ * stderr and returns CLI_USAGE_ERROR; else CLI_OK. */
+int cli_load_config(cli_cmd *cmd, const char *path);
 /* Writes a `[cmd->name]` header and every option (but config) as an INI
  * `key = value` line into buf (size n); the output is a valid --config file.
  * Returns the length needed. */

@@ -27,7 +27,7 @@
 #include "eval_run.h"
 
 typedef struct eval_flags {
-    const char *checkpoint, *data, *classifier, *rhyme_dict;
+    const char *checkpoint, *data, *classifier, *rhyme_dict, *config;
     int json, samples, per_genre, seq_len, prime_lines, batch, threads, retrain, quiet;
     long seed, max_words;
     lm_sampler s;
@@ -229,6 +229,7 @@ int cmd_eval(int argc, char **argv) {
     cli_opt opts[] = {
         {"checkpoint", CLI_STR, &f.checkpoint, "FILE", "checkpoint to evaluate (required)", 0, 0, 0},
         {"data", CLI_STR, &f.data, "DIR", "corpus directory (its validation split is used; required)", 0, 0, 0},
+        {"config", CLI_STR, &f.config, "FILE", "INI job file ([eval] section; keys are flag names); flags win", 0, 0, 0},
         {"json", CLI_BOOL, &f.json, NULL, "print one JSON object instead of the table", 0, 0, 0},
         {"samples", CLI_INT, &f.samples, "N", "held-out songs continued for BLEU", 0, 1e6, 0},
         {"per-genre", CLI_INT, &f.per_genre, "M", "songs generated per genre (and real songs per genre compared)", 0, 1e5, 0},
@@ -264,6 +265,7 @@ int cmd_eval(int argc, char **argv) {
         return LM_EXIT_FAILURE;
     }
     int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
+    if (rc == CLI_OK) rc = cli_load_config(&cmd, f.config);
     if (rc == CLI_OK && (!f.checkpoint || !f.data))
         rc = cli_error(&cmd, "--checkpoint FILE and --data DIR are required");
     if (rc == CLI_OK) {

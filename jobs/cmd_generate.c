@@ -19,7 +19,7 @@
 #include "io_json.h"
 
 typedef struct gen_flags {
-    const char *checkpoint, *prompt, *genre;
+    const char *checkpoint, *prompt, *genre, *config;
     lm_sampler s;
     int count, json, threads, quiet, exact;
     long max_words, seed;
@@ -164,6 +164,7 @@ int cmd_generate(int argc, char **argv) {
     gen_flags f = {.s = {0.8f, 0, 1.0f}, .count = 1, .threads = 1, .max_words = 200, .seed = 1};
     cli_opt opts[] = {
         {"checkpoint", CLI_STR, &f.checkpoint, "FILE", "checkpoint to sample from (required; e.g. RUN/best.h5)", 0, 0, 0},
+        {"config", CLI_STR, &f.config, "FILE", "INI job file ([generate] section; keys are flag names); flags win", 0, 0, 0},
         {"prompt", CLI_STR, &f.prompt, "TEXT", "first words of the song (cleaned like preprocess; a trailing newline starts a new line)", 0, 0, 0},
         {"genre", CLI_STR, &f.genre, "NAME", "genre token to prime on (default: drawn by the model after <bos>)", 0, 0, 0},
         GEN_SAMPLER_FLAGS(f.s),
@@ -185,7 +186,7 @@ int cmd_generate(int argc, char **argv) {
                    opts};
     int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
     if (rc == CLI_HELP) return LM_EXIT_OK;
-    if (rc != CLI_OK) return LM_EXIT_USAGE;
+    if (rc != CLI_OK || cli_load_config(&cmd, f.config)) return LM_EXIT_USAGE;
     if (!f.checkpoint) return cli_error(&cmd, "--checkpoint FILE is required"), LM_EXIT_USAGE;
     openblas_set_num_threads(f.threads);
     return run(&f, &cmd);

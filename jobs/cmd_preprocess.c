@@ -57,13 +57,14 @@ static void print_summary(FILE *f, const char *out, const pp_summary *s) {
 int cmd_preprocess(int argc, char **argv) {
     pp_options o;
     pp_options_default(&o);
-    const char *out = NULL, *format = "auto";
+    const char *out = NULL, *format = "auto", *config = NULL;
     long vocab = o.vocab_size, min_count = (long)o.min_count, shard = (long)o.shard_tokens, seed = 0;
     int min_words = (int)o.min_words, threads = 0, force = 0, json = 0, max_warn = o.max_warnings;
     int zlevel = o.zstd_level;
     double valf = o.val_fraction;
     cli_opt opts[] = {
         {"out", CLI_STR, &out, "DIR", "output corpus directory (built as DIR.tmp, renamed when complete)", 0, 0, 0},
+        {"config", CLI_STR, &config, "FILE", "INI job file ([preprocess] section; keys are flag names); flags win", 0, 0, 0},
         {"format", CLI_STR, &format, "FMT", "input format: auto (by extension, then content), csv, jsonl or text", 0, 0, 0},
         {"text-field", CLI_STR, &o.read.text_field, "NAME", "lyrics column/key (default: lyrics, text, lyric, content)", 0, 0, 0},
         {"genre-field", CLI_STR, &o.read.genre_field, "NAME", "genre column/key (default: genre, tag, tags, category)", 0, 0, 0},
@@ -98,6 +99,7 @@ int cmd_preprocess(int argc, char **argv) {
     if (!pos) return LM_EXIT_FAILURE;
     int npos = 0;
     int rc = cli_parse(&cmd, argc, argv, pos, argc, &npos);
+    if (rc == CLI_OK) rc = cli_load_config(&cmd, config);
     if (rc != CLI_OK) {
         free(pos);
         return rc == CLI_HELP ? LM_EXIT_OK : LM_EXIT_USAGE;

@@ -87,6 +87,7 @@ void train_cli_bind(train_config *c, cli_opt *opts, cli_cmd *cmd) {
         {"wire-dtype", CLI_STR, &c->wire_dtype, "TYPE", "fp32, or bf16|fp16: the output-layer gradient travels in 16 bits (summed in fp32)", 0, 0, 0},
         {"check-params", CLI_BOOL, &c->check_params, NULL, "debug: verify parameters are bitwise identical on all ranks every step", 0, 0, 0},
         {"quiet", CLI_BOOL, &c->quiet, NULL, "no progress output (errors and the summary only)", 0, 0, 0},
+        {"verbose", CLI_BOOL, &c->verbose, NULL, "start-up: list every setting (default: those that differ from the defaults)", 0, 0, 0},
         {0},
     };
     _Static_assert(sizeof t / sizeof t[0] <= TRAIN_MAX_OPTS, "TRAIN_MAX_OPTS too small");
@@ -136,13 +137,6 @@ int cmd_train(int argc, char **argv) {
     int rc = cli_parse(cmd, argc, argv, NULL, 0, NULL);
     if (rc == CLI_HELP) return LM_EXIT_OK;
     if (rc != CLI_OK) return LM_EXIT_USAGE;
-    char err[1024], *job = NULL; /* the job file's text: string settings from it point into it */
-    if (c.config && cli_load_ini(cmd, c.config, "train", &job, err, sizeof err)) {
-        fprintf(stderr, "lyricmind train: %s\n", err);
-        rc = LM_EXIT_USAGE;
-    } else {
-        rc = check_and_run(cmd, &c, &argc, &argv);
-    }
-    free(job);
-    return rc;
+    if (cli_load_config(cmd, c.config)) return LM_EXIT_USAGE;
+    return check_and_run(cmd, &c, &argc, &argv);
 }

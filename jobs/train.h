@@ -22,6 +22,7 @@ typedef struct train_config {
     int accumulate;     /* K micro-batches (windows) per optimizer step and exchange */
     int check_params;   /* debug: verify params identical across ranks */
     int quiet;
+    int verbose;        /* start-up: list every setting, not only the non-defaults */
     /* Filled by train_cli / cmd_train: the flag table bound to this struct
      * (its seen marks say which settings the user gave) and the buffer of the
      * effective settings text, regenerated in place when a resume takes

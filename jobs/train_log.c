@@ -60,9 +60,44 @@ void train_log_close(train_log *l) {
 
 /* The prefix that wipes a live progress line before a normal line. */
 static const char *clear_live(train_log *l) {
-    int live = l->live;
-    l->live = 0;
+    int live = l->live || l->val.live;
+    l->live = l->val.live = 0;
     return live ? "\r\033[K" : "";
+}
+
+/* The progress line of a step, when due. */
+static void print_progress(train_log *l, const train_step_info *s) {
+    l->train_s += s->step_s;
+    l->win_s += s->step_s;
+    l->win_steps++;
+    if (l->quiet) return;
+    double now = train_log_now();
+    int last = s->step >= s->total_steps;
+    if (now - l->last_print < (l->tty ? 0.2 : l->log_seconds) && !last) return;
+    l->last_print = now;
+    double done = (double)(s->step - l->steps_at_start);
+    double eta = done > 0 ? l->train_s / done * (double)(s->total_steps - s->step) : NAN;
+    double ms = 1e3 * l->win_s / (double)l->win_steps;
+    l->win_s = 0, l->win_steps = 0;
+    char etas[32];
+    progress_fmt_duration(etas, sizeof etas, eta);
+    double pct = s->total_steps > 0 ? 100.0 * (double)s->step / (double)s->total_steps : 0;
+    printf("%sepoch %ld/%ld  step %ld/%ld (%.1f%%)  loss %.4f  lr %.2e  grad-norm %.3g  %.1f ms/step  "
+           "%.0f tok/s  comm %.0f%%  ETA %s%s", clear_live(l), s->epoch + 1, s->epochs, s->step, s->total_steps,
+           pct, s->loss, s->lr, s->grad_norm, ms, s->tokens_per_s, 100.0 * s->comm_share, etas,
+           l->tty ? "" : "\n");
+    l->live = l->tty;
+    fflush(stdout);
+}
+
+progress *train_log_eval_progress(train_log *l, long steps) {
+    if (!l->metrics || l->quiet || !l->tty) return NULL;
+    progress_init(&l->val, stdout, 1, 0, "train");
+    progress_begin(&l->val, "validation", (double)steps, "steps");
+    l->val.last -= 1; /* due at once: the line appears as the validation starts */
+    l->live = 0;      /* the validation's line replaces the step's */
+    progress_update(&l->val, 0);
+    return &l->val;
 }
 
 void train_log_step(train_log *l, const train_step_info *s) {
@@ -73,22 +108,7 @@ void train_log_step(train_log *l, const train_step_info *s) {
                                  io_json_real(s->loss), "lr", io_json_real(s->lr), "grad_norm",
                                  io_json_real(s->grad_norm), "tokens_per_s", io_json_real(s->tokens_per_s),
                                  "comm_share", io_json_real(s->comm_share), "segment", (json_int_t)l->segment));
-    if (l->quiet) return;
-    double now = train_log_now();
-    int last = s->step >= s->total_steps;
-    if (!l->tty && now - l->last_print < l->log_seconds && !last) return;
-    if (l->tty && now - l->last_print < 0.2 && !last) return;
-    l->last_print = now;
-    double done = (double)(s->step - l->steps_at_start);
-    double eta = done > 0 ? (now - l->t0) / done * (double)(s->total_steps - s->step) : NAN;
-    char etas[32];
-    progress_fmt_duration(etas, sizeof etas, eta);
-    double pct = s->total_steps > 0 ? 100.0 * (double)s->step / (double)s->total_steps : 0;
-    printf("%sepoch %ld/%ld  step %ld/%ld (%.1f%%)  loss %.4f  lr %.2e  %.0f tok/s  comm %.0f%%  ETA %s%s",
-           l->tty ? "\r\033[K" : "", s->epoch + 1, s->epochs, s->step, s->total_steps, pct, s->loss, s->lr,
-           s->tokens_per_s, 100.0 * s->comm_share, etas, l->tty ? "" : "\n");
-    l->live = l->tty;
-    fflush(stdout);
+    print_progress(l, s);
 }
 
 void train_log_eval(train_log *l, long step, long epoch, double loss, long tokens, int full, double lr,

@@ -1,6 +1,11 @@
 /* train_log: what rank 0 tells people and plotting tools.
  * Progress: a live single line (\r) on a terminal, one line every
- * --log-seconds otherwise. Metrics: RUNDIR/metrics.jsonl, one JSON object per
+ * --log-seconds otherwise: epoch, step, loss, LR, grad-norm, ms/step (the
+ * mean since the last line), tokens/s, communication share and an ETA from
+ * the training steps' own time (validations and checkpoints excluded, so
+ * they do not make it jump). A validation inside train shows its own
+ * redrawn progress line on a terminal; in lines mode it adds nothing but
+ * its result line. Metrics: RUNDIR/metrics.jsonl, one JSON object per
  * line, flushed after each, appended across resumes (docs/training.md,
  * "metrics.jsonl"). Each process start is a segment: a start record ("start"
  * fresh, "resume" from a checkpoint) opens it, and every record carries its
@@ -12,6 +17,8 @@
 
 #include <stdio.h>
 
+#include "progress.h"
+
 typedef struct train_log {
     FILE *metrics;   /* NULL on ranks other than 0 */
     int tty, quiet;
@@ -19,6 +26,10 @@ typedef struct train_log {
     double log_seconds, last_print, t0;
     long steps_at_start; /* global step when this process started */
     long segment;        /* this start's number in metrics.jsonl */
+    double train_s;      /* seconds of the training steps of this process */
+    double win_s;        /* ... since the last progress line, over win_steps steps */
+    long win_steps;
+    progress val;        /* a validation's progress (terminal only) */
 } train_log;
 
 /* under_launcher: started by mpirun/srun. Their ranks' stdout is often a pty
@@ -33,10 +44,15 @@ double train_log_now(void); /* monotonic seconds */
 typedef struct train_step_info {
     long step, total_steps, epoch, epochs, step_in_epoch, steps_per_epoch;
     double loss, lr, grad_norm, tokens_per_s, comm_share;
+    double step_s;       /* this step's time (its validation, checkpoint not included) */
 } train_step_info;
 
 /* One metrics line per step; the progress line when due. */
 void train_log_step(train_log *l, const train_step_info *s);
+/* A validation of `steps` batches begins: the progress to update with the
+ * batches done, shown at once on a terminal; NULL (nothing shown) on other
+ * ranks, with --quiet and in lines mode. */
+progress *train_log_eval_progress(train_log *l, long steps);
 /* An evaluation: metrics line and a printed line. */
 void train_log_eval(train_log *l, long step, long epoch, double loss, long tokens,
                     int full, double lr, int improved);

@@ -17,6 +17,7 @@
 
 #include "io_ckpt.h"
 #include "io_vocab.h"
+#include "train_banner.h"
 #include "train_ctx.h"
 #include "train_log.h"
 #include "train_rundir.h"
@@ -167,8 +168,10 @@ static int start_state(train_ctx *t, lm_err *e) {
 }
 
 /* Validation over this rank's streams; returns (summed over ranks) the loss
- * on the first prefix_steps steps and on the whole pass. */
-static int evaluate(train_ctx *t, train_plan *vp, int full, long prefix_steps, double out[4], lm_err *e) {
+ * on the first prefix_steps steps and on the whole pass. Rank 0 shows its
+ * progress on a terminal (train_log_eval_progress). */
+static int evaluate(train_ctx *t, train_plan *vp, int full, long prefix_steps, train_log *lg, double out[4],
+                    lm_err *e) {
     size_t bh = (size_t)t->B * (size_t)t->dims.H;
     float *h = calloc(bh, sizeof *h), *c = calloc(bh, sizeof *c);
     int32_t *in = malloc((size_t)t->B * t->T * sizeof *in), *tg = malloc((size_t)t->B * t->T * sizeof *tg);
@@ -179,6 +182,7 @@ static int evaluate(train_ctx *t, train_plan *vp, int full, long prefix_steps, d
     }
     double v[4] = {0, 0, 0, 0}; /* prefix loss, prefix tokens, full loss, full tokens */
     long steps = full ? vp->steps : (prefix_steps < vp->steps ? prefix_steps : vp->steps);
+    progress *p = train_log_eval_progress(lg, steps);
     for (long k = 0; k < steps; k++) {
         if (train_plan_batch(vp, k, t->first, t->B, in, tg, e)) {
             rc = -1;
@@ -197,24 +201,13 @@ static int evaluate(train_ctx *t, train_plan *vp, int full, long prefix_steps, d
         }
         v[2] += ls;
         v[3] += (double)nt;
+        progress_update(p, (double)(k + 1));
     }
     if (dist_sum_doubles(&t->world, v, 4, e)) fatal(t, e);
     memcpy(out, v, sizeof v);
 out:
     free(h), free(c), free(in), free(tg);
     return rc;
-}
-
-static void print_settings(const train_ctx *t, const char *settings, long steps_per_epoch, long total) {
-    if (t->world.rank != 0) return;
-    printf("lyricmind train: %d rank%s x batch %d = global batch %d streams x %d tokens\n", t->world.size,
-           t->world.size == 1 ? "" : "s", t->B, t->G, t->T);
-    printf("model: V=%d E=%d H=%d, %zu parameters; corpus: %llu train / %llu val tokens\n", t->dims.V,
-           t->dims.E, t->dims.H, t->model.n_params, (unsigned long long)t->corpus.train.n_tokens,
-           (unsigned long long)t->corpus.val.n_tokens);
-    printf("%ld steps per epoch, %ld steps planned\n", steps_per_epoch, total);
-    if (!t->cfg->quiet) printf("effective settings:\n%s", settings);
-    fflush(stdout);
 }
 
 enum { STOP_NONE = 0, STOP_DONE, STOP_EARLY, STOP_MAX_STEPS, STOP_TIME, STOP_SIGNAL };
@@ -272,7 +265,7 @@ static int validate(train_ctx *t, train_plan *vp, int full, long prefix_steps, i
                     const char *settings, train_log *lg, run_outcome *o) {
     lm_err e = {{0}};
     double ev[4] = {0, 0, 0, 0};
-    if (evaluate(t, vp, full, prefix_steps, ev, &e)) fatal(t, &e);
+    if (evaluate(t, vp, full, prefix_steps, lg, ev, &e)) fatal(t, &e);
     double metric = ev[1] > 0 ? ev[0] / ev[1] : NAN;
     int improved = 1, es_stop = 0;
     if (observe) {
@@ -444,7 +437,7 @@ static int loop(train_ctx *t, const char *settings) {
     if (t->sched.kind == LM_SCHED_COSINE) t->sched.total_steps = spe * c->epochs;
     long eval_every = c->eval_every > 0 ? c->eval_every : (spe >= 4 ? spe / 4 : 1);
     long prefix_steps = (c->eval_tokens + (long)t->G * t->T - 1) / ((long)t->G * t->T);
-    print_settings(t, settings, spe, total);
+    train_banner_print(t, spe, total);
 
     dist_grad_layout L = dist_grad_layout_of_model(&t->model);
     unsigned wire = !strcmp(c->wire_dtype, "bf16") ? DIST_GS_WIRE_BF16 : !strcmp(c->wire_dtype, "fp16")
@@ -456,6 +449,7 @@ static int loop(train_ctx *t, const char *settings) {
                                         t->global_step, lerr, sizeof lerr) == 0;
     failed = !log_open;
     if (failed && gs) lm_err_set(&e, "%s", lerr);
+    if (!failed && t->world.rank == 0) failed = train_banner_write_config(t, &e) != 0;
     if (agree(t, failed, &e)) {
         if (log_open) train_log_close(&lg);
         dist_grad_sync_free(gs);
@@ -516,7 +510,7 @@ static int loop(train_ctx *t, const char *settings) {
             train_step_info si = {t->global_step, total, t->epoch, c->epochs, t->step_in_epoch, spe,
                                   v[1] > 0 ? v[0] / v[1] : NAN, lr, norm,
                                   (double)steps_here * t->G * t->T * K / train_s,
-                                  now > t0 ? st.comm_s / (now - t0) : 0};
+                                  now > t0 ? st.comm_s / (now - t0) : 0, now - t0};
             train_log_step(&lg, &si);
             if (!isfinite(norm)) train_log_event(&lg, "skip", t->global_step, "non-finite gradient norm; step skipped");
 

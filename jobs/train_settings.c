@@ -48,6 +48,7 @@ static const struct {
     {"accumulate", TRAIN_SET_MUST_MATCH},
     /* the wire format rounds the head gradient: arithmetic, like clip */
     {"wire-dtype", TRAIN_SET_MAY_CHANGE},
+    {"verbose", TRAIN_SET_MAY_CHANGE},
 };
 
 int train_settings_class(const char *name, train_set_class *out) {

@@ -221,9 +221,10 @@ Test(cli, floats_print_as_the_shortest_round_trip) {
     cli_opt tab[6];
     cli_cmd c = make_cmd(&o, tab);
     char buf[64];
-    const float vals[] = {0.01f, 0.001f, 1e-5f, 0.3f, 1.0f, 0.1f + 0.2f, 2.5e-7f};
-    const char *want[] = {"0.01", "0.001", "1e-05", "0.3", "1", "0.3", "2.5e-07"};
-    for (int i = 0; i < 7; i++) {
+    const float vals[] = {0.01f, 0.001f, 1e-5f, 0.3f, 1.0f, 0.1f + 0.2f, 2.5e-7f, 10.0f, 250.0f, 1e6f, 1234567.0f, 1.5e12f};
+    const char *want[] = {"0.01", "0.001", "1e-05", "0.3", "1", "0.3", "2.5e-07", "10", "250", "1e+06", "1234567",
+                          "1.5e+12"};
+    for (int i = 0; i < 12; i++) {
         o.lr = vals[i];
         cli_format_value(cli_find(&c, "lr"), buf, sizeof buf);
         cr_assert_str_eq(buf, want[i], "%.9g", (double)vals[i]);

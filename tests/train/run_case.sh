@@ -216,6 +216,88 @@ progress_lines)
     /dev/null > log.txt
   grep -q "step 40/40" log.txt || { cat log.txt; fail "no progress lines"; }
   ! grep -q $'\033\[K' log.txt || fail "terminal escape codes in the log"
+  # grad-norm and ms/step are on every progress line; a validation adds
+  # nothing but its result line (no progress of its own in a log)
+  n=$(grep -c '^epoch 1/5  step [0-9]*/40 ' log.txt)
+  [ "$n" -ge 2 ] || { cat log.txt; fail "too few progress lines"; }
+  [ "$(grep -cE '^epoch .*  grad-norm [0-9.e+-]+  [0-9]+\.[0-9] ms/step  [0-9]+ tok/s ' log.txt)" = "$n" ] \
+    || { cat log.txt; fail "progress lines without grad-norm and ms/step"; }
+  [ "$(grep -v '^finished at' log.txt | grep -c 'validation')" = 2 ] || { cat log.txt; fail "validation lines: not one per validation"; }
+  ;;
+progress_tty)
+  # On a terminal (a pty, no launcher) a validation inside train shows its
+  # own redrawn progress line, then its result line replaces it.
+  script -qc "$LM train --data $DATA --run r --max-steps 20 --eval-every 10 --eval-tokens 3000" /dev/null > tty.txt
+  grep -q $'\r\033\[Ktrain: validation 0/[0-9]* steps (0.0%)  ETA' tty.txt \
+    || { cat -v tty.txt; fail "no validation progress on the terminal"; }
+  [ "$(grep -c $'\033\[Kstep [0-9]*: validation loss' tty.txt)" = 2 ] \
+    || { cat -v tty.txt; fail "the validation result does not replace its progress line"; }
+  grep -q $'\r\033\[Kepoch 1/5  step [0-9]*/20 .* grad-norm [0-9.e+-]*  [0-9.]* ms/step' tty.txt \
+    || { cat -v tty.txt; fail "no redrawn step line with grad-norm and ms/step"; }
+  # --quiet: neither
+  script -qc "$LM train --data $DATA --run q --max-steps 20 --eval-every 10 --eval-tokens 3000 --quiet" /dev/null > q.txt
+  ! grep -q 'train: validation\|ms/step' q.txt || { cat -v q.txt; fail "--quiet printed progress"; }
+  ;;
+banner)
+  # The start-up banner: world shape, corpus, model size, then only the
+  # settings that differ from the defaults, floats as written; --verbose
+  # lists all of them. (threads 1 x ranks 2 = 2 cores)
+  $MPIRUN -np 2 "$LM" train --data "$DATA" --run r --batch-size 4 --lr 0.01 --dropout 0.25 --min-lr 1e-5 \
+    --max-steps 2 --checkpoint-minutes 2.5 >out.txt
+  counts=$($PY -c "
+import json, sys
+m = json.load(open(sys.argv[1]))
+s = next(v for v in m.values() if isinstance(v, dict) and 'train_songs' in v)
+print('%d train / %d val songs, %d train / %d val tokens' % tuple(s[k] for k in ('train_songs', 'val_songs', 'train_tokens', 'val_tokens')))" "$DATA/manifest.json")
+  grep -qx 'lyricmind train: 2 ranks x 1 thread, batch 4 per rank = global batch 8 streams x 30 tokens' out.txt \
+    || { cat out.txt; fail "no world-shape line"; }
+  grep -qxF "corpus: $DATA: $counts, V=2000" out.txt \
+    || { cat out.txt; fail "no corpus line"; }
+  grep -qx 'model: E=64 H=128, 484816 parameters (1.8 MB)' out.txt || { cat out.txt; fail "no model line"; }
+  got=$(sed -n '/^settings that differ from the defaults (--verbose: all):$/,/^[^ ]/p' out.txt | grep '^  ')
+  want=$(printf '  batch-size = 4\n  lr = 0.01\n  dropout = 0.25\n  checkpoint-minutes = 2.5\n  max-steps = 2')
+  [ "$got" = "$want" ] || { cat out.txt; fail "non-default settings: got '$got'"; }
+  # --verbose: every setting, in the flag table's order, defaults included
+  "$LM" train --data "$DATA" --run v --max-steps 2 --verbose >vout.txt
+  "$LM" train --help | sed -n 's/^  --\([a-z-]*\).*/\1/p' | grep -vx 'help\|config' >flags.txt
+  sed -n '/^settings:$/,/^[^ ]/p' vout.txt | sed -n 's/^  \([a-z-]*\) = .*/\1/p' >shown.txt
+  diff flags.txt shown.txt || fail "--verbose does not list every setting"
+  for l in '  lr = 0.001' '  min-lr = 1e-05' '  dropout = 0.3' '  checkpoint-minutes = 10' '  verbose = true'; do
+    grep -qxF -- "$l" vout.txt || { cat vout.txt; fail "--verbose lacks '$l'"; }
+  done
+  # nothing but defaults: says so
+  "$LM" train --data "$DATA" --run d >dout.txt 2>&1 &
+  pid=$!
+  wait_train d 1 $pid
+  kill -TERM $pid; wait $pid || true
+  grep -A1 -x 'settings that differ from the defaults (--verbose: all):' dout.txt | grep -qx '  (none)' \
+    || { cat dout.txt; fail "no '(none)' for an all-defaults run"; }
+  ;;
+config_ini)
+  # RUN/config.ini: the effective settings as a [train] job file, written
+  # at every start (after a resume took the checkpoint's), that --config
+  # reads back to the same settings.
+  train 1 r --lr 0.01 --dropout 0.25 --min-lr 2.5e-7 --clip 0.5 --max-steps 4 >/dev/null
+  [ -f r/config.ini ] || fail "no r/config.ini"
+  grep -qx '\[train\]' r/config.ini || fail "no [train] section"
+  for l in 'lr = 0.01' 'dropout = 0.25' 'min-lr = 2.5e-07' 'clip = 0.5' 'max-steps = 4' 'checkpoint-minutes = 10' \
+           "data = $DATA" 'run = r' 'quiet = true'; do
+    grep -qxF -- "$l" r/config.ini || { cat r/config.ini; fail "config.ini lacks '$l'"; }
+  done
+  ! grep -q '^config =\|^resume =' r/config.ini || fail "config.ini names the job file or the resume"
+  ! ls r/config.ini.tmp* 2>/dev/null || fail "temp file left"
+  # the job file alone gives the same settings (another run directory)
+  "$LM" train --config r/config.ini --run r2 >/dev/null
+  [ "$($CMP field r2 train step | tail -1)" = 4 ] || fail "config.ini's max-steps not applied"
+  diff <(sed 's/^run = .*//; /^#/d' r/config.ini) <(sed 's/^run = .*//; /^#/d' r2/config.ini) \
+    || fail "train --config r/config.ini ran with other settings"
+  $CMP losses r r2 --rtol 0
+  # rewritten at every start with the values in use (a resume's change)
+  train 1 r --max-steps 6 --lr 0.02 >/dev/null
+  grep -qx 'lr = 0.02' r/config.ini && grep -qx 'max-steps = 6' r/config.ini && grep -qx 'dropout = 0.25' r/config.ini \
+    || { cat r/config.ini; fail "config.ini not rewritten on resume"; }
+  grep -qx '# (this one at step 4). A job file: lyricmind train --config r/config.ini' r/config.ini \
+    || { cat r/config.ini; fail "header does not name the start step"; }
   ;;
 shared_short)
   # A real short run on the shared corpus: validation loss falls well below ln(V).
@@ -235,7 +317,7 @@ resume_changes)
   train 1 r --max-steps 24 --lr 0.01 --quiet=false >out.txt
   grep -qxF 'lr: 0.001 (checkpoint) -> 0.01 (command line)' out.txt || { cat out.txt; fail "no lr change line"; }
   grep -qxF 'max-steps: 12 (checkpoint) -> 24 (command line)' out.txt || fail "no max-steps change line"
-  grep -qxF 'lr = 0.01' out.txt || fail "the printed settings do not show the lr used"
+  grep -qxF '  lr = 0.01' out.txt || fail "the printed settings do not show the lr used"
   printf '[train]\nlr = 0.005\nmax_steps = 36\n' > job.ini
   train 1 r --config job.ini >out2.txt
   grep -qxF 'lr: 0.01 (checkpoint) -> 0.005 (job file job.ini)' out2.txt || { cat out2.txt; fail "no job-file lr line"; }
@@ -648,6 +730,62 @@ wire_dtype)
   $CMP params one32/ckpt-000000004.h5 one16/ckpt-000000004.h5 --atol 0
   expect_rc 2 "$LM" train --data "$DATA" --run bad --wire-dtype int8
   one_line_error "--wire-dtype"
+  ;;
+config_commands)
+  # --config for generate, eval and preprocess: each reads its own section
+  # of one job file (the others are skipped); a setting from the file takes
+  # effect, a flag overrides it, a bad key is FILE:LINE (exit 2).
+  train 1 r --max-steps 5 >/dev/null
+  cat > job.ini <<EOF
+[train]
+lr = 0.5
+[generate]
+checkpoint = r/best.h5
+count = 2
+max_words = 5
+seed = 3
+[eval]
+checkpoint = r/best.h5
+data = $DATA
+samples = 4
+per_genre = 2
+max_words = 30
+seed = 7
+[preprocess]
+out = p1
+vocab_size = 500
+threads = 1
+EOF
+  "$LM" generate --config job.ini --json --quiet >g1.json
+  "$LM" generate --config job.ini --json --quiet --count 1 --seed 4 >g2.json
+  $PY - g1.json g2.json <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+assert (a["settings"]["count"], a["settings"]["max_words"], a["settings"]["seed"], len(a["songs"])) == (2, 5, 3, 2), a["settings"]
+assert (b["settings"]["count"], b["settings"]["max_words"], b["settings"]["seed"], len(b["songs"])) == (1, 5, 4, 1), b["settings"]
+PY
+  "$LM" eval --config job.ini --json --quiet >e1.json
+  "$LM" eval --config job.ini --json --quiet --seed 9 --max-words 20 >e2.json
+  $PY - e1.json e2.json <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+assert (a["seed"], a["generation"]["max_words"], a["bleu"]["songs"]) == (7, 30, 4), (a["seed"], a["generation"], a["bleu"]["songs"])
+assert (b["seed"], b["generation"]["max_words"], b["bleu"]["songs"]) == (9, 20, 4), (b["seed"], b["generation"], b["bleu"]["songs"])
+PY
+  "$LM" preprocess --config job.ini "$SHARED/lyrics/nltk-4genre/country.txt" >/dev/null
+  "$LM" preprocess --config job.ini --out p2 --vocab-size 600 "$SHARED/lyrics/nltk-4genre/country.txt" >/dev/null
+  $PY -c "
+import json
+v = [json.load(open(d + '/manifest.json'))['settings']['vocab_size'] for d in ('p1', 'p2')]
+assert v == [500, 600], v"
+  # errors name the file and line, exit 2; a missing file too
+  for cmd in generate eval preprocess; do
+    printf '[%s]\nseed = 1\nbogus = 2\n' $cmd > bad.ini
+    expect_rc 2 "$LM" $cmd --config bad.ini
+    one_line_error "lyricmind $cmd: bad.ini:3: unknown key 'bogus'"
+    expect_rc 2 "$LM" $cmd --config nosuch.ini
+    one_line_error "lyricmind $cmd: nosuch.ini: cannot open config"
+  done
   ;;
 *) fail "unknown case $CASE" ;;
 esac

@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "cmds.h"
 #include "gen_lyrics.h" /* gen_now_s, gen_peak_rss_mb */
+#include "io_json.h"
 #include "lm_isa.h"
 #include "lm_model.h"
 #include "lm_optim.h"
@@ -86,17 +87,24 @@ static int start(cli_cmd *cmd, int argc, char **argv, const model_flags *f, int 
 /* The roofline fields shared by both JSON lines: the limits, then
  * "<name>" (the achieved rate over wall time, divided by the limit) and
  * "<name>_cpu" (over process CPU time); rates are per second of wall and of
- * CPU time. Without a measured limit (--no-roofline) they print null. */
-static void print_roof(const bench_roof *r, const char *name, double limit, double wall_rate,
-                       double cpu_rate) {
-    printf("\"isa\":\"%s\",\"isa_host\":\"%s\",", r->isa, r->isa_host);
-    if (!(limit > 0)) {
-        printf("\"fma_peak_gflops\":null,\"triad_gbs\":null,\"%s\":null,\"%s_cpu\":null,", name,
-               name);
-        return;
-    }
-    printf("\"fma_peak_gflops\":%.1f,\"triad_gbs\":%.2f,\"%s\":%.3f,\"%s_cpu\":%.3f,",
-           r->fma_gflops, r->triad_gbs, name, wall_rate / limit, name, cpu_rate / limit);
+ * CPU time. Without a measured limit (--no-roofline) they are null. */
+static void add_roof(json_t *o, const bench_roof *r, const char *name, double limit, double wall_rate,
+                     double cpu_rate) {
+    char cpu_name[64];
+    snprintf(cpu_name, sizeof cpu_name, "%s_cpu", name);
+    int have = limit > 0;
+    json_object_set_new(o, "isa", io_json_str(r->isa));
+    json_object_set_new(o, "isa_host", io_json_str(r->isa_host));
+    json_object_set_new(o, "fma_peak_gflops", have ? io_json_real(r->fma_gflops) : json_null());
+    json_object_set_new(o, "triad_gbs", have ? io_json_real(r->triad_gbs) : json_null());
+    json_object_set_new(o, name, have ? io_json_real(wall_rate / limit) : json_null());
+    json_object_set_new(o, cpu_name, have ? io_json_real(cpu_rate / limit) : json_null());
+}
+
+/* Ends a bench line: peak RSS last, one compact JSON line on stdout. */
+static void print_line(json_t *o) {
+    json_object_set_new(o, "peak_rss_mb", io_json_real(gen_peak_rss_mb()));
+    io_json_write_line(stdout, o);
 }
 
 static void random_tokens(lm_rng *rng, int32_t *t, size_t n, int V) {
@@ -173,19 +181,20 @@ static int bench_train(int argc, char **argv) {
     }
     double total = t_fb + t_clip + t_adam, cpu = cpu_s() - cpu0;
     double tps = (double)N * steps / total, flops = bench_train_flops_per_token(V, E, H);
-    printf("{\"bench\":\"train\",\"batch\":%d,\"seq_len\":%d,\"vocab\":%d,\"embed\":%d,"
-           "\"hidden\":%d,\"threads\":%d,\"steps\":%d,\"warmup\":%d,\"dropout\":%g,"
-           "\"params\":%zu,\"tokens_per_s\":%.1f,\"ms_per_step\":%.3f,"
-           "\"ms_forward_backward\":%.3f,\"ms_clip\":%.3f,\"ms_adam\":%.3f,"
-           "\"cpu_ms_per_step\":%.3f,\"loss\":%.4f,\"mflop_per_token\":%.2f,\"gflops\":%.1f,",
-           B, T, V, E, H, threads, steps, warmup, dropout, m.n_params, tps,
-           1e3 * total / steps, 1e3 * t_fb / steps, 1e3 * t_clip / steps,
-           1e3 * t_adam / steps, 1e3 * cpu / steps, last_loss, flops * 1e-6, flops * tps * 1e-9);
+    json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, "
+                          "s:o, s:o, s:o}",
+                          "bench", "train", "batch", B, "seq_len", T, "vocab", V, "embed", E, "hidden", H,
+                          "threads", threads, "steps", steps, "warmup", warmup, "dropout", io_json_real(dropout),
+                          "params", (json_int_t)m.n_params, "tokens_per_s", io_json_real(tps), "ms_per_step",
+                          io_json_real(1e3 * total / steps), "ms_forward_backward", io_json_real(1e3 * t_fb / steps),
+                          "ms_clip", io_json_real(1e3 * t_clip / steps), "ms_adam", io_json_real(1e3 * t_adam / steps),
+                          "cpu_ms_per_step", io_json_real(1e3 * cpu / steps), "loss", io_json_real(last_loss),
+                          "mflop_per_token", io_json_real(flops * 1e-6), "gflops", io_json_real(flops * tps * 1e-9));
     /* the step's FLOPs at this speed over the peak of the threads used (over
      * CPU time, which sums the threads: over one core's peak) */
-    print_roof(&roof, "peak_frac", roof.fma_gflops * threads, flops * tps * 1e-9,
-               flops * (double)N * steps / cpu * 1e-9 * threads);
-    printf("\"peak_rss_mb\":%.1f}\n", gen_peak_rss_mb());
+    add_roof(o, &roof, "peak_frac", roof.fma_gflops * threads, flops * tps * 1e-9,
+             flops * (double)N * steps / cpu * 1e-9 * threads);
+    print_line(o);
     rc = LM_EXIT_OK;
 done:
     free(tok), free(in), free(tgt), free(h), free(c), free(mo), free(vo);
@@ -254,17 +263,18 @@ static int bench_generate(int argc, char **argv) {
     double dt = t_step + t_sample, cpu = cpu_s() - cpu0;
     /* the head's weights are read once per token: bytes/token x tokens/s */
     double head_bytes = (double)V * H * (f16 == 0 ? 2 : 4), gbs = head_bytes * tokens / dt * 1e-9;
-    printf("{\"bench\":\"generate\",\"vocab\":%d,\"embed\":%d,\"hidden\":%d,\"threads\":%d,"
-           "\"tokens\":%d,\"warmup\":%d,\"temperature\":%g,\"top_k\":%d,\"top_p\":%g,"
-           "\"tokens_per_s\":%.1f,\"ms_per_token\":%.4f,\"ms_step\":%.4f,\"ms_sample\":%.4f,"
-           "\"cpu_ms_per_token\":%.4f,\"mean_logprob\":%.4f,\"head\":\"%s\","
-           "\"head_mb_per_token\":%.2f,\"head_gbs\":%.2f,",
-           V, E, H, threads, tokens, warmup, temperature, top_k, top_p, tokens / dt,
-           1e3 * dt / tokens, 1e3 * t_step / tokens, 1e3 * t_sample / tokens,
-           1e3 * cpu / tokens, logprob_sum / tokens, f16 == 0 ? "fp16" : "fp32",
-           head_bytes * 1e-6, gbs);
-    print_roof(&roof, "bw_frac", roof.triad_gbs, gbs, head_bytes * tokens / cpu * 1e-9);
-    printf("\"peak_rss_mb\":%.1f}\n", gen_peak_rss_mb());
+    json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, "
+                          "s:o, s:o}",
+                          "bench", "generate", "vocab", V, "embed", E, "hidden", H, "threads", threads, "tokens",
+                          tokens, "warmup", warmup, "temperature", io_json_real(temperature), "top_k", top_k,
+                          "top_p", io_json_real(top_p), "tokens_per_s", io_json_real(tokens / dt), "ms_per_token",
+                          io_json_real(1e3 * dt / tokens), "ms_step", io_json_real(1e3 * t_step / tokens),
+                          "ms_sample", io_json_real(1e3 * t_sample / tokens), "cpu_ms_per_token",
+                          io_json_real(1e3 * cpu / tokens), "mean_logprob", io_json_real(logprob_sum / tokens),
+                          "head", f16 == 0 ? "fp16" : "fp32", "head_mb_per_token", io_json_real(head_bytes * 1e-6),
+                          "head_gbs", io_json_real(gbs));
+    add_roof(o, &roof, "bw_frac", roof.triad_gbs, gbs, head_bytes * tokens / cpu * 1e-9);
+    print_line(o);
     rc = LM_EXIT_OK;
 done:
     free(h), free(c), free(logits), free(step_scr), free(samp_scr);

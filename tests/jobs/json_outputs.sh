@@ -37,6 +37,8 @@ shard=$(ls corpus/*.h5 | grep -v vocab | head -1)
 # bench corpus / bench preprocess with a quote in the path (was written unescaped)
 "$LM" bench corpus --songs 20 --from "$SHARED/lyrics/nltk-4genre/country.txt" --out 'syn "q".csv' > bench.json
 "$LM" bench preprocess --input 'syn "q".csv' --threads 1 >> bench.json
+"$LM" bench train --steps 2 --warmup 1 --vocab 500 --no-roofline > bench-core.json
+"$LM" bench generate --vocab 500 --tokens 10 --warmup 2 >> bench-core.json
 "$PY" - <<'PY'
 import json, struct
 
@@ -137,6 +139,11 @@ bc, bp = load_lines("bench.json")
 assert bc["bench"] == "corpus" and bc["out"] == 'syn "q".csv' and is_int(bc["songs"]) and is_int(bc["bytes"]), bc
 assert bp["bench"] == "preprocess" and bp["input"] == 'syn "q".csv' and bp["songs"] == 20, bp
 assert is_int(bp["tokens"]) and is_real(bp["songs_per_s"]) and is_real(bp["peak_rss_mb"]), bp
+bt, bg = load_lines("bench-core.json")
+assert bt["bench"] == "train" and all(is_int(bt[k]) for k in ("batch", "vocab", "params", "steps")), bt
+assert is_real(bt["tokens_per_s"]) and bt["peak_frac"] is None and bt["fma_peak_gflops"] is None, bt
+assert bg["bench"] == "generate" and is_int(bg["tokens"]) and is_int(bg["top_k"]), bg
+assert is_real(bg["bw_frac"]) and is_real(bg["triad_gbs"]) and is_real(bg["peak_rss_mb"]), bg
 print("json ok:", len(recs), "metrics records")
 PY
 echo "ok json_outputs"

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "cmds.h"
+#include "lm_isa.h"
 
 typedef struct {
     const char *name;
@@ -49,6 +50,13 @@ int main(int argc, char **argv) {
     /* One BLAS thread unless a command asks for more (--threads): an idle
      * OpenBLAS pool spins and would steal a core from preprocess's workers. */
     openblas_set_num_threads(1);
+    /* A misspelt LM_ISA cap is refused by every command, not silently run
+     * at the host's level (docs/model.md). */
+    lm_err e = {{0}};
+    if (lm_isa_check_env(&e)) {
+        fprintf(stderr, "lyricmind: %s\n", e.msg);
+        return LM_EXIT_USAGE;
+    }
     for (size_t i = 0; i < N_SUBCOMMANDS; i++)
         if (!strcmp(argv[1], SUBCOMMANDS[i].name)) return SUBCOMMANDS[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "lyricmind: unknown command '%s' (see 'lyricmind --help')\n", argv[1]);

@@ -20,11 +20,11 @@
  * depend only on the inputs, the chunk size and lm_isa_level(), not on the
  * thread count. */
 #include <math.h>
-#include <pthread.h>
 #include <string.h>
 
 #include "lm_gemm.h"
 #include "lm_layers.h"
+#include "lm_par.h"
 #include "lm_vmath.h"
 
 #define LM_HEAD_VBLOCK 256
@@ -148,32 +148,11 @@ static void run_group(const chunk_job *j, int g) {
     }
 }
 
-typedef struct {
-    const chunk_job *j;
-    int t, threads;
-} worker;
+static void group_part(void *j, int g) { run_group(j, g); }
 
-static void *work(void *p) {
-    const worker *w = p;
-    for (int g = w->t; g < LM_HEAD_GROUPS; g += w->threads) run_group(w->j, g);
-    return NULL;
-}
-
-/* The groups on up to `threads` threads (the caller is one of them); falls
- * back to fewer threads if one cannot be started. */
+/* The groups on up to `threads` threads (lm_par: the caller is one). */
 static void run_groups(const chunk_job *j, int threads) {
-    if (threads > LM_HEAD_GROUPS) threads = LM_HEAD_GROUPS;
-    if (threads < 1) threads = 1;
-    pthread_t tid[LM_HEAD_GROUPS];
-    worker wk[LM_HEAD_GROUPS];
-    int started = 1;
-    for (int t = 0; t < threads; t++) wk[t] = (worker){j, t, threads};
-    for (int t = 1; t < threads; t++, started++)
-        if (pthread_create(&tid[t], NULL, work, &wk[t])) break;
-    if (started < threads) /* the groups of threads never started, here */
-        for (int t = started; t < threads; t++) work(&wk[t]);
-    work(&wk[0]);
-    for (int t = 1; t < started; t++) pthread_join(tid[t], NULL);
+    lm_par_run(group_part, (void *)j, LM_HEAD_GROUPS, threads);
 }
 
 /* One chunk of n rows; returns its loss sum and counted rows. */

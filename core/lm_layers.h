@@ -55,6 +55,18 @@ void lm_lstm_backward(float *dx, float *dw_ih, float *dw_hh, float *db,
                       const float *dhs, lm_lstm_cache *k, const float *x,
                       const float *w_ih, const float *w_hh, float *scratch,
                       int B, int T, int E, int H);
+/* Both on up to `threads` threads: the recurrence runs in fixed groups of 4
+ * sequences (rows of the batch), each group's work independent of the
+ * others', so the results are bitwise the same for every thread count (and
+ * for lm_lstm_forward/backward, which are threads = 1). */
+void lm_lstm_forward_threads(float *hs, lm_lstm_cache *k, float *hT, float *cT,
+                             const float *x, const float *w_ih, const float *w_hh,
+                             const float *b, const float *h0, const float *c0, int B,
+                             int T, int E, int H, int threads);
+void lm_lstm_backward_threads(float *dx, float *dw_ih, float *dw_hh, float *db,
+                              const float *dhs, lm_lstm_cache *k, const float *x,
+                              const float *w_ih, const float *w_hh, float *scratch,
+                              int B, int T, int E, int H, int threads);
 /* One cell update for one sequence, shared by the window forward and token
  * generation: g [4H] holds pre - b on entry and the activated gates on exit;
  * cp [H] is c_{t-1}; writes c [H], tc = tanh(c) [H], h [H]. c may alias cp;

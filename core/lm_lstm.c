@@ -4,12 +4,30 @@
  * [B,C] matrix starting at offset t*C with leading dimension T*C, which is
  * how the per-step GEMMs address it. Invariants: the forward copies h0/c0
  * into hprev/cprev[:,0] before writing hT/cT, so they may alias; the
- * backward never reads hT/cT and stops at the window edge (no d h0, d c0). */
+ * backward never reads hT/cT and stops at the window edge (no d h0, d c0).
+ *
+ * The recurrence is split over fixed groups of LM_LSTM_ROWS sequences (rows
+ * of the batch): each group's per-step GEMMs and cell updates depend only on
+ * its own rows, so the groups run on up to `threads` threads (lm_par) with
+ * the same calls, hence the same bits, for every thread count. */
 #include <cblas.h>
 #include <string.h>
 
 #include "lm_layers.h"
+#include "lm_par.h"
 #include "lm_vmath.h"
+
+#define LM_LSTM_ROWS 4
+
+static int row_groups(int B) { return (B + LM_LSTM_ROWS - 1) / LM_LSTM_ROWS; }
+
+/* What a group of rows needs from the window (forward and backward). */
+typedef struct {
+    lm_lstm_cache *k;
+    float *hs, *hT, *cT, *dh_next, *dc_next;
+    const float *w_hh, *b, *dhs;
+    int B, T, H;
+} lstm_job;
 
 void lm_lstm_cell_forward(float *g, const float *b, const float *cp, float *c,
                           float *tc, float *h, int H) {
@@ -23,10 +41,36 @@ void lm_lstm_cell_forward(float *g, const float *b, const float *cp, float *c,
     for (int j = 0; j < H; j++) h[j] = go[j] * tc[j];
 }
 
-void lm_lstm_forward(float *hs, lm_lstm_cache *k, float *hT, float *cT,
-                     const float *x, const float *w_ih, const float *w_hh,
-                     const float *b, const float *h0, const float *c0, int B,
-                     int T, int E, int H) {
+/* The time loop of rows [g R, g R + R): per step the recurrent GEMM of these
+ * rows, then their cell updates. */
+static void forward_rows(void *ctx, int g) {
+    const lstm_job *j = ctx;
+    lm_lstm_cache *k = j->k;
+    const int T = j->T, H = j->H, G = 4 * H, b0 = g * LM_LSTM_ROWS;
+    const int nb = j->B - b0 < LM_LSTM_ROWS ? j->B - b0 : LM_LSTM_ROWS;
+    for (int t = 0; t < T; t++) {
+        /* gates[:,t] += hprev[:,t] W_hh^T   ([nb,H] x [H,4H]) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, G, H, 1.0f,
+                    k->hprev + ((size_t)b0 * T + t) * H, T * H, j->w_hh, H, 1.0f,
+                    k->gates + ((size_t)b0 * T + t) * G, T * G);
+        for (int bb = b0; bb < b0 + nb; bb++) {
+            size_t r = (size_t)bb * T + t; /* row (b,t) */
+            float *h = j->hs + r * H;
+            float *c = t + 1 < T ? k->cprev + (r + 1) * H : j->cT + (size_t)bb * H;
+            lm_lstm_cell_forward(k->gates + r * G, j->b, k->cprev + r * H, c,
+                                 k->tc + r * H, h, H);
+            if (t + 1 < T)
+                memcpy(k->hprev + (r + 1) * H, h, sizeof(float) * H);
+            else
+                memcpy(j->hT + (size_t)bb * H, h, sizeof(float) * H);
+        }
+    }
+}
+
+void lm_lstm_forward_threads(float *hs, lm_lstm_cache *k, float *hT, float *cT,
+                             const float *x, const float *w_ih, const float *w_hh,
+                             const float *b, const float *h0, const float *c0, int B,
+                             int T, int E, int H, int threads) {
     const int G = 4 * H;
     for (int bb = 0; bb < B; bb++) {
         memcpy(k->hprev + (size_t)bb * T * H, h0 + (size_t)bb * H, sizeof(float) * H);
@@ -35,56 +79,61 @@ void lm_lstm_forward(float *hs, lm_lstm_cache *k, float *hT, float *cT,
     /* input projection of all B*T steps: gates [N,4H] = x [N,E] W_ih^T */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B * T, G, E, 1.0f, x,
                 E, w_ih, E, 0.0f, k->gates, G);
-    for (int t = 0; t < T; t++) {
-        /* gates[:,t] += hprev[:,t] W_hh^T   ([B,H] x [H,4H]) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, H, 1.0f,
-                    k->hprev + (size_t)t * H, T * H, w_hh, H, 1.0f,
-                    k->gates + (size_t)t * G, T * G);
-        for (int bb = 0; bb < B; bb++) {
-            size_t r = (size_t)bb * T + t; /* row (b,t) */
-            float *h = hs + r * H;
-            float *c = t + 1 < T ? k->cprev + (r + 1) * H : cT + (size_t)bb * H;
-            lm_lstm_cell_forward(k->gates + r * G, b, k->cprev + r * H, c,
-                                 k->tc + r * H, h, H);
-            if (t + 1 < T)
-                memcpy(k->hprev + (r + 1) * H, h, sizeof(float) * H);
-            else
-                memcpy(hT + (size_t)bb * H, h, sizeof(float) * H);
-        }
+    lstm_job j = {k, hs, hT, cT, NULL, NULL, w_hh, b, NULL, B, T, H};
+    lm_par_run(forward_rows, &j, row_groups(B), threads);
+}
+
+void lm_lstm_forward(float *hs, lm_lstm_cache *k, float *hT, float *cT,
+                     const float *x, const float *w_ih, const float *w_hh,
+                     const float *b, const float *h0, const float *c0, int B,
+                     int T, int E, int H) {
+    lm_lstm_forward_threads(hs, k, hT, cT, x, w_ih, w_hh, b, h0, c0, B, T, E, H, 1);
+}
+
+/* One cell's backward: g [4H] (activated gates) becomes d pre-activation;
+ * dhn, dcn [H] carry d h and d c from step t+1 to t. */
+static void cell_backward(float *g, const float *dh_out, const float *tc, const float *cp,
+                          float *dhn, float *dcn, int H) {
+    for (int j = 0; j < H; j++) {
+        float i = g[j], f = g[H + j], gt = g[2 * H + j], o = g[3 * H + j];
+        float dh = dh_out[j] + dhn[j];
+        float dc = dcn[j] + dh * o * (1.0f - tc[j] * tc[j]);
+        dcn[j] = dc * f;
+        g[j] = dc * gt * i * (1.0f - i);
+        g[H + j] = dc * cp[j] * f * (1.0f - f);
+        g[2 * H + j] = dc * i * (1.0f - gt * gt);
+        g[3 * H + j] = dh * tc[j] * o * (1.0f - o);
     }
 }
 
-void lm_lstm_backward(float *dx, float *dw_ih, float *dw_hh, float *db,
-                      const float *dhs, lm_lstm_cache *k, const float *x,
-                      const float *w_ih, const float *w_hh, float *scratch,
-                      int B, int T, int E, int H) {
-    const int G = 4 * H;
-    float *dh_next = scratch, *dc_next = scratch + (size_t)B * H;
-    memset(scratch, 0, sizeof(float) * 2 * B * H);
+/* BPTT of rows [g R, g R + R): per step back their cell backward, then the
+ * GEMM d h_{t-1} = dpre[:,t] W_hh of these rows ([nb,4H] x [4H,H]). */
+static void backward_rows(void *ctx, int g) {
+    const lstm_job *j = ctx;
+    lm_lstm_cache *k = j->k;
+    const int T = j->T, H = j->H, G = 4 * H, b0 = g * LM_LSTM_ROWS;
+    const int nb = j->B - b0 < LM_LSTM_ROWS ? j->B - b0 : LM_LSTM_ROWS;
     for (int t = T - 1; t >= 0; t--) {
-        for (int bb = 0; bb < B; bb++) {
+        for (int bb = b0; bb < b0 + nb; bb++) {
             size_t r = (size_t)bb * T + t;
-            float *g = k->gates + r * G;
-            const float *dh_out = dhs + r * H, *tc = k->tc + r * H;
-            const float *cp = k->cprev + r * H;
-            float *dhn = dh_next + (size_t)bb * H, *dcn = dc_next + (size_t)bb * H;
-            for (int j = 0; j < H; j++) {
-                float i = g[j], f = g[H + j], gt = g[2 * H + j], o = g[3 * H + j];
-                float dh = dh_out[j] + dhn[j];
-                float dc = dcn[j] + dh * o * (1.0f - tc[j] * tc[j]);
-                dcn[j] = dc * f;
-                g[j] = dc * gt * i * (1.0f - i);
-                g[H + j] = dc * cp[j] * f * (1.0f - f);
-                g[2 * H + j] = dc * i * (1.0f - gt * gt);
-                g[3 * H + j] = dh * tc[j] * o * (1.0f - o);
-            }
+            cell_backward(k->gates + r * G, j->dhs + r * H, k->tc + r * H, k->cprev + r * H,
+                          j->dh_next + (size_t)bb * H, j->dc_next + (size_t)bb * H, H);
         }
-        /* d h_{t-1} = dpre[:,t] W_hh   ([B,4H] x [4H,H]); none into h0 */
-        if (t > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, G,
-                        1.0f, k->gates + (size_t)t * G, T * G, w_hh, H, 0.0f,
-                        dh_next, H);
+        if (t > 0) /* none into h0 */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, H, G, 1.0f,
+                        k->gates + ((size_t)b0 * T + t) * G, T * G, j->w_hh, H, 0.0f,
+                        j->dh_next + (size_t)b0 * H, H);
     }
+}
+
+void lm_lstm_backward_threads(float *dx, float *dw_ih, float *dw_hh, float *db,
+                              const float *dhs, lm_lstm_cache *k, const float *x,
+                              const float *w_ih, const float *w_hh, float *scratch,
+                              int B, int T, int E, int H, int threads) {
+    const int G = 4 * H;
+    memset(scratch, 0, sizeof(float) * 2 * B * H);
+    lstm_job j = {k, NULL, NULL, NULL, scratch, scratch + (size_t)B * H, w_hh, NULL, dhs, B, T, H};
+    lm_par_run(backward_rows, &j, row_groups(B), threads);
     const int N = B * T;
     const float *dpre = k->gates;
     /* dW_ih [4H,E] = dpre^T x; dW_hh [4H,H] = dpre^T hprev; dx = dpre W_ih */
@@ -96,5 +145,12 @@ void lm_lstm_backward(float *dx, float *dw_ih, float *dw_hh, float *db,
                 G, w_ih, E, 0.0f, dx, E);
     memset(db, 0, sizeof(float) * G);
     for (int n = 0; n < N; n++)
-        for (int j = 0; j < G; j++) db[j] += dpre[(size_t)n * G + j];
+        for (int jj = 0; jj < G; jj++) db[jj] += dpre[(size_t)n * G + jj];
+}
+
+void lm_lstm_backward(float *dx, float *dw_ih, float *dw_hh, float *db,
+                      const float *dhs, lm_lstm_cache *k, const float *x,
+                      const float *w_ih, const float *w_hh, float *scratch,
+                      int B, int T, int E, int H) {
+    lm_lstm_backward_threads(dx, dw_ih, dw_hh, db, dhs, k, x, w_ih, w_hh, scratch, B, T, E, H, 1);
 }

@@ -188,8 +188,8 @@ int lm_model_train_window(lm_model *m, lm_acts *a, int B, int T,
         return -1;
     const int N = B * T, V = m->d.V, E = m->d.E, H = m->d.H;
     lm_embedding_forward(a->x, in, m->emb, N, E);
-    lm_lstm_forward(a->hs, &a->k, h, c, a->x, m->w_ih, m->w_hh, m->lstm_b, h,
-                    c, B, T, E, H);
+    lm_lstm_forward_threads(a->hs, &a->k, h, c, a->x, m->w_ih, m->w_hh, m->lstm_b, h,
+                            c, B, T, E, H, o->threads);
     const float *hd = a->hs;
     if (o->dropout > 0.0f) {
         lm_dropout_forward(a->hd, a->mask, a->hs, (size_t)N * H, o->dropout,
@@ -210,8 +210,8 @@ int lm_model_train_window(lm_model *m, lm_acts *a, int B, int T,
     if (o->on_head_grads) o->on_head_grads(o->ctx);
     if (o->dropout > 0.0f)
         lm_dropout_backward(a->dh, a->dh, a->mask, (size_t)N * H);
-    lm_lstm_backward(a->dx, m->g_w_ih, m->g_w_hh, m->g_lstm_b, a->dh, &a->k,
-                     a->x, m->w_ih, m->w_hh, a->lstm_scratch, B, T, E, H);
+    lm_lstm_backward_threads(a->dx, m->g_w_ih, m->g_w_hh, m->g_lstm_b, a->dh, &a->k,
+                             a->x, m->w_ih, m->w_hh, a->lstm_scratch, B, T, E, H, o->threads);
     memset(m->g_emb, 0, sizeof(float) * (size_t)V * E);
     lm_embedding_backward(m->g_emb, a->dx, in, N, E);
     return 0;

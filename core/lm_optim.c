@@ -7,6 +7,10 @@
  * depend on the step (bias corrections) are computed once per call, in
  * double, exactly as torch 1.13's Python code does, then rounded to float.
  *
+ * Both run on up to `threads` threads (lm_par) over LM_OPTIM_PARTS fixed
+ * contiguous parts of the arrays; the norm's per-part sums are added in
+ * part order, so the results do not depend on the thread count.
+ *
  * Invariants: every function is pure over its arguments (no global state),
  * so identical inputs give bit-identical outputs on every rank. */
 #include "lm_optim.h"
@@ -15,6 +19,22 @@
 #include <string.h>
 
 #include "lm_clones.h"
+#include "lm_par.h"
+
+/* Fixed parts (divisible by 1, 2, 3, 4, 6 and 8 threads) and the array size
+ * under which the threads are not worth starting (lm_par.h). */
+#define LM_OPTIM_PARTS 24
+#define LM_OPTIM_MIN_PAR ((size_t)1 << 16)
+
+/* Part p of n elements: [lo, hi), boundaries on multiples of 16 floats. */
+static void part_range(size_t n, int p, size_t *lo, size_t *hi) {
+    size_t units = (n + 15) / 16;
+    size_t a = units * (size_t)p / LM_OPTIM_PARTS * 16, b = units * (size_t)(p + 1) / LM_OPTIM_PARTS * 16;
+    *lo = a < n ? a : n;
+    *hi = b < n ? b : n;
+}
+
+static int optim_threads(size_t n, int threads) { return n < LM_OPTIM_MIN_PAR ? 1 : threads; }
 
 /* ---- Adam -------------------------------------------------------------- */
 
@@ -58,21 +78,40 @@ LM_ISA_CLONES_VOID(adam_kernel_wd,
     }
 }
 
-void lm_adam_update(lm_adam *a, float lr, float *params, const float *grads, float *m,
-                    float *v, size_t n) {
+typedef struct {
+    float *p, *m, *v;
+    const float *g;
+    size_t n;
+    float b1, omb1, b2, omb2, neg_step, bc2_sqrt, eps, wd;
+} adam_job;
+
+static void adam_part(void *ctx, int part) {
+    const adam_job *j = ctx;
+    size_t lo, hi;
+    part_range(j->n, part, &lo, &hi);
+    if (j->wd != 0.0f)
+        adam_kernel_wd(j->p + lo, j->g + lo, j->m + lo, j->v + lo, hi - lo, j->b1, j->omb1, j->b2,
+                       j->omb2, j->neg_step, j->bc2_sqrt, j->eps, j->wd);
+    else
+        adam_kernel(j->p + lo, j->g + lo, j->m + lo, j->v + lo, hi - lo, j->b1, j->omb1, j->b2,
+                    j->omb2, j->neg_step, j->bc2_sqrt, j->eps);
+}
+
+void lm_adam_update_threads(lm_adam *a, float lr, float *params, const float *grads, float *m,
+                            float *v, size_t n, int threads) {
     a->step++;
     const double t = (double)a->step;
     const double bc1 = 1.0 - pow(a->beta1, t);
     const double bc2 = 1.0 - pow(a->beta2, t);
-    const float neg_step = (float)(-((double)lr / bc1));
-    const float bc2_sqrt = (float)sqrt(bc2);
-    const float b1 = (float)a->beta1, omb1 = (float)(1.0 - a->beta1);
-    const float b2 = (float)a->beta2, omb2 = (float)(1.0 - a->beta2);
-    const float eps = (float)a->eps, wd = (float)a->weight_decay;
-    if (wd != 0.0f)
-        adam_kernel_wd(params, grads, m, v, n, b1, omb1, b2, omb2, neg_step, bc2_sqrt, eps, wd);
-    else
-        adam_kernel(params, grads, m, v, n, b1, omb1, b2, omb2, neg_step, bc2_sqrt, eps);
+    adam_job j = {params, m, v, grads, n, (float)a->beta1, (float)(1.0 - a->beta1),
+                  (float)a->beta2, (float)(1.0 - a->beta2), (float)(-((double)lr / bc1)),
+                  (float)sqrt(bc2), (float)a->eps, (float)a->weight_decay};
+    lm_par_run(adam_part, &j, LM_OPTIM_PARTS, optim_threads(n, threads));
+}
+
+void lm_adam_update(lm_adam *a, float lr, float *params, const float *grads, float *m,
+                    float *v, size_t n) {
+    lm_adam_update_threads(a, lr, params, grads, m, v, n, 1);
 }
 
 /* ---- clipping ---------------------------------------------------------- */
@@ -94,14 +133,49 @@ LM_ISA_CLONES_VOID(scale_f, (float *restrict g, size_t n, float c), (g, n, c)) {
     for (size_t i = 0; i < n; i++) g[i] *= c;
 }
 
-double lm_grad_norm(const float *g, size_t n) { return sqrt(sumsq_d(g, n)); }
+typedef struct {
+    float *g;
+    size_t n;
+    float c;
+    double sum[LM_OPTIM_PARTS];
+} clip_job;
 
-double lm_grad_clip(float *g, size_t n, double max_norm) {
-    double norm = lm_grad_norm(g, n);
+static void sumsq_part(void *ctx, int part) {
+    clip_job *j = ctx;
+    size_t lo, hi;
+    part_range(j->n, part, &lo, &hi);
+    j->sum[part] = sumsq_d(j->g + lo, hi - lo);
+}
+
+static void scale_part(void *ctx, int part) {
+    clip_job *j = ctx;
+    size_t lo, hi;
+    part_range(j->n, part, &lo, &hi);
+    scale_f(j->g + lo, hi - lo, j->c);
+}
+
+double lm_grad_norm_threads(const float *g, size_t n, int threads) {
+    clip_job j = {(float *)g, n, 0.0f, {0}};
+    lm_par_run(sumsq_part, &j, LM_OPTIM_PARTS, optim_threads(n, threads));
+    double s = 0.0;
+    for (int p = 0; p < LM_OPTIM_PARTS; p++) s += j.sum[p];
+    return sqrt(s);
+}
+
+double lm_grad_norm(const float *g, size_t n) { return lm_grad_norm_threads(g, n, 1); }
+
+double lm_grad_clip_threads(float *g, size_t n, double max_norm, int threads) {
+    double norm = lm_grad_norm_threads(g, n, threads);
     if (max_norm <= 0.0 || !isfinite(norm)) return norm;
     double coef = max_norm / (norm + 1e-6);
-    if (coef < 1.0) scale_f(g, n, (float)coef);
+    if (coef >= 1.0) return norm;
+    clip_job j = {g, n, (float)coef, {0}};
+    lm_par_run(scale_part, &j, LM_OPTIM_PARTS, optim_threads(n, threads));
     return norm;
+}
+
+double lm_grad_clip(float *g, size_t n, double max_norm) {
+    return lm_grad_clip_threads(g, n, max_norm, 1);
 }
 
 /* ---- learning-rate schedules ------------------------------------------- */

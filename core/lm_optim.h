@@ -23,14 +23,23 @@ void lm_adam_defaults(lm_adam *a); /* 0.9, 0.999, 1e-8, 0, step 0 */
  * One fused pass over the four arrays. */
 void lm_adam_update(lm_adam *a, float lr, float *params, const float *grads,
                     float *m, float *v, size_t n);
+/* The same on up to `threads` threads (elementwise over fixed parts: the
+ * result is bitwise that of lm_adam_update for every thread count). */
+void lm_adam_update_threads(lm_adam *a, float lr, float *params, const float *grads,
+                            float *m, float *v, size_t n, int threads);
 
 /* ---- clipping ------------------------------------------------------------ */
-/* L2 norm of g[0..n) accumulated in double. */
+/* L2 norm of g[0..n) accumulated in double: sums of squares over 24 fixed
+ * parts of g, added in part order. */
 double lm_grad_norm(const float *g, size_t n);
 /* torch's clip_grad_norm_: coef = max_norm/(norm+1e-6); g *= coef when
  * coef < 1. max_norm <= 0 disables; a non-finite norm leaves g unchanged (the
  * caller decides to skip the step). Returns the norm before clipping. */
 double lm_grad_clip(float *g, size_t n, double max_norm);
+/* Both on up to `threads` threads; bitwise the same results for every
+ * thread count (the parts and their order do not depend on it). */
+double lm_grad_norm_threads(const float *g, size_t n, int threads);
+double lm_grad_clip_threads(float *g, size_t n, double max_norm, int threads);
 
 /* ---- learning-rate schedules ----------------------------------------------- */
 typedef enum {

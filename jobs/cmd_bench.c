@@ -172,9 +172,9 @@ static int bench_train(int argc, char **argv) {
             goto done;
         }
         double t1 = gen_now_s();
-        lm_grad_clip(m.grads, m.n_params, clip);
+        lm_grad_clip_threads(m.grads, m.n_params, clip, threads);
         double t2 = gen_now_s();
-        lm_adam_update(&adam, lr, m.params, m.grads, mo, vo, m.n_params);
+        lm_adam_update_threads(&adam, lr, m.params, m.grads, mo, vo, m.n_params, threads);
         double t3 = gen_now_s();
         if (s >= warmup) t_fb += t1 - t0, t_clip += t2 - t1, t_adam += t3 - t2;
         last_loss = ntok ? loss_sum / (double)ntok : NAN;

@@ -4,9 +4,17 @@
 # one thread each, interleaved ROUNDS times so both see the same machine.
 #   training:   B=8, T=30 steps on random tokens with carried LSTM state
 #   generation: one token at a time, T 0.8 over the full softmax
+#   2 ranks:    `lyricmind train` with mpirun -np 2 on the shared corpus
+#               (B=8 per rank, T=30, its vocabulary; steps 11-60 timed)
+#               against PyTorch DistributedDataParallel, gloo backend, 2
+#               processes on this host (file:// rendezvous, no network), the
+#               same V, model, optimizer and batch per rank on random tokens
 # Prints one line per measurement and the ratios (lyricmind / pytorch) over
-# wall time and over CPU time. Not covered: 2 ranks against DDP.
+# wall time and, for 1 thread, over CPU time (2 ranks: wall time only).
 # Usage: scripts/bench-vs-pytorch.sh [--install] [ROUNDS] (default 2).
+# CORPUS=output dir of `lyricmind preprocess` (default
+# /tmp/lyricmind-bench-corpus, made from ../shared/data/lyrics when absent,
+# as scripts/bench-train.sh does).
 #   --install  first installs Debian's python3-torch (apt-get, as root).
 # LM=path/to/lyricmind (default build/lyricmind); PY=python with torch
 # (default /usr/bin/python3, where Debian's python3-torch lives).
@@ -34,6 +42,11 @@ import torch.nn as nn
 
 what = sys.argv[1]
 V, E, H, B, T = 50000, 64, 128, 8, 30
+if what == "ddp":  # ddp RANK WORLD INIT_FILE V
+    import torch.distributed as dist
+    rank, world, V = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[5])
+    dist.init_process_group("gloo", init_method="file://" + sys.argv[4],
+                            rank=rank, world_size=world)
 torch.set_num_threads(1)
 torch.manual_seed(1)
 
@@ -50,7 +63,11 @@ class LM(nn.Module):
 
 m = LM()
 clock = lambda: (time.perf_counter(), time.process_time())
-if what == "train":
+model = m
+if what == "ddp":
+    model = torch.nn.parallel.DistributedDataParallel(m)
+    torch.manual_seed(100 + rank)  # each rank its own batches
+if what in ("train", "ddp"):
     opt = torch.optim.Adam(m.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     state = (torch.zeros(1, B, H), torch.zeros(1, B, H))
@@ -59,15 +76,17 @@ if what == "train":
         if s == warmup:
             w0, c0 = clock()
         tok = torch.randint(0, V, (B, T + 1))
-        logits, state = m(tok[:, :-1], state)
+        logits, state = model(tok[:, :-1], state)
         state = tuple(t.detach() for t in state)
         loss = loss_fn(logits.reshape(-1, V), tok[:, 1:].reshape(-1))
         opt.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(m.parameters(), 1.0)
         opt.step()
+    if what == "ddp":
+        dist.barrier()
     w1, c1 = clock()
-    n = steps * B * T
+    n = steps * B * T * (world if what == "ddp" else 1)
 else:
     m.eval()
     tokens, warmup = 1000, 20
@@ -82,6 +101,8 @@ else:
             tok = torch.multinomial(p, 1).view(1, 1)
     w1, c1 = clock()
     n = tokens
+if what == "ddp" and rank != 0:
+    sys.exit(0)
 print(json.dumps({"bench": what, "torch": torch.__version__,
                   "tokens_per_s": n / (w1 - w0), "cpu_tokens_per_s": n / (c1 - c0)}))
 PY
@@ -94,6 +115,31 @@ cpu = 1e3 / d["cpu_ms_per_token"] if "cpu_ms_per_token" in d else \
       d["batch"] * d["seq_len"] * 1e3 / d["cpu_ms_per_step"]
 print(d["tokens_per_s"], cpu, d["isa"])'
 }
+ddp_row() { # $1 = V: tokens/s of 2 DDP ranks (rank 0 prints, after a barrier)
+  local init="$WORK/ddp.$RANDOM" pid
+  "$PY" "$WORK/torch_bench.py" ddp 1 2 "$init" "$1" >/dev/null & pid=$!
+  "$PY" "$WORK/torch_bench.py" ddp 0 2 "$init" "$1" | "$PY" -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+print(d["tokens_per_s"], d["torch"])'
+  wait $pid
+  rm -f "$init"
+}
+lm2_row() { # tokens/s of 2 lyricmind ranks over steps 11-60 (as scripts/bench-train.sh)
+  local run="$WORK/lm2.$RANDOM"
+  mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2 "$LM" train --data "$CORPUS" \
+    --run "$run" --batch-size 8 --seq-len 30 --threads 1 --max-steps 60 \
+    --eval-every 1000000 --checkpoint-minutes 0 --quiet >/dev/null
+  "$PY" -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+train = [r for r in rows if r["type"] == "train"]
+t = {r["step"]: r["step"] * 16 * 30 / r["tokens_per_s"] for r in train}
+a, b = 10, train[-1]["step"]
+print((b - a) * 16 * 30 / (t[b] - t[a]))' "$run/metrics.jsonl"
+  rm -rf "$run"
+}
+
 for what in train generate; do
   best_lm=0; best_lm_cpu=0; best_pt=0; best_pt_cpu=0
   for ((r = 0; r < ROUNDS; r++)); do
@@ -109,3 +155,18 @@ print(d["tokens_per_s"], d["cpu_tokens_per_s"], d["torch"])')
   done
   "$PY" -c "print('%-8s best: lyricmind/pytorch %.2fx wall, %.2fx CPU' % ('$what', $best_lm / $best_pt, $best_lm_cpu / $best_pt_cpu))"
 done
+
+# 2 ranks x 1 thread against DDP (gloo), at the corpus's vocabulary size
+CORPUS=${CORPUS:-/tmp/lyricmind-bench-corpus}
+if [ ! -f "$CORPUS/vocab.h5" ] || ! "$LM" inspect "$CORPUS/vocab.h5" >/dev/null 2>&1; then
+  "$LM" preprocess --force --out "$CORPUS" ../shared/data/lyrics >/dev/null
+fi
+V=$("$LM" inspect "$CORPUS/vocab.h5" | sed -n 's/^ *size: *//p')
+best_lm=0; best_pt=0
+for ((r = 0; r < ROUNDS; r++)); do
+  lm=$(lm2_row)
+  read -r pt ver < <(ddp_row "$V")
+  printf '2 ranks  round %d: lyricmind %.0f tok/s, pytorch %s DDP gloo %.0f tok/s (V %d)\n' $r "$lm" "$ver" "$pt" "$V"
+  best_lm=$("$PY" -c "print(max($best_lm, $lm))"); best_pt=$("$PY" -c "print(max($best_pt, $pt))")
+done
+"$PY" -c "print('2 ranks  best: lyricmind/pytorch DDP %.2fx wall' % ($best_lm / $best_pt))"

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lm_optim.h"
 
@@ -266,4 +267,39 @@ Test(early_stop, zero_patience_never_stops) {
     lm_early_stop_init(&es, 0, 0.0f);
     lm_early_stop_observe(&es, 1.0f, NULL);
     for (int i = 0; i < 100; i++) cr_expect_eq(lm_early_stop_observe(&es, 2.0f, NULL), 0);
+}
+
+/* Clip norm, clipping and Adam on 1, 2, 3, 5 threads: bitwise the same
+ * (fixed parts, per-part sums added in part order), on a length that is
+ * no multiple of the parts or of a vector width. */
+Test(threads, clip_and_adam_bitwise_equal_for_any_thread_count) {
+    const size_t n = 300007;
+    float *g0 = malloc(n * sizeof *g0), *p0 = malloc(n * sizeof *p0);
+    for (size_t i = 0; i < n; i++) {
+        g0[i] = (float)sin((double)i * 0.37) * (1.0f + (float)(i % 7));
+        p0[i] = (float)cos((double)i * 0.11);
+    }
+    float *ref = NULL;
+    double ref_norm = 0;
+    const int threads[4] = {1, 2, 3, 5};
+    for (int k = 0; k < 4; k++) {
+        float *g = malloc(n * sizeof *g), *p = malloc(n * sizeof *p);
+        float *m = calloc(n, sizeof *m), *v = calloc(n, sizeof *v);
+        memcpy(g, g0, n * sizeof *g), memcpy(p, p0, n * sizeof *p);
+        lm_adam a;
+        lm_adam_defaults(&a);
+        double norm = lm_grad_clip_threads(g, n, 1.0, threads[k]);
+        for (int s = 0; s < 3; s++) lm_adam_update_threads(&a, 1e-3f, p, g, m, v, n, threads[k]);
+        if (k == 0) {
+            ref = p, ref_norm = norm;
+            cr_expect(norm > 1.0, "clipping happened");
+            expect_close(lm_grad_norm(g, n), 1.0, 1e-6, "clipped norm");
+        } else {
+            cr_expect_eq(norm, ref_norm, "%d threads: norm", threads[k]);
+            cr_expect_arr_eq(p, ref, n * sizeof *p, "%d threads: parameters", threads[k]);
+            free(p);
+        }
+        free(g), free(m), free(v);
+    }
+    free(ref), free(g0), free(p0);
 }

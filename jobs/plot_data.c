@@ -114,6 +114,10 @@ static void read_newest_ckpt(plot_run *r, long *gt) {
     if (!io_ckpt_state_get(&ck, "global_batch", IO_I64, 1, &g, &e) &&
         !io_ckpt_state_get(&ck, "seq_len", IO_I64, 1, &t, &e) && g > 0 && t > 0)
         *gt = (long)(g * t), r->global_batch = (long)g, r->seq_len = (long)t;
+    /* with --accumulate K a step trains K windows of every stream */
+    const char *acc = ck.config ? strstr(ck.config, "\naccumulate = ") : NULL;
+    long k = acc ? strtol(acc + strlen("\naccumulate = "), NULL, 10) : 1;
+    if (k > 1) *gt *= k;
     r->config = strdup(ck.config ? ck.config : "");
     io_ckpt_close(&ck);
 }

@@ -42,6 +42,20 @@ fi
 rm -rf "$WORK/$CASE" && mkdir -p "$WORK/$CASE" && cd "$WORK/$CASE"
 
 case $CASE in
+plot_accumulate)
+  # --accumulate K: a step trains K windows of every stream, so the token
+  # axis is step x G x T x K.
+  train acc 1 6 --accumulate 2 --eval-every 3
+  "$LM" plot "$WORK/acc" --out acc.png --csv acc.csv >/dev/null
+  "$PY" - <<'PY'
+import csv
+rows = [r for r in csv.DictReader(open("acc.csv")) if r["kind"] == "train"]
+assert rows, "no train rows"
+for r in rows:
+    assert int(r["tokens"]) == int(r["step"]) * 8 * 30 * 2, r
+PY
+  echo "ok plot_accumulate"
+  ;;
 plot_png_svg_csv)
   "$LM" plot "$WORK/run1" "$WORK/run2" --out p.png --svg --csv data.csv --width 1000 --height 700 >/dev/null
   [ "$(png_size p.png)" = 1000x700 ] || fail "p.png is $(png_size p.png), expected 1000x700"

@@ -32,6 +32,7 @@
 #include "cli.h"
 #include "dist.h"
 #include "gen_lyrics.h" /* gen_now_s */
+#include "io_json.h"
 #include "lm_model.h"
 #include "lm_rng.h"
 
@@ -219,12 +220,16 @@ static int step_part(const dist_world *w, lm_model *mod, const ar_flags *f, cons
                "embedding %s (|U| = %ld rows, %.0f floats): measured %.3f ms, model %.3f ms\n",
                f->d.V, f->d.E, f->d.H, f->B, f->T, dense, st.sparse ? "" : "+embedding", f->wire,
                st.sparse ? "sparse" : "dense", st.union_rows, rows, 1e3 * med, 1e3 * mo);
-        printf("{\"bench\":\"allreduce\",\"ranks\":%d,\"vocab\":%d,\"embed\":%d,\"hidden\":%d,"
-               "\"batch\":%d,\"seq_len\":%d,\"reps\":%d,\"alpha_us\":%.4f,\"beta_ns_per_byte\":%.6f,"
-               "\"gbit_s\":%.4f,\"big_ms\":%.4f,\"beta_big_ns_per_byte\":%.6f,\"step_dense_floats\":%.0f,\"step_union_rows\":%ld,"
-               "\"step_sparse\":%d,\"step_ms\":%.4f,\"step_model_ms\":%.4f,\"wire\":\"%s\"}\n",
-               p, f->d.V, f->d.E, f->d.H, f->B, f->T, f->reps, 1e6 * m->alpha, 1e9 * m->beta,
-               8e-9 / m->beta, 1e3 * m->big_s, 1e9 * m->beta_big, dense, st.union_rows, st.sparse, 1e3 * med, 1e3 * mo, f->wire);
+        json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:b, s:o, "
+                              "s:o, s:s}",
+                              "bench", "allreduce", "ranks", p, "vocab", f->d.V, "embed", f->d.E, "hidden", f->d.H,
+                              "batch", f->B, "seq_len", f->T, "reps", f->reps, "alpha_us", io_json_real(1e6 * m->alpha),
+                              "beta_ns_per_byte", io_json_real(1e9 * m->beta), "gbit_s", io_json_real(8e-9 / m->beta),
+                              "big_ms", io_json_real(1e3 * m->big_s), "beta_big_ns_per_byte",
+                              io_json_real(1e9 * m->beta_big), "step_dense_floats", (json_int_t)dense,
+                              "step_union_rows", (json_int_t)st.union_rows, "step_sparse", st.sparse != 0, "step_ms",
+                              io_json_real(1e3 * med), "step_model_ms", io_json_real(1e3 * mo), "wire", f->wire);
+        io_json_write_line(stdout, o);
     }
     dist_grad_sync_free(gs);
     free(ids);

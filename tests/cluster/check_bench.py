@@ -43,6 +43,8 @@ if not any(re.match(r"^largest message alone \(\d+ bytes, [\d.]+ ms\): beta = [\
 for k in ("alpha_us", "beta_ns_per_byte", "gbit_s", "big_ms", "beta_big_ns_per_byte", "step_ms", "step_model_ms"):
     if not (math.isfinite(j[k]) and j[k] > 0):
         fail("JSON: %s = %r is not a positive number" % (k, j[k]))
+if type(j["step_sparse"]) is not bool or type(j["step_dense_floats"]) is not int:
+    fail("JSON: step_sparse must be a boolean and step_dense_floats an integer: %r" % j)
 if j["step_union_rows"] <= 0:
     fail("JSON: no token union")
 # The fit, recomputed from the printed table (fit_ring's rule): the slope

@@ -78,7 +78,10 @@ static void section_world(FILE *f, const plot_run *r) {
     report_setting(r->config, "threads", threads, sizeof threads);
     fputs("<h2>World shape</h2>\n<table>\n", f);
     long b = atol(batch);
-    if (r->global_batch && b > 0) report_rowf(f, "ranks", "%ld", r->global_batch / b);
+    if (r->ranks) /* from the start records; older files: G / batch-size */
+        report_rowf(f, "ranks", "%d%s", r->ranks, r->ranks_changed ? " (last start; earlier starts ran on other counts)" : "");
+    else if (r->global_batch && b > 0)
+        report_rowf(f, "ranks", "%ld", r->global_batch / b);
     report_row(f, "streams per rank (--batch-size)", batch[0] ? batch : "unknown");
     if (r->global_batch) report_rowf(f, "global batch G", "%ld streams", r->global_batch);
     if (r->seq_len) report_rowf(f, "tokens per window T", "%ld", r->seq_len);
@@ -183,8 +186,8 @@ static void section_songs(FILE *f, const plot_run *r, const report_flags *fl) {
 }
 
 static void page(FILE *f, const plot_run *r, const report_flags *fl) {
-    char title[512];
-    snprintf(title, sizeof title, "LyricMind run %s", r->name);
+    char title[4200];
+    snprintf(title, sizeof title, "LyricMind run: %s", r->dir);
     report_begin(f, title);
     fputs("<h1>", f);
     report_esc(f, title);

@@ -60,6 +60,11 @@ static int add_record(plot_run *r, json_t *o, const char *line, long *gt) {
     double g = num(o, "global_batch"), t = num(o, "seq_len");
     if (g > 0 && t > 0) *gt = (long)g * (long)t, r->global_batch = (long)g, r->seq_len = (long)t;
     if (!strcmp(type, "finished") || !strcmp(type, "stopped")) return keep_final(r, line);
+    long k = (!strcmp(type, "start") || !strcmp(type, "resume")) ? inum(o, "ranks") : 0;
+    if (k > 0) {
+        if (r->ranks && r->ranks != k) r->ranks_changed = 1;
+        r->ranks = (int)k;
+    }
     if (!strcmp(type, "resume") || (!strcmp(type, "start") && step > 0)) return mark_resume(r, step);
     plot_point p = {step, inum(o, "epoch"), NAN, NAN, NAN, NAN, NAN, NAN};
     if (!strcmp(type, "train")) {

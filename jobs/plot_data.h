@@ -38,6 +38,8 @@ typedef struct plot_run {
     size_t n_skipped;     /* lines not understood */
     long tokens_per_step; /* G x T, 0 if unknown */
     long global_batch, seq_len; /* G, T (0 if unknown) */
+    int ranks;            /* ranks of the last start/resume record (0 if none) */
+    int ranks_changed;    /* earlier starts ran on another number of ranks */
     char *final_line;     /* the last "finished"/"stopped" record as read, or NULL */
     char *config;         /* settings text of the newest checkpoint, or NULL */
     char ckpt[4200];      /* that checkpoint's path, "" if none */

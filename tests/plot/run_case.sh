@@ -142,6 +142,11 @@ plot_errors)
 report_chromium)
   [ -x "$CHROMIUM" ] || fail "chromium not found ($CHROMIUM): install the test packages of scripts/install-deps.sh"
   "$LM" report "$WORK/run1" --out r.html >/dev/null
+  # the world shape's ranks come from the start records (run2 ran on 2)
+  "$LM" report "$WORK/run2" --out r2.html --songs 0 >/dev/null
+  grep -qF '<tr><th>ranks</th><td>2</td></tr>' r2.html || fail "run2's report does not say 2 ranks"
+  grep -qF '<tr><th>ranks</th><td>1</td></tr>' r.html || fail "run1's report does not say 1 rank"
+  grep -qF "<h1>LyricMind run: $WORK/run1</h1>" r.html || fail "the title does not name the run directory"
   "$LM" generate --checkpoint "$WORK/run1/best.h5" --count 3 --seed 1 --max-words 120 > songs.txt 2>/dev/null
   "$PY" - "$WORK/run1/eval.json" <<'PY'
 import html, json, re, sys

@@ -1,6 +1,6 @@
 /* train_loop: 'lyricmind train' per rank (DESIGN.md "Training loop").
  * Per global step: read this rank's B streams, forward/backward, sum the
- * gradients over ranks (the head reduction overlaps the LSTM backward), clip,
+ * gradients over ranks (one blocking exchange; the overlap path is off), clip,
  * Adam; one small allreduce agrees on loss, signals and rank 0's clocks.
  * Evaluations feed rank 0's decisions {lr, stop, save best}, broadcast.
  * Invariant: every rank holds bitwise-identical parameters and optimizer

@@ -1,4 +1,4 @@
-/* pp_hash: XXH64, MurmurHash3_x64_128 and a word hash (see pp_hash.h).
+/* pp_hash: MurmurHash3_x64_128 and a word hash (see pp_hash.h).
  * Unaligned loads go through memcpy (one instruction on x86-64). Multi-byte
  * words are read little-endian as both references specify; on a big-endian
  * host the byte swap below keeps the values identical. */
@@ -26,103 +26,11 @@ static inline uint32_t rd32(const unsigned char *p) {
     return v;
 }
 
-/* ---- XXH64 ---------------------------------------------------------------- */
+/* ---- word hash constants (XXH64's primes) --------------------------------------- */
 
 #define P1 0x9E3779B185EBCA87ULL
 #define P2 0xC2B2AE3D27D4EB4FULL
 #define P3 0x165667B19E3779F9ULL
-#define P4 0x85EBCA77C2B2AE63ULL
-#define P5 0x27D4EB2F165667C5ULL
-
-static inline uint64_t xxh_round(uint64_t acc, uint64_t in) {
-    acc += in * P2;
-    acc = rotl64(acc, 31);
-    return acc * P1;
-}
-
-static inline uint64_t xxh_merge(uint64_t acc, uint64_t v) {
-    acc ^= xxh_round(0, v);
-    return acc * P1 + P4;
-}
-
-void pp_xxh64_init(pp_xxh64_state *s, uint64_t seed) {
-    memset(s, 0, sizeof *s);
-    s->seed = seed;
-    s->v[0] = seed + P1 + P2;
-    s->v[1] = seed + P2;
-    s->v[2] = seed;
-    s->v[3] = seed - P1;
-}
-
-void pp_xxh64_update(pp_xxh64_state *s, const void *data, size_t len) {
-    const unsigned char *p = data, *end = p + len;
-    s->total += len;
-    if (s->memsize + len < 32) {
-        if (len) memcpy(s->mem + s->memsize, p, len);
-        s->memsize += len;
-        return;
-    }
-    if (s->memsize) {
-        size_t fill = 32 - s->memsize;
-        memcpy(s->mem + s->memsize, p, fill);
-        for (int i = 0; i < 4; i++) s->v[i] = xxh_round(s->v[i], rd64(s->mem + 8 * i));
-        p += fill;
-        s->memsize = 0;
-    }
-    uint64_t v0 = s->v[0], v1 = s->v[1], v2 = s->v[2], v3 = s->v[3];
-    while (end - p >= 32) {
-        v0 = xxh_round(v0, rd64(p));
-        v1 = xxh_round(v1, rd64(p + 8));
-        v2 = xxh_round(v2, rd64(p + 16));
-        v3 = xxh_round(v3, rd64(p + 24));
-        p += 32;
-    }
-    s->v[0] = v0, s->v[1] = v1, s->v[2] = v2, s->v[3] = v3;
-    if (p < end) {
-        memcpy(s->mem, p, (size_t)(end - p));
-        s->memsize = (size_t)(end - p);
-    }
-}
-
-uint64_t pp_xxh64_digest(const pp_xxh64_state *s) {
-    uint64_t h;
-    if (s->total >= 32) {
-        h = rotl64(s->v[0], 1) + rotl64(s->v[1], 7) + rotl64(s->v[2], 12) + rotl64(s->v[3], 18);
-        for (int i = 0; i < 4; i++) h = xxh_merge(h, s->v[i]);
-    } else {
-        h = s->seed + P5;
-    }
-    h += s->total;
-    const unsigned char *p = s->mem;
-    size_t n = s->memsize;
-    while (n >= 8) {
-        h ^= xxh_round(0, rd64(p));
-        h = rotl64(h, 27) * P1 + P4;
-        p += 8, n -= 8;
-    }
-    if (n >= 4) {
-        h ^= (uint64_t)rd32(p) * P1;
-        h = rotl64(h, 23) * P2 + P3;
-        p += 4, n -= 4;
-    }
-    while (n--) {
-        h ^= (*p++) * P5;
-        h = rotl64(h, 11) * P1;
-    }
-    h ^= h >> 33;
-    h *= P2;
-    h ^= h >> 29;
-    h *= P3;
-    h ^= h >> 32;
-    return h;
-}
-
-uint64_t pp_xxh64(const void *data, size_t len, uint64_t seed) {
-    pp_xxh64_state s;
-    pp_xxh64_init(&s, seed);
-    pp_xxh64_update(&s, data, len);
-    return pp_xxh64_digest(&s);
-}
 
 /* ---- MurmurHash3_x64_128 ---------------------------------------------------- */
 

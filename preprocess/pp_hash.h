@@ -1,7 +1,6 @@
-/* pp_hash: the fast non-cryptographic hashes of the preprocessor.
+/* pp_hash: the fast non-cryptographic hashes of the preprocessor (the XXH64
+ * input checksums of manifest.json come from libxxhash: pp_inputs.c).
  *
- * - pp_xxh64*: XXH64 (the xxHash 64-bit algorithm, bit-exact with the
- *   reference), streaming, for the input checksums in manifest.json.
  * - pp_hash128: MurmurHash3_x64_128 (bit-exact with the reference), the
  *   identity of a cleaned song for dedup and the train/val split.
  * - pp_hash_word: a short-string hash for the word dictionaries (not stored
@@ -16,17 +15,6 @@
 typedef struct pp_h128 {
     uint64_t lo, hi;
 } pp_h128;
-
-typedef struct pp_xxh64_state {
-    uint64_t v[4], total, seed;
-    unsigned char mem[32];
-    size_t memsize;
-} pp_xxh64_state;
-
-void pp_xxh64_init(pp_xxh64_state *s, uint64_t seed);
-void pp_xxh64_update(pp_xxh64_state *s, const void *data, size_t len);
-uint64_t pp_xxh64_digest(const pp_xxh64_state *s);
-uint64_t pp_xxh64(const void *data, size_t len, uint64_t seed);
 
 pp_h128 pp_hash128(const void *data, size_t len, uint32_t seed);
 uint64_t pp_hash_word(const char *s, size_t len);

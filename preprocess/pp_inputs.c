@@ -1,5 +1,5 @@
 /* pp_inputs: expands the command's INPUT arguments into a sorted list of
- * files and checksums them (see pp_internal.h).
+ * files and checksums them with libxxhash's XXH64 (see pp_internal.h).
  * Invariants: the list order depends only on the arguments and the names in
  * the directories (sorted bytewise), never on readdir order; every listed
  * file existed, was a non-empty regular file and could be opened. */
@@ -13,8 +13,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include "pp_hash.h"
+#include <xxhash.h>
 
 #define MAX_DEPTH 32
 
@@ -131,6 +130,11 @@ int pp_inputs_checksum(pp_inputs *in, const int *cancel, lm_err *e) {
     enum { BUF = 1 << 20 };
     char *buf = malloc(BUF);
     if (!buf) return lm_err_set(e, "out of memory");
+    XXH64_state_t *st = XXH64_createState();
+    if (!st) {
+        free(buf);
+        return lm_err_set(e, "out of memory");
+    }
     int rc = 0;
     for (size_t i = 0; i < in->n && !rc; i++) {
         int fd = open(in->v[i].path, O_RDONLY);
@@ -138,8 +142,7 @@ int pp_inputs_checksum(pp_inputs *in, const int *cancel, lm_err *e) {
             rc = lm_err_set(e, "%s: cannot open: %s", in->v[i].path, strerror(errno));
             break;
         }
-        pp_xxh64_state st;
-        pp_xxh64_init(&st, 0);
+        XXH64_reset(st, 0);
         for (;;) {
             ssize_t r = read(fd, buf, BUF);
             if (r < 0 && errno == EINTR) continue;
@@ -148,11 +151,12 @@ int pp_inputs_checksum(pp_inputs *in, const int *cancel, lm_err *e) {
                 break;
             }
             if (r == 0 || __atomic_load_n(cancel, __ATOMIC_RELAXED)) break;
-            pp_xxh64_update(&st, buf, (size_t)r);
+            XXH64_update(st, buf, (size_t)r);
         }
         close(fd);
-        in->v[i].xxh64 = pp_xxh64_digest(&st);
+        in->v[i].xxh64 = XXH64_digest(st);
     }
+    XXH64_freeState(st);
     free(buf);
     return rc;
 }

@@ -117,6 +117,4 @@ void pp_shards_free(pp_shards *sh);
 int pp_manifest_write(const char *path, const pp_options *o, const pp_inputs *in,
                       const pp_shards *sh, const pp_summary *s, lm_err *e);
 
-double pp_now(void);
-
 #endif

@@ -26,6 +26,7 @@
 
 #include "io_shard.h"
 #include "io_vocab.h"
+#include "lm_sys.h"
 
 static const char *const SPECIALS[IO_TOK_FIRST_GENRE] = {"<pad>", "<unk>", "<bos>", "<eos>", "<nl>", "<sep>"};
 
@@ -383,7 +384,7 @@ int pp_pass2_run(const pp_options *o, const char *tmpdir, int threads, pp_pass1 
                  pp_shards *sh, pp_summary *s, lm_err *e) {
     memset(sh, 0, sizeof *sh);
     if (p1->n_dicts > 256) return lm_err_set(e, "too many threads (max 256)");
-    double t0 = pp_now();
+    double t0 = lm_sys_now();
     char vpath[4200];
     snprintf(vpath, sizeof vpath, "%s/vocab.h5", tmpdir);
     int genre_final[PP_MAX_GENRES];
@@ -392,10 +393,10 @@ int pp_pass2_run(const pp_options *o, const char *tmpdir, int threads, pp_pass1 
     int rc = o->vocab_file ? use_vocab(o, vpath, p1, genre_final, map, dict_n, s, e)
                            : choose_vocab(o, vpath, p1, genre_final, map, dict_n, s, e);
     s->oov_rate = s->word_tokens ? (double)s->oov_tokens / (double)s->word_tokens : 0.0;
-    s->vocab_s = pp_now() - t0;
+    s->vocab_s = lm_sys_now() - t0;
     /* the dictionaries are no longer needed: free them before the shards */
     for (int k = 0; k < p1->n_dicts; k++) pp_dict_free(&p1->dicts[k]);
-    t0 = pp_now();
+    t0 = lm_sys_now();
     writers w = {.o = o, .dir = tmpdir, .p1 = p1, .s = s, .map = map, .dict_n = dict_n,
                  .genre_final = genre_final};
     for (int k = 0; k < 2; k++)
@@ -406,6 +407,6 @@ int pp_pass2_run(const pp_options *o, const char *tmpdir, int threads, pp_pass1 
         if (unlink(w.tokfile[k]) != 0) rc = lm_err_set(e, "%s: cannot remove: %s", w.tokfile[k], strerror(errno));
     s->train_shards = sh->n_train;
     s->val_shards = sh->n_val;
-    s->pass2_s = pp_now() - t0;
+    s->pass2_s = lm_sys_now() - t0;
     return rc;
 }

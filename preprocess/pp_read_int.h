@@ -68,6 +68,7 @@ int pp_read_jsonl(pp_src *s, const char *blk, size_t blen, const pp_read_opts *o
 int pp_read_text(pp_src *s, const char *blk, size_t blen, const pp_read_opts *o,
                  pp_record_fn fn, void *ctx, lm_err *e);
 
+/* pp_read_names.c: */
 /* Splits path's base name, ignoring a final ".zst", at its last dot (a
  * leading dot does not count): returns the base name, *stem = its length up
  * to that dot (or all of it), *ext and *ext_len = the extension or NULL, 0. */

@@ -8,16 +8,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "io_vocab.h"
-
-double pp_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "lm_sys.h"
 
 void pp_options_default(pp_options *o) {
     memset(o, 0, sizeof *o);
@@ -31,12 +25,6 @@ void pp_options_default(pp_options *o) {
     o->threads = 0;
     o->max_warnings = 20;
     o->oov_warn = 0.2;
-}
-
-const char *pp_reason_name(int r) {
-    static const char *const NAMES[PP_N_REASONS] = {"empty", "invalid_utf8", "missing_text", "too_short",
-                                                    "unknown_genre"};
-    return r >= 0 && r < PP_N_REASONS ? NAMES[r] : "?";
 }
 
 static int check_options(const pp_options *o, lm_err *e) {
@@ -84,7 +72,7 @@ static int no_song_kept(const pp_summary *s, lm_err *e) {
 }
 
 int pp_run(const pp_options *o, pp_summary *s, lm_err *e) {
-    double t0 = pp_now();
+    double t0 = lm_sys_now();
     memset(s, 0, sizeof *s);
     if (check_options(o, e)) return -1;
     int threads = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -126,12 +114,12 @@ int pp_run(const pp_options *o, pp_summary *s, lm_err *e) {
         *e = sj.err;
         rc = -1;
     }
-    s->pass1_s = pp_now() - t0;
+    s->pass1_s = lm_sys_now() - t0;
     if (!rc && s->songs_kept == 0) rc = no_song_kept(s, e);
     pp_shards sh = {0};
     if (!rc) rc = pp_pass2_run(o, tmp, threads, &p1, &sh, s, e);
     if (!rc) pp_pass1_free(&p1);
-    s->wall_s = pp_now() - t0;
+    s->wall_s = lm_sys_now() - t0;
     s->bytes_per_s = s->wall_s > 0 ? (double)s->bytes / s->wall_s : 0;
     if (!rc) pp_summary_warn(o, s);
     if (!rc) rc = pp_manifest_write(manifest, o, &in, &sh, s, e);
@@ -144,7 +132,7 @@ int pp_run(const pp_options *o, pp_summary *s, lm_err *e) {
     pp_shards_free(&sh);
     pp_inputs_free(&in);
     pp_genre_map_free(gm);
-    s->wall_s = pp_now() - t0;
+    s->wall_s = lm_sys_now() - t0;
     s->bytes_per_s = s->wall_s > 0 ? (double)s->bytes / s->wall_s : 0;
     return rc;
 }

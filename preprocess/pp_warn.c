@@ -1,9 +1,17 @@
-/* pp_warn: warnings about a corpus that preprocess built but that train would
+/* pp_warn: what the summary says beyond its counts: the names of the reasons
+ * a song is skipped (pp_reason_name, the keys of the manifest's "skipped"),
+ * and warnings about a corpus that preprocess built but that train would
  * refuse (no training or validation songs) or learn little from (too many
  * <unk>); see pp_summary_warn in pp.h and docs/preprocess.md, "Warnings". */
 #include "pp.h"
 
 #include <stdio.h>
+
+const char *pp_reason_name(int r) {
+    static const char *const NAMES[PP_N_REASONS] = {"empty", "invalid_utf8", "missing_text", "too_short",
+                                                    "unknown_genre"};
+    return r >= 0 && r < PP_N_REASONS ? NAMES[r] : "?";
+}
 
 static void add(pp_summary *s, const char *text) {
     if (s->n_warnings < PP_MAX_CORPUS_WARNINGS)

@@ -13,6 +13,7 @@ PKGS=(
   libhdf5-dev hdf5-tools                # shards and checkpoints; h5dump to read them
   libzstd-dev zstd                      # zstd HDF5 filter; zstd makes .zst inputs
   libutf8proc-dev libcsv-dev libjansson-dev   # text pipeline
+  libxxhash-dev                         # XXH64 input checksums (manifest.json)
   gnuplot-nox                           # lyricmind plot and report draw with gnuplot
   pocketsphinx-en-us                    # CMU pronouncing dictionary (rhyme metric)
 )

@@ -47,6 +47,51 @@ int ppt_exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
+char *ppt_file(const char *dir, const char *name, const void *data, size_t len) {
+    char *p = ppt_path(dir, name);
+    ppt_write(p, data, len);
+    return p;
+}
+
+static char *dup_or_null(const char *s) {
+    return s ? strdup(s) : NULL;
+}
+
+int ppt_collect(const pp_record *r, void *ctx) {
+    ppt_recs *rs = ctx;
+    if (rs->n == rs->cap) {
+        rs->cap = rs->cap ? 2 * rs->cap : 16;
+        rs->v = realloc(rs->v, rs->cap * sizeof *rs->v);
+    }
+    ppt_rec *c = &rs->v[rs->n++];
+    c->text = malloc(r->text_len + 1);
+    memcpy(c->text, r->text, r->text_len);
+    c->text[r->text_len] = 0;
+    c->text_len = r->text_len;
+    c->genre = dup_or_null(r->genre);
+    c->artist = dup_or_null(r->artist);
+    c->title = dup_or_null(r->title);
+    c->line = r->line;
+    c->skip = r->skip;
+    return rs->stop_after > 0 && rs->n >= (size_t)rs->stop_after ? 7 : 0;
+}
+
+void ppt_recs_free(ppt_recs *r) {
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->v[i].text);
+        free(r->v[i].genre);
+        free(r->v[i].artist);
+        free(r->v[i].title);
+    }
+    free(r->v);
+    memset(r, 0, sizeof *r);
+}
+
+int ppt_read(const char *path, const pp_read_opts *o, ppt_recs *r, lm_err *e) {
+    e->msg[0] = 0;
+    return pp_read_file(path, o, ppt_collect, r, e);
+}
+
 static void append_shard(ppt_split *sp, const char *path, const io_vocab *v) {
     io_shard s;
     lm_err e = {{0}};

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "pp_dedup.h"
 #include "pp_genre.h"
@@ -18,28 +19,30 @@
 /* ---- hashes ------------------------------------------------------------------- */
 
 Test(pp_hash, xxh64_matches_reference_vectors) {
-    /* values from the reference libxxhash 0.8.1 */
-    cr_assert_eq(pp_xxh64("", 0, 0), 0xef46db3751d8e999ULL);
-    cr_assert_eq(pp_xxh64("a", 1, 0), 0xd24ec4f1a98c6e5bULL);
-    cr_assert_eq(pp_xxh64("abc", 3, 0), 0x44bc2cf5ad770999ULL);
+    /* values from the reference libxxhash 0.8.1, which pp_inputs.c calls */
+    cr_assert_eq(XXH64("", 0, 0), 0xef46db3751d8e999ULL);
+    cr_assert_eq(XXH64("a", 1, 0), 0xd24ec4f1a98c6e5bULL);
+    cr_assert_eq(XXH64("abc", 3, 0), 0x44bc2cf5ad770999ULL);
     const char *q = "The quick brown fox jumps over the lazy dog";
-    cr_assert_eq(pp_xxh64(q, strlen(q), 0), 0x0b242d361fda71bcULL);
-    cr_assert_eq(pp_xxh64(q, strlen(q), 7), 0x73229526fb86a735ULL);
+    cr_assert_eq(XXH64(q, strlen(q), 0), 0x0b242d361fda71bcULL);
+    cr_assert_eq(XXH64(q, strlen(q), 7), 0x73229526fb86a735ULL);
     const char *l = "0123456789abcdef0123456789abcdef0123456789";
-    cr_assert_eq(pp_xxh64(l, strlen(l), 0), 0xa76190c3acf08a1cULL);
+    cr_assert_eq(XXH64(l, strlen(l), 0), 0xa76190c3acf08a1cULL);
 }
 
 Test(pp_hash, xxh64_streaming_equals_one_shot_for_any_split) {
     char buf[300];
     for (int i = 0; i < 300; i++) buf[i] = (char)(i * 7 + 3);
     for (size_t len = 0; len <= 300; len += 37) {
-        uint64_t want = pp_xxh64(buf, len, 42);
+        uint64_t want = XXH64(buf, len, 42);
         for (size_t cut = 0; cut <= len; cut += 5) {
-            pp_xxh64_state s;
-            pp_xxh64_init(&s, 42);
-            pp_xxh64_update(&s, buf, cut);
-            for (size_t i = cut; i < len; i++) pp_xxh64_update(&s, buf + i, 1);
-            cr_assert_eq(pp_xxh64_digest(&s), want, "len %zu cut %zu", len, cut);
+            XXH64_state_t *s = XXH64_createState();
+            cr_assert_not_null(s);
+            XXH64_reset(s, 42);
+            XXH64_update(s, buf, cut);
+            for (size_t i = cut; i < len; i++) XXH64_update(s, buf + i, 1);
+            cr_assert_eq(XXH64_digest(s), want, "len %zu cut %zu", len, cut);
+            XXH64_freeState(s);
         }
     }
 }

@@ -10,8 +10,12 @@
 #include "pp_read.h"
 #include "pp_test_util.h"
 
-static void setup(void) { tu_tmpdir(); }
-static void teardown(void) { tu_rmdir(); }
+static char *dir;
+static void setup(void) { dir = ppt_tmpdir(); }
+static void teardown(void) {
+    ppt_rm_rf(dir);
+    free(dir);
+}
 TestSuite(read, .init = setup, .fini = teardown);
 
 static const pp_read_opts DEF = {0};
@@ -27,11 +31,11 @@ static const pp_read_opts *or_def(const pp_read_opts *o) { return o ? o : &DEF; 
 
 /* Writes data to <tmp>/name, reads it with o (NULL: defaults), asserts success
  * and n records; the caller frees the records. */
-static recs read_ok(const char *name, const char *data, size_t len, const pp_read_opts *o, size_t n) {
-    char *p = tu_write(name, data, len);
-    recs r = {0};
+static ppt_recs read_ok(const char *name, const char *data, size_t len, const pp_read_opts *o, size_t n) {
+    char *p = ppt_file(dir, name, data, len);
+    ppt_recs r = {0};
     lm_err e;
-    cr_assert_eq(tu_read(p, or_def(o), &r, &e), 0, "%s: %s", name, e.msg);
+    cr_assert_eq(ppt_read(p, or_def(o), &r, &e), 0, "%s: %s", name, e.msg);
     cr_assert_eq(r.n, n, "%s: %zu records, want %zu", name, r.n, n);
     free(p);
     return r;
@@ -42,18 +46,18 @@ static recs read_ok(const char *name, const char *data, size_t len, const pp_rea
  * file and contains every further string. */
 #define READ_ERR(name, str, o, ...)                                                         \
     do {                                                                                    \
-        char *p_ = TU_WRITE((name), str);                                                   \
-        recs r_ = {0};                                                                      \
+        char *p_ = PPT_FILE(dir, (name), str);                                              \
+        ppt_recs r_ = {0};                                                                  \
         lm_err e_;                                                                          \
-        ASSERT_ERR(tu_read(p_, or_def(o), &r_, &e_), e_, p_, __VA_ARGS__);                  \
-        tu_recs_free(&r_);                                                                  \
+        ASSERT_ERR(ppt_read(p_, or_def(o), &r_, &e_), e_, p_, __VA_ARGS__);                 \
+        ppt_recs_free(&r_);                                                                 \
         free(p_);                                                                           \
     } while (0)
 
 /* ---- CSV ---------------------------------------------------------------- */
 
 Test(read, csv_multiline_quoted_fields) {
-    recs r = READ_OK("a.csv", "Lyrics,Genre\n"
+    ppt_recs r = READ_OK("a.csv", "Lyrics,Genre\n"
                               "\"line one\nline \"\"two\"\", with comma\n\nstanza\",Pop\n"
                               "plain,['Hip-Hop/Rap']\n"
                               "\n"
@@ -68,46 +72,46 @@ Test(read, csv_multiline_quoted_fields) {
     cr_assert_str_eq(r.v[2].text, "last");
     cr_assert_null(r.v[2].genre, "an empty label is NULL");
     cr_assert_eq(r.v[2].line, 8, "blank lines count");
-    tu_recs_free(&r);
+    ppt_recs_free(&r);
 }
 
 Test(read, csv_extra_index_column) {
-    recs r = READ_OK("idx.csv", ",Lyrics,Genre\n0,\"a\nb\",Rock\n1,c,Pop\n", NULL, 2);
+    ppt_recs r = READ_OK("idx.csv", ",Lyrics,Genre\n0,\"a\nb\",Rock\n1,c,Pop\n", NULL, 2);
     cr_assert_str_eq(r.v[0].text, "a\nb");
     cr_assert_str_eq(r.v[0].genre, "Rock");
     cr_assert_str_eq(r.v[1].text, "c");
     cr_assert_eq(r.v[1].line, 4);
-    tu_recs_free(&r);
+    ppt_recs_free(&r);
 }
 
 Test(read, csv_header_case_insensitive_with_all_roles) {
-    recs r = READ_OK("h.csv", "TITLE, Artist ,LYRICS,tag\nSong A,Band,words here,rock\n", NULL, 1);
+    ppt_recs r = READ_OK("h.csv", "TITLE, Artist ,LYRICS,tag\nSong A,Band,words here,rock\n", NULL, 1);
     cr_assert_str_eq(r.v[0].text, "words here");
     cr_assert_str_eq(r.v[0].genre, "rock");
     cr_assert_str_eq(r.v[0].artist, "Band");
     cr_assert_str_eq(r.v[0].title, "Song A");
-    tu_recs_free(&r);
+    ppt_recs_free(&r);
 }
 
 Test(read, csv_custom_fields) {
     const char csv[] = "id,Body,Style,lyrics\n1,the body,jazz,not this\n";
     pp_read_opts o = {.text_field = "body", .genre_field = "STYLE"};
-    recs r = READ_OK("c.csv", csv, &o, 1);
+    ppt_recs r = READ_OK("c.csv", csv, &o, 1);
     cr_assert_str_eq(r.v[0].text, "the body");
     cr_assert_str_eq(r.v[0].genre, "jazz");
-    tu_recs_free(&r);
+    ppt_recs_free(&r);
     pp_read_opts bad = {.text_field = "verses"}, badg = {.genre_field = "mood"};
     READ_ERR("c.csv", csv, &bad, "no column 'verses'");
     READ_ERR("c.csv", csv, &badg, "no column 'mood'");
 }
 
 Test(read, csv_crlf_and_bom) {
-    recs r = READ_OK("w.csv", "\xEF\xBB\xBFLyrics,Genre\r\n\"a\r\nb\",Pop\r\nc,Rock\r\n", NULL, 2);
+    ppt_recs r = READ_OK("w.csv", "\xEF\xBB\xBFLyrics,Genre\r\n\"a\r\nb\",Pop\r\nc,Rock\r\n", NULL, 2);
     cr_assert_str_eq(r.v[0].text, "a\r\nb");
     cr_assert_str_eq(r.v[0].genre, "Pop");
     cr_assert_str_eq(r.v[1].genre, "Rock");
     cr_assert_eq(r.v[1].line, 4);
-    tu_recs_free(&r);
+    ppt_recs_free(&r);
 }
 
 Test(read, csv_errors_name_file_and_line) {
@@ -120,18 +124,18 @@ Test(read, csv_errors_name_file_and_line) {
 }
 
 Test(read, csv_records_before_a_bad_row_are_delivered) {
-    char *p = TU_WRITE("bad.csv", "Lyrics,Genre\n\"x\ny\",Pop\nz,Rock,extra\n");
-    recs r = {0};
+    char *p = PPT_FILE(dir, "bad.csv", "Lyrics,Genre\n\"x\ny\",Pop\nz,Rock,extra\n");
+    ppt_recs r = {0};
     lm_err e;
-    ASSERT_ERR(tu_read(p, &DEF, &r, &e), e, "wrong column count");
+    ASSERT_ERR(ppt_read(p, &DEF, &r, &e), e, "wrong column count");
     cr_assert_eq(r.n, 1);
-    tu_recs_free(&r);
+    ppt_recs_free(&r);
     free(p);
 }
 
 Test(read, csv_header_only_has_no_records) {
-    recs r = READ_OK("ho.csv", "Lyrics,Genre\n", NULL, 0);
-    tu_recs_free(&r);
+    ppt_recs r = READ_OK("ho.csv", "Lyrics,Genre\n", NULL, 0);
+    ppt_recs_free(&r);
 }
 
 /* ---- files and sources ---------------------------------------------------- */
@@ -142,24 +146,24 @@ Test(read, empty_file) {
 }
 
 Test(read, missing_file_and_directory) {
-    recs r = {0};
+    ppt_recs r = {0};
     lm_err e;
     char path[512];
-    snprintf(path, sizeof path, "%s/nope.csv", tu_dir());
-    ASSERT_ERR(tu_read(path, &DEF, &r, &e), e, path, "No such file or directory");
-    char *d = TU_WRITE("x", "");
+    snprintf(path, sizeof path, "%s/nope.csv", dir);
+    ASSERT_ERR(ppt_read(path, &DEF, &r, &e), e, path, "No such file or directory");
+    char *d = PPT_FILE(dir, "x", "");
     *strrchr(d, '/') = 0;
-    ASSERT_ERR(tu_read(d, &DEF, &r, &e), e, d, "Is a directory");
+    ASSERT_ERR(ppt_read(d, &DEF, &r, &e), e, d, "Is a directory");
     free(d);
 }
 
 Test(read, callback_stop_value_is_returned) {
-    char *p = TU_WRITE("s.csv", "Lyrics\na\nb\nc\n");
-    recs r = {.stop_after = 2};
+    char *p = PPT_FILE(dir, "s.csv", "Lyrics\na\nb\nc\n");
+    ppt_recs r = {.stop_after = 2};
     lm_err e;
-    cr_assert_eq(tu_read(p, &DEF, &r, &e), 7);
+    cr_assert_eq(ppt_read(p, &DEF, &r, &e), 7);
     cr_assert_eq(r.n, 2);
-    tu_recs_free(&r);
+    ppt_recs_free(&r);
     free(p);
 }
 
@@ -173,7 +177,7 @@ Test(read, jsonl_records_and_skips) {
                       "{\"title\": \"no text\"}\n"
                       "{\"lyrics\": 42, \"genre\": \"Pop\"}\n"
                       "{\"content\": \"nul\\u0000inside\"}";
-    recs r = READ_OK("s.jsonl", jl, NULL, 5);
+    ppt_recs r = READ_OK("s.jsonl", jl, NULL, 5);
     cr_assert_str_eq(r.v[0].text, "one\ntwo");
     cr_assert_str_eq(r.v[0].genre, "Pop");
     cr_assert_str_eq(r.v[0].artist, "A");
@@ -187,12 +191,12 @@ Test(read, jsonl_records_and_skips) {
     cr_assert_eq(r.v[2].line, 5);
     cr_assert_eq(r.v[3].skip, PP_SKIP_MISSING_TEXT, "a non-string text is missing");
     cr_assert_eq(r.v[4].text_len, 10);
-    tu_recs_free(&r);
+    ppt_recs_free(&r);
     pp_read_opts o = {.text_field = "TITLE"};
     r = READ_OK("s.jsonl", jl, &o, 5);
     cr_assert_str_eq(r.v[0].text, "T");
     cr_assert_str_eq(r.v[2].text, "no text");
-    tu_recs_free(&r);
+    ppt_recs_free(&r);
 }
 
 Test(read, jsonl_invalid_line) {
@@ -201,20 +205,20 @@ Test(read, jsonl_invalid_line) {
 }
 
 Test(read, jsonl_invalid_utf8_goes_to_the_cleaner) {
-    recs r = READ_OK("u.jsonl", "{\"lyrics\": \"ab\xFF\"}\n{\"lyrics\": \"fine\"}\n", NULL, 2);
+    ppt_recs r = READ_OK("u.jsonl", "{\"lyrics\": \"ab\xFF\"}\n{\"lyrics\": \"fine\"}\n", NULL, 2);
     pp_words w = {0};
     size_t bad = 0;
     cr_assert_eq(pp_clean_song(r.v[0].text, r.v[0].text_len, &w, &bad), PP_CLEAN_BAD_UTF8);
     cr_assert_eq(bad, 14);
     cr_assert_str_eq(r.v[1].text, "fine");
     pp_words_free(&w);
-    tu_recs_free(&r);
+    ppt_recs_free(&r);
 }
 
 /* ---- text with boundaries ----------------------------------------------- */
 
 Test(read, text_boundaries_and_genre_from_name) {
-    recs r = READ_OK("rap.txt", "first song\nline two\n\n<SONG_BOUNDARY>\n"
+    ppt_recs r = READ_OK("rap.txt", "first song\nline two\n\n<SONG_BOUNDARY>\n"
                                 "\n\nsecond\r\n<SONG_BOUNDARY>  \r\n"
                                 "  <SONG_BOUNDARY> is not a boundary\n"
                                 "<SONG_BOUNDARY>\n\n \n<SONG_BOUNDARY>\n<SONG_BOUNDARY>\n\n",
@@ -226,14 +230,14 @@ Test(read, text_boundaries_and_genre_from_name) {
     cr_assert_eq(r.v[1].line, 7);
     cr_assert_str_eq(r.v[2].text, "  <SONG_BOUNDARY> is not a boundary\n");
     cr_assert_eq(r.v[2].line, 9);
-    tu_recs_free(&r);
+    ppt_recs_free(&r);
     pp_read_opts o = {.boundary = "=====", .text_genre = "Folk"};
     r = READ_OK("songs.lyrics.txt", "a\n=====\nb\n", &o, 2);
     cr_assert_str_eq(r.v[1].genre, "Folk");
-    tu_recs_free(&r);
+    ppt_recs_free(&r);
     r = READ_OK("songs.lyrics.txt", "a\n=====\nb\n", NULL, 1);
     cr_assert_str_eq(r.v[0].genre, "songs.lyrics");
-    tu_recs_free(&r);
+    ppt_recs_free(&r);
 }
 
 /* ---- format detection ----------------------------------------------------- */
@@ -257,12 +261,12 @@ Test(read, detect_format) {
 }
 
 Test(read, auto_detects_by_content) {
-    recs r = READ_OK("nosuffix", "lyrics,genre\nx,Pop\n", NULL, 1);
+    ppt_recs r = READ_OK("nosuffix", "lyrics,genre\nx,Pop\n", NULL, 1);
     cr_assert_str_eq(r.v[0].text, "x");
-    tu_recs_free(&r);
+    ppt_recs_free(&r);
     r = READ_OK("nosuffix2", "{\"lyrics\": \"y\"}\n", NULL, 1);
     cr_assert_str_eq(r.v[0].text, "y");
-    tu_recs_free(&r);
+    ppt_recs_free(&r);
 }
 
 /* ---- .zst and multi-block files ------------------------------------------- */
@@ -310,15 +314,15 @@ Test(read, zst_round_trip_multi_block) {
         char name[32], zname[32];
         sprintf(name, "g.%s", fmts[f]);
         sprintf(zname, "g.%s.zst", fmts[f]);
-        recs a = read_ok(name, data, len, NULL, (size_t)n), b = read_ok(zname, z, zlen, NULL, (size_t)n);
+        ppt_recs a = read_ok(name, data, len, NULL, (size_t)n), b = read_ok(zname, z, zlen, NULL, (size_t)n);
         for (size_t i = 0; i < a.n; i++) {
             cr_assert_str_eq(a.v[i].text, b.v[i].text);
             cr_assert_eq(a.v[i].line, b.v[i].line);
             cr_assert_str_eq(a.v[i].genre, b.v[i].genre);
         }
         cr_assert_str_eq(b.v[n - 1].genre, f == 2 ? "g" : "G2");
-        tu_recs_free(&a);
-        tu_recs_free(&b);
+        ppt_recs_free(&a);
+        ppt_recs_free(&b);
         free(data);
         free(z);
     }
@@ -328,22 +332,22 @@ Test(read, zst_corrupt_truncated_and_empty) {
     size_t len, zlen;
     char *data = make_corpus("txt", 20000, &len);
     char *z = zst(data, len, &zlen);
-    recs r = {0};
+    ppt_recs r = {0};
     lm_err e;
     z[zlen / 2] ^= 0x55;
-    char *p = tu_write("c.txt.zst", z, zlen);
-    ASSERT_ERR(tu_read(p, &DEF, &r, &e), e, p, "corrupt zstd data at byte");
-    tu_recs_free(&r);
+    char *p = ppt_file(dir, "c.txt.zst", z, zlen);
+    ASSERT_ERR(ppt_read(p, &DEF, &r, &e), e, p, "corrupt zstd data at byte");
+    ppt_recs_free(&r);
     z[zlen / 2] ^= 0x55;
-    char *q = tu_write("t.txt.zst", z, zlen / 2);
-    ASSERT_ERR(tu_read(q, &DEF, &r, &e), e, q, "truncated zstd");
-    tu_recs_free(&r);
+    char *q = ppt_file(dir, "t.txt.zst", z, zlen / 2);
+    ASSERT_ERR(ppt_read(q, &DEF, &r, &e), e, q, "truncated zstd");
+    ppt_recs_free(&r);
     READ_ERR("g.csv.zst", "this is not zstd at all", NULL, "corrupt zstd data at byte 0");
     READ_ERR("m.csv.zst", "", NULL, "empty file");
     size_t elen;
     char *ez = zst("", 0, &elen);
-    char *n = tu_write("n.jsonl.zst", ez, elen);
-    ASSERT_ERR(tu_read(n, &DEF, &r, &e), e, n, "empty file");
+    char *n = ppt_file(dir, "n.jsonl.zst", ez, elen);
+    ASSERT_ERR(ppt_read(n, &DEF, &r, &e), e, n, "empty file");
     free(data), free(z), free(ez);
     free(p), free(q), free(n);
 }
@@ -351,8 +355,8 @@ Test(read, zst_corrupt_truncated_and_empty) {
 Test(read, zst_text_genre_drops_both_extensions) {
     size_t zlen;
     char *z = zst("a song\n", 7, &zlen);
-    recs r = read_ok("rap.txt.zst", z, zlen, NULL, 1);
+    ppt_recs r = read_ok("rap.txt.zst", z, zlen, NULL, 1);
     cr_assert_str_eq(r.v[0].genre, "rap");
-    tu_recs_free(&r);
+    ppt_recs_free(&r);
     free(z);
 }

@@ -2,7 +2,7 @@
  * pp_clean_song (fast path and the whole-text utf8proc reference) on real
  * files. Prints figures; asserts nothing about time.
  *
- *   build-x/tests/preprocess_text/bench_pp_clean [FILE...]
+ *   build-x/tests/preprocess/bench_pp_clean [FILE...]
  *
  * Without arguments it reads the 12 shared corpus files under
  * LM_SHARED_DATA/lyrics. Songs are loaded into memory first, then cleaned

@@ -1,0 +1,53 @@
+/* lm_sys: FNV-1a 64 against the published test vectors (and fed in pieces),
+ * the monotonic clock, and the peak RSS high-water mark. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lm_sys.h"
+
+static uint64_t fnv(const char *s) { return lm_sys_fnv1a64(LM_SYS_FNV_OFFSET, s, strlen(s)); }
+
+/* From the FNV reference (draft-eastlake-fnv, test vectors for FNV-1a 64). */
+Test(sys, fnv1a64_known_answers) {
+    cr_expect_eq(fnv(""), 0xcbf29ce484222325ULL);
+    cr_expect_eq(fnv("a"), 0xaf63dc4c8601ec8cULL);
+    cr_expect_eq(fnv("foobar"), 0x85944171f73967e8ULL);
+    cr_expect_eq(fnv("chongo was here!\n"), 0x46810940eff5f915ULL);
+}
+
+Test(sys, fnv1a64_in_pieces_is_the_hash_of_the_whole) {
+    const char *s = "chongo was here!\n";
+    size_t n = strlen(s);
+    uint64_t h = LM_SYS_FNV_OFFSET;
+    for (size_t i = 0; i < n; i += 3) h = lm_sys_fnv1a64(h, s + i, n - i < 3 ? n - i : 3);
+    cr_expect_eq(h, fnv(s));
+    cr_expect_eq(lm_sys_fnv1a64(h, s, 0), h);
+}
+
+Test(sys, clock_is_monotonic_and_advances) {
+    double t0 = lm_sys_now(), prev = t0;
+    for (int i = 0; i < 1000; i++) {
+        double t = lm_sys_now();
+        cr_assert_geq(t, prev);
+        prev = t;
+    }
+    nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+    cr_expect_geq(lm_sys_now() - t0, 0.019, "20 ms sleep measured as %g s", lm_sys_now() - t0);
+}
+
+/* Touching 64 MiB more than the process ever held raises the high-water
+ * mark by about that much (the bound leaves 8 MiB for the allocator). */
+Test(sys, peak_rss_counts_touched_memory) {
+    double before = lm_sys_peak_rss_mb();
+    cr_assert_gt(before, 0.0);
+    size_t n = (size_t)(before + 64) << 20;
+    char *p = malloc(n);
+    cr_assert_not_null(p);
+    memset(p, 1, n);
+    double after = lm_sys_peak_rss_mb();
+    cr_expect_geq(after, before + 56, "peak RSS %g MiB -> %g MiB after touching %zu MiB", before, after, n >> 20);
+    free(p);
+    cr_expect_geq(lm_sys_peak_rss_mb(), after, "a high-water mark never falls");
+}

@@ -5,8 +5,8 @@
  *   off and restores the caller's handler, so users see only our one line.
  * - Errors: io_h5_fail formats "<path>: <what>: <deepest HDF5 message>".
  * - Files: io_h5_open checks existence, HDF5 signature, openability and the
- *   root "kind" attribute ("shard", "vocab", "checkpoint") in that order, so
- *   a wrong file gets a precise one-line error.
+ *   root "kind" attribute ("shard", "vocab", "checkpoint", "classifier")
+ *   in that order, so a wrong file gets a precise one-line error.
  * - Attributes and datasets: typed scalar attributes and 1-D/2-D dataset
  *   read/write with class, sign, width and shape checks. */
 #ifndef IO_H5_H
@@ -22,6 +22,7 @@
 #define IO_KIND_SHARD "shard"
 #define IO_KIND_VOCAB "vocab"
 #define IO_KIND_CHECKPOINT "checkpoint"
+#define IO_KIND_CLASSIFIER "classifier"
 
 typedef struct io_h5_quiet {
     H5E_auto2_t fn;

@@ -97,12 +97,6 @@ int io_h5_read_strings(hid_t loc, const char *name, char ***out, size_t *n, cons
                        lm_err *e);
 void io_h5_free_strings(char **s, size_t n);
 
-/* The vocabulary layout inside any HDF5 location (vocab.h5's root, or a
- * checkpoint's /vocab group); io_vocab.c. */
-struct io_vocab;
-int io_vocab_write_loc(hid_t loc, const struct io_vocab *v, const char *path, lm_err *e);
-int io_vocab_read_loc(hid_t loc, const char *path, struct io_vocab *v, lm_err *e);
-
 /* FNV-1a 64 continued from h over len bytes (start with IO_FNV_OFFSET). */
 #define IO_FNV_OFFSET 0xcbf29ce484222325ULL
 uint64_t io_fnv1a(uint64_t h, const void *data, size_t len);

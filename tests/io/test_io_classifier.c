@@ -126,20 +126,10 @@ Test(io_classifier, another_vocabulary_or_corpus) {
     free(p);
 }
 
-static void set_attr(const char *p, const char *name, hid_t type, const void *v) {
-    hid_t f = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
-    cr_assert_geq(f, 0);
-    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    cr_assert_geq(a, 0);
-    H5Awrite(a, type, v);
-    H5Aclose(a);
-    H5Fclose(f);
-}
-
 Test(io_classifier, version_1_is_refused) {
     char *p = saved_clf("clf.h5");
     uint64_t one = 1;
-    set_attr(p, "format_version", H5T_NATIVE_UINT64, &one);
+    iot_set_attr(p, "format_version", H5T_NATIVE_UINT64, &one);
     assert_refused(p, NULL, "classifier format version 1, expected 2");
     free(p);
 }
@@ -147,17 +137,17 @@ Test(io_classifier, version_1_is_refused) {
 Test(io_classifier, bad_settings_are_refused) {
     char *p = saved_clf("clf.h5");
     double zero = 0;
-    set_attr(p, "alpha", H5T_NATIVE_DOUBLE, &zero);
+    iot_set_attr(p, "alpha", H5T_NATIVE_DOUBLE, &zero);
     assert_refused(p, &want, "classifier shape or settings invalid");
     free(p);
     p = saved_clf("fw.h5");
     int64_t fw = CV;
-    set_attr(p, "first_word", H5T_NATIVE_INT64, &fw);
+    iot_set_attr(p, "first_word", H5T_NATIVE_INT64, &fw);
     assert_refused(p, NULL, "classifier shape or settings invalid");
     free(p);
     p = saved_clf("v.h5");
     uint64_t v = CV + 1;
-    set_attr(p, "vocab_size", H5T_NATIVE_UINT64, &v);
+    iot_set_attr(p, "vocab_size", H5T_NATIVE_UINT64, &v);
     assert_refused(p, NULL, "classifier shape or settings invalid");
     free(p);
 }

@@ -76,16 +76,6 @@ static void same_verdict(const char *p, uint64_t vhash, uint32_t V, uint64_t cha
     }
 }
 
-static void set_attr(const char *p, const char *name, hid_t type, const void *v) {
-    hid_t f = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
-    cr_assert_geq(f, 0);
-    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    cr_assert_geq(a, 0);
-    H5Awrite(a, type, v);
-    H5Aclose(a);
-    H5Fclose(f);
-}
-
 Test(compat, same_messages_for_good_stale_and_damaged_files) {
     char *po, *pn;
     save_both(0, &po, &pn);
@@ -100,9 +90,9 @@ Test(compat, same_messages_for_good_stale_and_damaged_files) {
                             pn, iot_dir, pn, iot_dir, pn, iot_dir, pn, iot_dir), 0);
     char *v1 = iot_path(iot_dir, "v1.h5"), *a0 = iot_path(iot_dir, "a0.h5");
     char *fwp = iot_path(iot_dir, "fw.h5"), *flip = iot_path(iot_dir, "flip.h5");
-    set_attr(v1, "format_version", H5T_NATIVE_UINT64, &one);
-    set_attr(a0, "alpha", H5T_NATIVE_DOUBLE, &zero);
-    set_attr(fwp, "first_word", H5T_NATIVE_INT64, &fw);
+    iot_set_attr(v1, "format_version", H5T_NATIVE_UINT64, &one);
+    iot_set_attr(a0, "alpha", H5T_NATIVE_DOUBLE, &zero);
+    iot_set_attr(fwp, "first_word", H5T_NATIVE_INT64, &fw);
     iot_corrupt(flip, iot_dataset_offset(flip, "word_counts") + 9, 1);
     const char *bad[] = {v1, a0, fwp, flip};
     for (int i = 0; i < 4; i++) same_verdict(bad[i], VHASH, CV, CHASH);

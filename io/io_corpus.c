@@ -103,7 +103,7 @@ int io_corpus_split_open(io_corpus_split *sp, const char *dir, const char *split
         sp->song_base[i + 1] = sp->song_base[i] + sp->shards[i].n_songs;
         sp->n_tokens += sp->shards[i].n_tokens;
     }
-    sp->n_songs = sp->song_base[sp->n_shards];
+    if (!rc) sp->n_songs = sp->song_base[n];
     io_corpus_list_free(paths, n);
     if (rc) io_corpus_split_close(sp);
     return rc;

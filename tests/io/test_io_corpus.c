@@ -155,7 +155,7 @@ Test(io_corpus, no_train_shards_and_no_val_shards) {
     free(dir);
 }
 
-Test(io_corpus, unreadable_directory_listing) {
+Test(io_corpus, split_of_a_directory_that_cannot_be_listed) {
     io_corpus_split sp;
     char *dir = corpus_dir();
     io_vocab v;

@@ -12,6 +12,7 @@
 
 #include "io_atomic.h"
 #include "io_ckpt_int.h"
+#include "io_vocab_int.h"
 
 /* ---- arrays ------------------------------------------------------------------ */
 

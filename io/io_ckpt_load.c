@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "io_ckpt_int.h"
+#include "io_vocab_int.h"
 
 void io_ckpt_close(io_ckpt *ck) {
     if (ck->h5file > 0) {

@@ -13,9 +13,7 @@
 #include <unistd.h>
 
 #include "io_atomic.h"
-#include "io_file.h"
 #include "io_shard.h"
-#include "io_zstd_filter.h"
 
 io_h5_quiet io_h5_quiet_begin(void) {
     /* HDF5 1.10 can keep internal references after reading a corrupt file,
@@ -30,14 +28,6 @@ io_h5_quiet io_h5_quiet_begin(void) {
 }
 
 void io_h5_quiet_end(io_h5_quiet q) { H5Eset_auto2(H5E_DEFAULT, q.fn, q.data); }
-
-int io_zstd_register(lm_err *e) {
-    io_h5_quiet q = io_h5_quiet_begin();
-    herr_t rc = H5Zregister(&io_zstd_filter_class);
-    int out = rc < 0 ? io_h5_fail(e, "HDF5", "cannot register the zstd filter 32015") : 0;
-    io_h5_quiet_end(q);
-    return out;
-}
 
 /* ---- errors ------------------------------------------------------------------ */
 
@@ -442,28 +432,4 @@ uint64_t io_fnv1a(uint64_t h, const void *data, size_t len) {
         h *= 0x100000001b3ULL;
     }
     return h;
-}
-
-/* ---- io_file.h ------------------------------------------------------------------ */
-
-const char *io_file_kind_name(io_file_kind k) {
-    return k == IO_FILE_SHARD ? IO_KIND_SHARD : k == IO_FILE_VOCAB ? IO_KIND_VOCAB : IO_KIND_CHECKPOINT;
-}
-
-int io_file_detect(const char *path, io_file_kind *kind, lm_err *e) {
-    io_h5_quiet q = io_h5_quiet_begin();
-    char k[IO_KIND_MAX];
-    hid_t f = io_h5_open(path, NULL, k, e);
-    int rc = -1;
-    if (f >= 0) {
-        H5Fclose(f);
-        for (io_file_kind i = IO_FILE_SHARD; i <= IO_FILE_CHECKPOINT; i++)
-            if (strcmp(k, io_file_kind_name(i)) == 0) {
-                *kind = i;
-                rc = 0;
-            }
-        if (rc) lm_err_set(e, "%s: unknown LyricMind file kind '%s'", path, k);
-    }
-    io_h5_quiet_end(q);
-    return rc;
 }

@@ -5,8 +5,8 @@
  *   off and restores the caller's handler, so users see only our one line.
  * - Errors: io_h5_fail formats "<path>: <what>: <deepest HDF5 message>".
  * - Files: io_h5_open checks existence, HDF5 signature, openability and the
- *   root "kind" attribute ("shard", "vocab", "checkpoint") in that order, so
- *   a wrong file gets a precise one-line error.
+ *   root "kind" attribute ("shard", "vocab", "checkpoint", "classifier")
+ *   in that order, so a wrong file gets a precise one-line error.
  * - Attributes and datasets: typed scalar attributes and 1-D/2-D dataset
  *   read/write with class, sign, width and shape checks. */
 #ifndef IO_H5_H
@@ -22,6 +22,7 @@
 #define IO_KIND_SHARD "shard"
 #define IO_KIND_VOCAB "vocab"
 #define IO_KIND_CHECKPOINT "checkpoint"
+#define IO_KIND_CLASSIFIER "classifier"
 
 typedef struct io_h5_quiet {
     H5E_auto2_t fn;
@@ -95,12 +96,6 @@ int io_h5_write_strings(hid_t loc, const char *name, char *const *s, size_t n, c
 int io_h5_read_strings(hid_t loc, const char *name, char ***out, size_t *n, const char *path,
                        lm_err *e);
 void io_h5_free_strings(char **s, size_t n);
-
-/* The vocabulary layout inside any HDF5 location (vocab.h5's root, or a
- * checkpoint's /vocab group); io_vocab.c. */
-struct io_vocab;
-int io_vocab_write_loc(hid_t loc, const struct io_vocab *v, const char *path, lm_err *e);
-int io_vocab_read_loc(hid_t loc, const char *path, struct io_vocab *v, lm_err *e);
 
 /* FNV-1a 64 continued from h over len bytes (start with IO_FNV_OFFSET). */
 #define IO_FNV_OFFSET 0xcbf29ce484222325ULL

@@ -268,11 +268,12 @@ static int set_cache(io_shard *s, size_t bytes, lm_err *e) {
     return s->h5tokens < 0 ? io_h5_fail(e, s->path, "cannot reopen /tokens") : 0;
 }
 
-int io_shard_set_cache(io_shard *s, size_t bytes, lm_err *e) {
+int io_zstd_register(lm_err *e) {
     io_h5_quiet q = io_h5_quiet_begin();
-    int rc = set_cache(s, bytes, e);
+    herr_t rc = H5Zregister(&io_zstd_filter_class);
+    int out = rc < 0 ? io_h5_fail(e, "HDF5", "cannot register the zstd filter 32015") : 0;
     io_h5_quiet_end(q);
-    return rc;
+    return out;
 }
 
 static int open_impl(io_shard *s, const char *path, lm_err *e) {

@@ -65,11 +65,6 @@ typedef struct io_shard {
 /* Opens and validates structure (datasets, shapes, attributes, offsets
  * monotone and ending at n_tokens). Tokens are read lazily. */
 int io_shard_open(io_shard *s, const char *path, lm_err *e);
-/* Sets the cache of decompressed chunks of /tokens (default
- * IO_SHARD_CACHE_BYTES, i.e. 16 chunks): a reader that interleaves reads
- * from k places of one shard wants at least k chunks (k * 128 KiB), or
- * should read whole songs at once into its own buffer. */
-int io_shard_set_cache(io_shard *s, size_t bytes, lm_err *e);
 /* Reads tokens [start, start+count) into out. */
 int io_shard_read(io_shard *s, uint64_t start, uint64_t count, uint16_t *out, lm_err *e);
 /* Full validation: also reads every token and checks id < vocab_size. */

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "io_atomic.h"
-#include "io_h5.h"
+#include "io_vocab_int.h"
 
 static const char *const SPECIALS[IO_TOK_FIRST_GENRE] = {"<pad>", "<unk>", "<bos>",
                                                          "<eos>", "<nl>",  "<sep>"};

@@ -1,5 +1,5 @@
 /* io_zstd_filter: the zstd HDF5 filter (registered id 32015), shared by the
- * in-process registration (io_zstd_register in io_h5.c) and the loadable
+ * in-process registration (io_zstd_register in io_shard.c) and the loadable
  * plugin (io/plugin/h5z_zstd_plugin.c), so both run exactly this code.
  *
  * Wire format, as the HDF5 community zstd plugin's: each chunk is ONE zstd

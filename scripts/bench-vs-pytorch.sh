@@ -9,8 +9,20 @@
 #               against PyTorch DistributedDataParallel, gloo backend, 2
 #               processes on this host (file:// rendezvous, no network), the
 #               same V, model, optimizer and batch per rank on random tokens
-# Prints one line per measurement and the ratios (lyricmind / pytorch) over
-# wall time and, for 1 thread, over CPU time (2 ranks: wall time only).
+# Training and generation run once per ISA level the host has (avx512, then
+# avx2), each side capped to that level: lyricmind with LM_ISA, PyTorch with
+# its own cap ATEN_CPU_CAPABILITY (torch 1.13 defaults to avx2 even on an
+# AVX-512 host: AVX-512 is opt-in there, pytorch/pytorch#80252) and, for
+# PyTorch's process only, OPENBLAS_CORETYPE: Debian's torch does its GEMMs
+# (Linear, LSTM) in the system BLAS, OpenBLAS 0.3.21 with DYNAMIC_ARCH, which
+# does not know Zen 5 and runs its Haswell (AVX2) kernels there; SkylakeX
+# gives it its AVX-512 sgemm on the avx512 rows, Haswell keeps it at AVX2 on
+# the avx2 rows of an AVX-512 host. lyricmind's own OpenBLAS calls (the
+# LSTM's small GEMMs, a few % of its step) keep OpenBLAS's own choice. The
+# 2-rank rows run both at the host's top level.
+# Prints one line per measurement (with the level each side ran: PyTorch
+# reports its ATen level and OpenBLAS core) and the ratios (lyricmind /
+# pytorch) over wall time and, for 1 thread, over CPU time (2 ranks: wall).
 # Usage: scripts/bench-vs-pytorch.sh [--install] [ROUNDS] (default 2).
 # CORPUS=output dir of `lyricmind preprocess` (default
 # /tmp/lyricmind-bench-corpus, made from ../shared/data/lyrics when absent,
@@ -103,12 +115,32 @@ else:
     n = tokens
 if what == "ddp" and rank != 0:
     sys.exit(0)
+def blas_core():  # the OpenBLAS core this process runs, if torch's BLAS is OpenBLAS
+    import ctypes
+    for lib in sorted({l.split()[-1] for l in open("/proc/self/maps") if "blas" in l}):
+        try:
+            f = ctypes.CDLL(lib).openblas_get_corename
+        except (OSError, AttributeError):
+            continue
+        f.restype = ctypes.c_char_p
+        return f().decode()
+    return "not-openblas"
+aten = [l.split(":")[-1].strip() for l in torch.__config__.show().splitlines()
+        if "CPU capability" in l]
 print(json.dumps({"bench": what, "torch": torch.__version__,
+                  "aten_isa": aten[0] if aten else "?", "blas_core": blas_core(),
                   "tokens_per_s": n / (w1 - w0), "cpu_tokens_per_s": n / (c1 - c0)}))
 PY
 
-lm_row() { # $1 = train|generate: tokens/s over wall and CPU time
-  "$LM" bench "$1" --threads 1 --no-roofline | "$PY" -c '
+torch_caps() { # $1 = ISA level: PyTorch's own caps for it (see the top)
+  case $1 in
+    avx512) echo ATEN_CPU_CAPABILITY=avx512 OPENBLAS_CORETYPE=SkylakeX ;;
+    avx2) echo ATEN_CPU_CAPABILITY=avx2 OPENBLAS_CORETYPE=Haswell ;;
+    *) echo ATEN_CPU_CAPABILITY=default ;;
+  esac
+}
+lm_row() { # $1 = train|generate, $2 = level: tokens/s over wall and CPU time
+  LM_ISA=$2 "$LM" bench "$1" --threads 1 --no-roofline | "$PY" -c '
 import json, sys
 d = json.loads(sys.stdin.read())
 cpu = 1e3 / d["cpu_ms_per_token"] if "cpu_ms_per_token" in d else \
@@ -117,8 +149,8 @@ print(d["tokens_per_s"], cpu, d["isa"])'
 }
 ddp_row() { # $1 = V: tokens/s of 2 DDP ranks (rank 0 prints, after a barrier)
   local init="$WORK/ddp.$RANDOM" pid
-  "$PY" "$WORK/torch_bench.py" ddp 1 2 "$init" "$1" >/dev/null & pid=$!
-  "$PY" "$WORK/torch_bench.py" ddp 0 2 "$init" "$1" | "$PY" -c '
+  env $(torch_caps "$TOP") "$PY" "$WORK/torch_bench.py" ddp 1 2 "$init" "$1" >/dev/null & pid=$!
+  env $(torch_caps "$TOP") "$PY" "$WORK/torch_bench.py" ddp 0 2 "$init" "$1" | "$PY" -c '
 import json, sys
 d = json.loads(sys.stdin.read())
 print(d["tokens_per_s"], d["torch"])'
@@ -140,20 +172,27 @@ print((b - a) * 16 * 30 / (t[b] - t[a]))' "$run/metrics.jsonl"
   rm -rf "$run"
 }
 
-for what in train generate; do
-  best_lm=0; best_lm_cpu=0; best_pt=0; best_pt_cpu=0
-  for ((r = 0; r < ROUNDS; r++)); do
-    read -r lm lm_cpu isa < <(lm_row $what)
-    read -r pt pt_cpu ver < <("$PY" "$WORK/torch_bench.py" $what | "$PY" -c '
+# The levels to compare: the host's top level (lyricmind's isa_host), then avx2
+TOP=$("$LM" bench train --steps 1 --warmup 0 --no-roofline | "$PY" -c '
+import json, sys
+print(json.loads(sys.stdin.read())["isa_host"])')
+case $TOP in avx512) LEVELS="avx512 avx2" ;; *) LEVELS=$TOP ;; esac
+for level in $LEVELS; do
+  for what in train generate; do
+    best_lm=0; best_lm_cpu=0; best_pt=0; best_pt_cpu=0
+    for ((r = 0; r < ROUNDS; r++)); do
+      read -r lm lm_cpu isa < <(lm_row $what "$level")
+      read -r pt pt_cpu ver pt_isa < <(env $(torch_caps "$level") "$PY" "$WORK/torch_bench.py" $what | "$PY" -c '
 import json, sys
 d = json.loads(sys.stdin.read())
-print(d["tokens_per_s"], d["cpu_tokens_per_s"], d["torch"])')
-    printf '%-8s round %d: lyricmind (%s) %.0f tok/s (CPU %.0f), pytorch %s %.0f tok/s (CPU %.0f)\n' \
-      $what $r "$isa" "$lm" "$lm_cpu" "$ver" "$pt" "$pt_cpu"
-    best_lm=$("$PY" -c "print(max($best_lm, $lm))"); best_lm_cpu=$("$PY" -c "print(max($best_lm_cpu, $lm_cpu))")
-    best_pt=$("$PY" -c "print(max($best_pt, $pt))"); best_pt_cpu=$("$PY" -c "print(max($best_pt_cpu, $pt_cpu))")
+print(d["tokens_per_s"], d["cpu_tokens_per_s"], d["torch"], d["aten_isa"] + "/" + d["blas_core"])')
+      printf '%-8s round %d: lyricmind (%s) %.0f tok/s (CPU %.0f), pytorch %s (%s) %.0f tok/s (CPU %.0f)\n' \
+        $what $r "$isa" "$lm" "$lm_cpu" "$ver" "$pt_isa" "$pt" "$pt_cpu"
+      best_lm=$("$PY" -c "print(max($best_lm, $lm))"); best_lm_cpu=$("$PY" -c "print(max($best_lm_cpu, $lm_cpu))")
+      best_pt=$("$PY" -c "print(max($best_pt, $pt))"); best_pt_cpu=$("$PY" -c "print(max($best_pt_cpu, $pt_cpu))")
+    done
+    "$PY" -c "print('%-8s %s best: lyricmind/pytorch %.2fx wall, %.2fx CPU' % ('$what', '$level', $best_lm / $best_pt, $best_lm_cpu / $best_pt_cpu))"
   done
-  "$PY" -c "print('%-8s best: lyricmind/pytorch %.2fx wall, %.2fx CPU' % ('$what', $best_lm / $best_pt, $best_lm_cpu / $best_pt_cpu))"
 done
 
 # 2 ranks x 1 thread against DDP (gloo), at the corpus's vocabulary size

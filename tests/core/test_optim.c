@@ -303,3 +303,91 @@ Test(threads, clip_and_adam_bitwise_equal_for_any_thread_count) {
     }
     free(ref), free(g0), free(p0);
 }
+
+/* The clip norm's exact order of additions, written out serially: 24 parts
+ * on 16-float boundaries, each 8 lanes in double then its tail then the
+ * lanes, the parts added in order. Runs that resume on another build rely
+ * on this order (it fixes the bits of every clipped gradient), so a faster
+ * pass must give the same double, bit for bit, at every ISA level. */
+static double norm_in_order(const float *g, size_t n) {
+    size_t units = (n + 15) / 16;
+    double total = 0.0;
+    for (int p = 0; p < 24; p++) {
+        size_t lo = units * p / 24 * 16, hi = units * (p + 1) / 24 * 16;
+        lo = lo < n ? lo : n, hi = hi < n ? hi : n;
+        double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s = 0.0;
+        size_t i = lo;
+        for (; i + 8 <= hi; i += 8)
+            for (int j = 0; j < 8; j++) acc[j] += (double)g[i + j] * (double)g[i + j];
+        for (; i < hi; i++) s += (double)g[i] * (double)g[i];
+        for (int j = 0; j < 8; j++) s += acc[j];
+        total += s;
+    }
+    return sqrt(total);
+}
+
+Test(clip, norm_bitwise_equal_to_the_serial_order) {
+    const size_t sizes[] = {1, 5, 17, 383, 385, 65536 + 9, 300007};
+    float *g = malloc(300007 * sizeof *g);
+    for (size_t i = 0; i < 300007; i++)
+        g[i] = (float)sin((double)i * 0.73) * (float)(1 + i % 13) * 1e-3f;
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
+        for (int t = 1; t <= 3; t++) {
+            double want = norm_in_order(g, sizes[k]);
+            double got = lm_grad_norm_threads(g, sizes[k], t);
+            cr_expect_eq(memcmp(&got, &want, sizeof got), 0, "n %zu, %d threads: %.17g != %.17g",
+                         sizes[k], t, got, want);
+        }
+    free(g);
+}
+
+/* One fused clip + Adam step against the two calls it replaces: params, m,
+ * v and the step count bitwise equal, clipping or not, with weight decay,
+ * on 1 and 2 threads; grads stay unscaled; a NaN gradient skips Adam. */
+static void clip_adam_both_ways(double max_norm, double wd, float gscale, int threads) {
+    const size_t n = 70001;
+    float *buf = malloc(7 * n * sizeof *buf);
+    float *g0 = buf, *p1 = buf + n, *m1 = buf + 2 * n, *v1 = buf + 3 * n;
+    float *p2 = buf + 4 * n, *m2 = buf + 5 * n, *v2 = buf + 6 * n;
+    for (size_t i = 0; i < n; i++) {
+        g0[i] = (float)sin((double)i * 0.29) * gscale;
+        p1[i] = p2[i] = (float)cos((double)i * 0.13);
+        m1[i] = m2[i] = 1e-3f * (float)(i % 5), v1[i] = v2[i] = 1e-5f * (float)(i % 3);
+    }
+    float *g1 = malloc(n * sizeof *g1);
+    memcpy(g1, g0, n * sizeof *g1);
+    lm_adam a1, a2;
+    lm_adam_defaults(&a1), lm_adam_defaults(&a2);
+    a1.weight_decay = a2.weight_decay = wd;
+    double n1 = lm_grad_clip_threads(g1, n, max_norm, threads);
+    lm_adam_update_threads(&a1, 1e-3f, p1, g1, m1, v1, n, threads);
+    double n2 = lm_clip_adam_update_threads(&a2, 1e-3f, p2, g0, m2, v2, n, max_norm, threads);
+    cr_expect_eq(n1, n2, "norm");
+    cr_expect_eq(a1.step, a2.step, "step");
+    cr_expect_arr_eq(p1, p2, n * sizeof *p1, "params (max_norm %g, wd %g)", max_norm, wd);
+    cr_expect_arr_eq(m1, m2, n * sizeof *m1, "m");
+    cr_expect_arr_eq(v1, v2, n * sizeof *v1, "v");
+    cr_expect_eq(g0[1], (float)sin(0.29) * gscale, "grads not scaled");
+    free(g1), free(buf);
+}
+
+Test(clip, fused_clip_adam_bitwise_equal_to_clip_then_adam) {
+    for (int t = 1; t <= 2; t++) {
+        clip_adam_both_ways(1.0, 0.0, 1.0f, t);  /* norm ~187: clips */
+        clip_adam_both_ways(1e6, 0.0, 1.0f, t);  /* no clipping */
+        clip_adam_both_ways(0.0, 0.0, 1.0f, t);  /* clipping off */
+        clip_adam_both_ways(1.0, 0.01, 1.0f, t); /* clips, weight decay */
+        clip_adam_both_ways(1.0, 0.0, 1e-3f, t); /* norm ~0.19: no clipping */
+    }
+}
+
+Test(clip, fused_clip_adam_skips_adam_on_nan) {
+    float g[4] = {1.0f, NAN, 0.0f, 2.0f}, p[4] = {1, 2, 3, 4}, m[4] = {0}, v[4] = {0};
+    lm_adam a;
+    lm_adam_defaults(&a);
+    double norm = lm_clip_adam_update_threads(&a, 1e-3f, p, g, m, v, 4, 1.0, 1);
+    cr_expect(isnan(norm));
+    cr_expect_eq(a.step, 0);
+    cr_expect_eq(p[0], 1.0f);
+    cr_expect_eq(m[0], 0.0f);
+}

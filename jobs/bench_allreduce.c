@@ -159,7 +159,7 @@ static int fit_part(const dist_world *w, size_t nmax, const ar_flags *f, ar_mode
     for (int i = 0; i < k && rc == 0; i++) {
         double x = k == 1 ? 1.0 : (double)i / (k - 1);
         size_t n = (size_t)llround(64.0 * pow((double)nmax / 64.0, x));
-        dist_grad_layout L = {n, n - 1, n - 1, 1, 1};
+        dist_grad_layout L = {n, n - 1, n - 1, 1, 1, 0};
         dist_grad_sync *gs = dist_grad_sync_create(w, g, &L, DIST_GS_DENSE_EMB, e);
         if (!gs) rc = -1;
         int inner = n >= (1u << 18) ? 1 : n >= (1u << 14) ? 8 : 32;

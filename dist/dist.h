@@ -46,6 +46,12 @@ void dist_world_finalize(dist_world *w);
  * or exit(code) when MPI is not in use. Never returns. */
 void dist_world_abort(const dist_world *w, int code) __attribute__((noreturn));
 int dist_barrier(const dist_world *w, lm_err *e);
+/* Collective. *hosts := the number of hosts the ranks run on: groups of
+ * ranks that share memory (MPI_Comm_split_type MPI_COMM_TYPE_SHARED, which
+ * Open MPI answers from the launcher's node map, not the host name: the
+ * emulated hosts of tests/cluster, which share one host name, count as
+ * separate hosts). World size 1: 1. */
+int dist_world_hosts(const dist_world *w, int *hosts, lm_err *e);
 
 /* ---- small collectives (dist_coll.c) ----------------------------------- */
 

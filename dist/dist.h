@@ -112,6 +112,15 @@ dist_grad_layout dist_grad_layout_of_model(const lm_model *m);
  * completed in finish (docs/dist.md). It pays over a network (measured: it
  * hides about half of a 1 Gbit/s exchange at the spec batch); over shared
  * memory the exchange is short and overlap gains little. */
+/* A head range is sent as ring allreduces of at most this many floats
+ * (1 MiB), all in flight at once: over the emulated 1 Gbit/s TCP link at
+ * p = 2 the 26 MB head went in 231-268 ms in pieces of 2^18 floats (234 at
+ * 2^17, 294 at 2^19, 292 at 2^16), 322 ms in 8 pieces and 444-456 ms as one
+ * (or one blocking MPI_Allreduce): Open MPI's TCP transport keeps only a
+ * few fragments of one message in flight, so several messages fill the
+ * link better (docs/scaling.md). */
+#define DIST_RING_PIECE ((size_t)1 << 18)
+
 enum {
     DIST_GS_OVERLAP = 1u,     /* sum the head's rows as they become final */
     DIST_GS_DENSE_EMB = 2u,   /* always reduce the embedding densely */
@@ -147,7 +156,8 @@ typedef struct dist_grad_stats {
                             batch; -1 when not known (no tokens given) */
     int sparse;          /* last step: embedding went sparse */
     int overlapped;      /* last step: head reduction started from the hooks */
-    int ranges;          /* last step: ring ranges of the head (overlap) */
+    int ranges;          /* last step: ring allreduces of the head (overlap;
+                            each announced range in DIST_RING_PIECE pieces) */
     size_t floats;       /* last step: floats this rank put into reductions */
 } dist_grad_stats;
 

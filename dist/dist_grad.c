@@ -186,10 +186,14 @@ int dist_grad_sync_head_range(dist_grad_sync *s, size_t lo, size_t hi, lm_err *e
         return lm_err_set(e, "dist: head range [%zu, %zu) does not continue [0, %zu) inside the head of %zu",
                           lo, hi, s->covered, s->L.head);
     double t0 = dist_now();
-    int rc = dist_ring_start(s->ring, s->g + lo, hi - lo, e);
+    int rc = 0;
+    for (size_t a = lo; a < hi && rc == 0; a += DIST_RING_PIECE) {
+        size_t b = hi - a < DIST_RING_PIECE ? hi : a + DIST_RING_PIECE;
+        rc = dist_ring_start(s->ring, s->g + a, b - a, e);
+        if (rc == 0) s->ranges++;
+    }
     if (rc == 0) {
         s->covered = hi;
-        s->ranges++;
         rc = dist_ring_progress(s->ring, e);
     }
     s->step_comm += dist_now() - t0;

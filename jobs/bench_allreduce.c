@@ -96,7 +96,7 @@ void bench_log_uniform_ids(lm_rng *rng, int32_t *ids, size_t n, int V) {
 }
 
 /* Times `reps` rounds (after `warmup` untimed ones) of `inner` exchanges
- * through gs each: tokens (when ids), the head hook, finish; a round's time
+ * through gs each: tokens (when ids), the head hooks, finish; a round's time
  * is divided by inner (back-to-back small messages are not swamped by the
  * barrier's skew). Grads are zeroed before each round so that repeated sums
  * stay finite. *med: see bench_median_slowest. */
@@ -113,6 +113,9 @@ static int time_exchange(const dist_world *w, dist_grad_sync *gs, float *grads, 
         double t0 = gen_now_s();
         for (int i = 0; i < inner && rc == 0; i++) {
             if (ids) rc = dist_grad_sync_tokens(gs, ids, nids, e);
+            /* with DIST_GS_OVERLAP: the head's rows in 8 ranges, as the
+             * fused head announces them (else these do nothing) */
+            for (int g = 0; g < 8 && rc == 0; g++) dist_grad_sync_on_head_rows(gs, V * g / 8, V * (g + 1) / 8);
             if (rc == 0) dist_grad_sync_on_head_grads(gs);
             if (rc == 0) rc = dist_grad_sync_finish(gs, e);
         }
@@ -222,10 +225,12 @@ static int step_part(const dist_world *w, lm_model *mod, const ar_flags *f, cons
         double head = wire ? (double)L.head : 0; /* a 16-bit head goes alone, 2 bytes a value */
         double mo = ar_model_s(m, p, bitmap) + ar_model_s(m, p, 4 * (dense - head)) +
                     (wire ? ar_model_s(m, p, 2 * head) : 0) + (st.sparse ? ar_model_s(m, p, 4 * rows) : 0);
+        char ring[64] = "";
+        if (st.overlapped) snprintf(ring, sizeof ring, ", ring engine, %d ranges", st.ranges);
         printf("step: V=%d E=%d H=%d, %d x %d tokens per rank: dense %.0f floats (head+LSTM%s, head in %s%s), "
                "embedding %s (|U| = %ld rows, %.0f floats): measured %.3f ms, model %.3f ms\n",
                f->d.V, f->d.E, f->d.H, f->B, f->T, dense, st.sparse ? "" : "+embedding", f->wire,
-               st.overlapped ? ", ring engine" : "",
+               ring,
                st.sparse ? "sparse" : "dense", st.union_rows, rows, 1e3 * med, 1e3 * mo);
         json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:b, s:o, "
                               "s:o, s:s}",

@@ -81,15 +81,27 @@ typedef struct mode {
 
 enum { ROW_PIECES = 7 };
 
+static int row_piece(int V, int k) { return V * k * k / (ROW_PIECES * ROW_PIECES); }
+static int ring_pieces(size_t n) { return (int)((n + DIST_RING_PIECE - 1) / DIST_RING_PIECE); }
+
 /* The model's row announcements: 7 uneven ranges covering [0, V), with
  * progress calls between them (as the fused head does between blocks). */
 static void announce_rows(dist_grad_sync *s, int V) {
     for (int k = 0; k < ROW_PIECES; k++) {
-        int r0 = V * k * k / (ROW_PIECES * ROW_PIECES), r1 = V * (k + 1) * (k + 1) / (ROW_PIECES * ROW_PIECES);
-        dist_grad_sync_on_head_rows(s, r0, r1);
+        dist_grad_sync_on_head_rows(s, row_piece(V, k), row_piece(V, k + 1));
         dist_grad_sync_on_progress(s);
         dist_grad_sync_on_progress(s);
     }
+}
+
+/* The ring allreduces a step starts: each range in pieces of at most
+ * DIST_RING_PIECE floats. */
+static int want_ring_ranges(const dist_grad_layout *L, int hook) {
+    if (hook != HOOK_ROWS) return ring_pieces(L->head);
+    int n = 0;
+    for (int k = 0; k < ROW_PIECES; k++)
+        n += ring_pieces((size_t)(row_piece(L->V, k + 1) - row_piece(L->V, k)) * L->row);
+    return n;
 }
 
 typedef struct bufs {
@@ -161,7 +173,7 @@ static void run_step(dist_world *w, dist_grad_sync *s, const dist_grad_layout *L
           st.union_rows, want_rows);
     CHECK(w, st.overlapped == want_overlap, "%s/%s: overlapped %d", m->name, what,
           st.overlapped);
-    int want_ranges = !want_overlap ? 0 : m->hook == HOOK_ROWS ? ROW_PIECES : 1;
+    int want_ranges = !want_overlap ? 0 : want_ring_ranges(L, m->hook);
     CHECK(w, st.ranges == want_ranges, "%s/%s: %d ring ranges, want %d", m->name, what, st.ranges,
           want_ranges);
     /* without tokens every rank offers every row: the union is V */

@@ -137,8 +137,10 @@ enum {
  * rounds back, so half the bytes travel; every partial sum is rounded once
  * more (2p - 1 roundings per element over p ranks, each <= 2^-8 relative
  * for bf16, 2^-11 for fp16 in its normal range 2^-14..65504). Every rank
- * gets the same bits. Not with DIST_GS_OVERLAP (create refuses it): the
- * 16-bit head is reduced in finish. World size 1: no rounding at all. */
+ * gets the same bits. With DIST_GS_OVERLAP the announced rows go through
+ * the overlap engine's ring in 16 bits (each partial sum widened, added and
+ * rounded alike: at p = 2 bitwise the blocking 16-bit sum) and the rest of
+ * the head (fc.bias) through the op in finish. World size 1: no rounding. */
 enum { DIST_WIRE_FP32 = 0, DIST_WIRE_BF16 = 1, DIST_WIRE_FP16 = 2 };
 void dist_wire_pack(int kind, const float *src, uint16_t *dst, size_t n);
 void dist_wire_unpack(int kind, const uint16_t *src, float *dst, size_t n);

@@ -3,12 +3,14 @@
  *
  *   tokens()  : OR of the ranks' token bitmaps starts (non-blocking, c_tok)
  *   hooks     : with DIST_GS_OVERLAP, each final range of head rows starts
- *               its ring sum (dist_overlap.c, c_head); the progress hook
+ *               its ring sum (dist_overlap.c, c_ring; packed to 16 bits
+ *               first with a 16-bit wire); the progress hook
  *               advances them; else the head goes in finish
  *   finish()  : union U known -> sum [covered, emb) and the embedding rows of U
  *               (packed, if sparse) or the whole embedding (dense), on c_rest;
  *               then wait for the head. With a 16-bit wire (DIST_GS_WIRE_*)
- *               the head is packed to 16 bits and summed last, on c_head.
+ *               the head (the part the ring did not take) is packed to 16
+ *               bits and summed last, on c_head.
  *
  * Invariants:
  * - Every rank issues the same collectives with the same counts: the sparse
@@ -33,7 +35,7 @@ struct dist_grad_sync {
     unsigned flags;
     float *g;
     dist_grad_layout L;
-    MPI_Comm c_head, c_tok, c_rest;
+    MPI_Comm c_head, c_tok, c_rest, c_ring; /* c_ring: the overlap engine's alone */
     size_t words;       /* bitmap words: ceil(V / 64) */
     uint64_t *mine;     /* this rank's tokens this step */
     uint64_t *all;      /* their OR over ranks */
@@ -66,8 +68,8 @@ dist_grad_layout dist_grad_layout_of_model(const lm_model *m) {
 }
 
 static void free_comms(dist_grad_sync *s) {
-    MPI_Comm *c[3] = {&s->c_head, &s->c_tok, &s->c_rest};
-    for (int i = 0; i < 3; i++)
+    MPI_Comm *c[4] = {&s->c_head, &s->c_tok, &s->c_rest, &s->c_ring};
+    for (int i = 0; i < 4; i++)
         if (*c[i] != MPI_COMM_NULL) MPI_Comm_free(c[i]);
 }
 
@@ -109,10 +111,6 @@ dist_grad_sync *dist_grad_sync_create(const dist_world *w, float *grads,
         lm_err_set(e, "dist: DIST_GS_WIRE_BF16 and DIST_GS_WIRE_FP16 together");
         return NULL;
     }
-    if (wire && (flags & DIST_GS_OVERLAP)) {
-        lm_err_set(e, "dist: a 16-bit wire (DIST_GS_WIRE_*) and DIST_GS_OVERLAP together");
-        return NULL;
-    }
     dist_grad_sync *s = calloc(1, sizeof *s);
     if (!s) {
         lm_err_set(e, "dist: out of memory");
@@ -122,7 +120,7 @@ dist_grad_sync *dist_grad_sync_create(const dist_world *w, float *grads,
     s->flags = flags;
     s->g = grads;
     s->L = *L;
-    s->c_head = s->c_tok = s->c_rest = MPI_COMM_NULL;
+    s->c_head = s->c_tok = s->c_rest = s->c_ring = MPI_COMM_NULL;
     s->tok_req = MPI_REQUEST_NULL;
     s->wire_op = MPI_OP_NULL;
     s->wire = s->size > 1 ? wire : 0;
@@ -140,7 +138,8 @@ dist_grad_sync *dist_grad_sync_create(const dist_world *w, float *grads,
         dist_grad_sync_free(s);
         return NULL;
     }
-    if (s->size > 1 && (flags & DIST_GS_OVERLAP) && dist_ring_create(s->c_head, &s->ring, e)) {
+    if (s->size > 1 && (flags & DIST_GS_OVERLAP) &&
+        (dist_comm_dup(dist_comm(w), &s->c_ring, e) || dist_ring_create(s->c_ring, s->wire, &s->ring, e))) {
         dist_grad_sync_free(s);
         return NULL;
     }
@@ -187,9 +186,11 @@ int dist_grad_sync_head_range(dist_grad_sync *s, size_t lo, size_t hi, lm_err *e
                           lo, hi, s->covered, s->L.head);
     double t0 = dist_now();
     int rc = 0;
+    if (s->wire) dist_wire_pack(s->wire, s->g + lo, s->wire_buf + lo, hi - lo);
     for (size_t a = lo; a < hi && rc == 0; a += DIST_RING_PIECE) {
         size_t b = hi - a < DIST_RING_PIECE ? hi : a + DIST_RING_PIECE;
-        rc = dist_ring_start(s->ring, s->g + a, b - a, e);
+        rc = s->wire ? dist_ring_start(s->ring, s->wire_buf + a, b - a, e)
+                     : dist_ring_start(s->ring, s->g + a, b - a, e);
         if (rc == 0) s->ranges++;
     }
     if (rc == 0) {
@@ -280,16 +281,17 @@ static int sum_in_place(dist_grad_sync *s, float *buf, size_t n, const char *wha
                           what, e);
 }
 
-/* The head [0, head) through the 16-bit wire: pack, sum, unpack. */
-static int sum_head16(dist_grad_sync *s, lm_err *e) {
-    size_t n = s->L.head;
+/* The head [lo, head) through the 16-bit wire: pack, sum, unpack (lo: the
+ * part the overlap engine did not take). */
+static int sum_head16(dist_grad_sync *s, size_t lo, lm_err *e) {
+    size_t n = s->L.head - lo;
     if (n == 0) return 0;
-    dist_wire_pack(s->wire, s->g, s->wire_buf, n);
+    dist_wire_pack(s->wire, s->g + lo, s->wire_buf + lo, n);
     s->st.floats += n;
-    if (dist_mpi_check(MPI_Allreduce(MPI_IN_PLACE, s->wire_buf, (int)n, MPI_UINT16_T, s->wire_op, s->c_head),
+    if (dist_mpi_check(MPI_Allreduce(MPI_IN_PLACE, s->wire_buf + lo, (int)n, MPI_UINT16_T, s->wire_op, s->c_head),
                        "MPI_Allreduce (16-bit output layer gradient)", e))
         return -1;
-    dist_wire_unpack(s->wire, s->wire_buf, s->g, n);
+    dist_wire_unpack(s->wire, s->wire_buf + lo, s->g + lo, n);
     return 0;
 }
 
@@ -347,8 +349,9 @@ int dist_grad_sync_finish(dist_grad_sync *s, lm_err *e) {
     }
     if (rc == 0 && s->covered) rc = dist_ring_progress(s->ring, e);
     if (rc == 0) rc = reduce_rest(s, s->wire ? s->L.head : s->covered, sparse, u, e);
-    if (rc == 0 && s->wire) rc = sum_head16(s, e);
+    if (rc == 0 && s->wire) rc = sum_head16(s, s->covered, e);
     if (rc == 0 && s->covered) rc = dist_ring_wait(s->ring, e);
+    if (rc == 0 && s->covered && s->wire) dist_wire_unpack(s->wire, s->wire_buf, s->g, s->covered);
     if (rc == 0 && check_failed) {
         if (e) *e = check_err;
         rc = -1;

@@ -25,7 +25,10 @@
  *   a buffer is never read and written at once. Ranges are independent
  *   (tag = slot), so any number stream at once.
  * - Memory: one part-sized receive buffer per slot, grown once and kept;
- *   slots are reused step after step. */
+ *   slots are reused step after step.
+ * - 16-bit ranges (DIST_GS_WIRE_*): every partial sum is widened, added in
+ *   fp32 and rounded back (dist_wire_add), as the 16-bit MPI op does; at
+ *   p = 2 that is one round(a + b), bitwise the non-overlapped 16-bit sum. */
 #include "dist_internal.h"
 
 #include <limits.h>
@@ -33,16 +36,19 @@
 #include <string.h>
 
 typedef struct ring_range {
-    float *buf;   /* the range in the gradient buffer */
-    size_t n;     /* its floats */
+    char *buf;    /* the range (in the gradient buffer, or its 16-bit copy) */
+    size_t n;     /* its elements */
     int step;     /* next step to complete: 0 .. 2(p-1); 2(p-1) = done */
-    float *tmp;   /* one part, for the reduce-scatter */
-    size_t tmp_cap;
+    void *tmp;    /* one part, for the reduce-scatter */
+    size_t tmp_cap; /* elements */
 } ring_range;
 
 struct dist_ring {
     MPI_Comm comm;
     int rank, size;
+    int wire;           /* DIST_WIRE_*: the elements */
+    size_t esz;         /* bytes per element */
+    MPI_Datatype dt;
     ring_range *r;      /* slots [0, cap); [0, used) started this step */
     MPI_Request *req;   /* [2 cap]: slot i's send and receive at 2i, 2i+1 */
     int *idx;           /* [2 cap] for MPI_Testsome / Waitsome */
@@ -52,10 +58,13 @@ struct dist_ring {
 static size_t part_lo(size_t n, int p, int k) { return (size_t)k * n / (size_t)p; }
 static int mod(int a, int p) { return ((a % p) + p) % p; }
 
-int dist_ring_create(MPI_Comm comm, dist_ring **out, lm_err *e) {
+int dist_ring_create(MPI_Comm comm, int wire, dist_ring **out, lm_err *e) {
     dist_ring *g = calloc(1, sizeof *g);
     if (!g) return lm_err_set(e, "dist: out of memory for the overlap engine");
     g->comm = comm;
+    g->wire = wire;
+    g->esz = wire ? sizeof(uint16_t) : sizeof(float);
+    g->dt = wire ? MPI_UINT16_T : MPI_FLOAT;
     MPI_Comm_rank(comm, &g->rank);
     MPI_Comm_size(comm, &g->size);
     *out = g;
@@ -77,11 +86,11 @@ static int post(dist_ring *g, int i, lm_err *e) {
     int send = rs ? mod(me - s, p) : mod(me + 1 - a, p), recv = rs ? mod(me - s - 1, p) : mod(me - a, p);
     size_t s0 = part_lo(r->n, p, send), s1 = part_lo(r->n, p, send + 1);
     size_t r0 = part_lo(r->n, p, recv), r1 = part_lo(r->n, p, recv + 1);
-    float *dst = rs ? r->tmp : r->buf + r0;
+    void *dst = rs ? r->tmp : r->buf + r0 * g->esz;
     int right = mod(me + 1, p), left = mod(me - 1, p);
-    if (dist_mpi_check(MPI_Irecv(dst, (int)(r1 - r0), MPI_FLOAT, left, i, g->comm, &g->req[2 * i + 1]),
+    if (dist_mpi_check(MPI_Irecv(dst, (int)(r1 - r0), g->dt, left, i, g->comm, &g->req[2 * i + 1]),
                        "MPI_Irecv (overlapped output layer gradient)", e) ||
-        dist_mpi_check(MPI_Isend(r->buf + s0, (int)(s1 - s0), MPI_FLOAT, right, i, g->comm, &g->req[2 * i]),
+        dist_mpi_check(MPI_Isend(r->buf + s0 * g->esz, (int)(s1 - s0), g->dt, right, i, g->comm, &g->req[2 * i]),
                        "MPI_Isend (overlapped output layer gradient)", e))
         return -1;
     return 0;
@@ -95,9 +104,13 @@ static int complete(dist_ring *g, int i, lm_err *e) {
     if (r->step < p - 1) {
         int k = mod(g->rank - r->step - 1, p);
         size_t lo = part_lo(r->n, p, k), m = part_lo(r->n, p, k + 1) - lo;
-        float *restrict dst = r->buf + lo;
-        const float *restrict src = r->tmp;
-        for (size_t j = 0; j < m; j++) dst[j] += src[j];
+        if (g->wire) {
+            dist_wire_add(g->wire, r->tmp, (uint16_t *)(void *)(r->buf + lo * g->esz), m);
+        } else {
+            float *restrict dst = (float *)(void *)r->buf + lo;
+            const float *restrict src = r->tmp;
+            for (size_t j = 0; j < m; j++) dst[j] += src[j];
+        }
     }
     if (++r->step < 2 * (p - 1)) return post(g, i, e);
     g->done++;
@@ -121,7 +134,7 @@ static int grow(dist_ring *g, lm_err *e) {
     return 0;
 }
 
-int dist_ring_start(dist_ring *g, float *buf, size_t n, lm_err *e) {
+int dist_ring_start(dist_ring *g, void *buf, size_t n, lm_err *e) {
     if (n == 0) return 0;
     if (n > (size_t)INT_MAX) return lm_err_set(e, "dist: range of %zu floats exceeds one MPI message", n);
     if (g->used == g->cap && grow(g, e)) return -1;
@@ -130,9 +143,9 @@ int dist_ring_start(dist_ring *g, float *buf, size_t n, lm_err *e) {
     size_t part = n / (size_t)g->size + 1;
     if (part > r->tmp_cap) {
         free(r->tmp);
-        r->tmp = malloc(part * sizeof *r->tmp);
+        r->tmp = malloc(part * g->esz);
         r->tmp_cap = r->tmp ? part : 0;
-        if (!r->tmp) return lm_err_set(e, "dist: out of memory for a ring buffer of %zu floats", part);
+        if (!r->tmp) return lm_err_set(e, "dist: out of memory for a ring buffer of %zu values", part);
     }
     r->buf = buf, r->n = n, r->step = 0;
     return post(g, i, e);

@@ -25,6 +25,7 @@ typedef struct bench_overlap_cfg {
     lm_dims d;
     int B, T, threads, chunk, reps, warmup;
     long seed;
+    unsigned wire; /* 0 or DIST_GS_WIRE_BF16/FP16 */
 } bench_overlap_cfg;
 int bench_overlap_part(const dist_world *w, const bench_overlap_cfg *f, lm_err *e);
 

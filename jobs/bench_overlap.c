@@ -68,10 +68,11 @@ static int one_step(ov_state *s, int k, double *step_s, double *wait_s, lm_err *
 static void report(const ov_state *s, const double step[M_COUNT], const double wait[M_COUNT]) {
     const bench_overlap_cfg *f = s->f;
     double xb = step[M_BLOCKING] - step[M_COMPUTE], xo = step[M_OVERLAP] - step[M_COMPUTE];
-    printf("overlap: V=%d E=%d H=%d, %d x %d tokens per rank, %d thread%s, head chunk %d rows: compute %.1f ms; "
+    printf("overlap: V=%d E=%d H=%d, %d x %d tokens per rank, %d thread%s, head chunk %d rows%s: compute %.1f ms; "
            "blocking step %.1f ms (exposed %.1f, wait in finish %.1f); overlapped step %.1f ms (exposed %.1f, "
            "wait in finish %.1f): exposed %.0f%% of blocking\n",
-           f->d.V, f->d.E, f->d.H, f->B, f->T, f->threads, f->threads == 1 ? "" : "s", f->chunk, 1e3 * step[0],
+           f->d.V, f->d.E, f->d.H, f->B, f->T, f->threads, f->threads == 1 ? "" : "s", f->chunk,
+           f->wire ? ", 16-bit head" : "", 1e3 * step[0],
            1e3 * step[1], 1e3 * xb, 1e3 * wait[1], 1e3 * step[2], 1e3 * xo, 1e3 * wait[2],
            xb > 0 ? 100.0 * xo / xb : 0.0);
     json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
@@ -120,8 +121,9 @@ int bench_overlap_part(const dist_world *w, const bench_overlap_cfg *f, lm_err *
     s.h = malloc(bh * sizeof *s.h), s.c = malloc(bh * sizeof *s.c);
     int rc = s.a && s.in && s.tgt && s.h && s.c ? 0 : lm_err_set(e, "out of memory (B %d, T %d)", f->B, f->T);
     dist_grad_layout L = dist_grad_layout_of_model(&s.m);
-    if (rc == 0 && !(s.gs[M_BLOCKING] = dist_grad_sync_create(w, s.m.grads, &L, 0, e))) rc = -1;
-    if (rc == 0 && !(s.gs[M_OVERLAP] = dist_grad_sync_create(w, s.m.grads, &L, DIST_GS_OVERLAP, e))) rc = -1;
+    unsigned wire = f->wire;
+    if (rc == 0 && !(s.gs[M_BLOCKING] = dist_grad_sync_create(w, s.m.grads, &L, wire, e))) rc = -1;
+    if (rc == 0 && !(s.gs[M_OVERLAP] = dist_grad_sync_create(w, s.m.grads, &L, wire | DIST_GS_OVERLAP, e))) rc = -1;
     if (rc == 0) rc = measure(&s, e);
     dist_grad_sync_free(s.gs[M_BLOCKING]);
     dist_grad_sync_free(s.gs[M_OVERLAP]);

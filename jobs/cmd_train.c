@@ -123,9 +123,6 @@ static int check_and_run(cli_cmd *cmd, train_config *c, int *argc, char ***argv)
         return cli_error(cmd, "--wire-dtype must be fp32, bf16 or fp16, got '%s'", c->wire_dtype), LM_EXIT_USAGE;
     if (strcmp(c->overlap, "auto") && strcmp(c->overlap, "on") && strcmp(c->overlap, "off"))
         return cli_error(cmd, "--overlap must be auto, on or off, got '%s'", c->overlap), LM_EXIT_USAGE;
-    if (!strcmp(c->overlap, "on") && strcmp(c->wire_dtype, "fp32"))
-        return cli_error(cmd, "--overlap on needs --wire-dtype fp32 (the 16-bit head is sent after the backward), got '%s'",
-                         c->wire_dtype), LM_EXIT_USAGE;
     if (strcmp(c->lr_schedule, "constant") && strcmp(c->lr_schedule, "step") &&
         strcmp(c->lr_schedule, "cosine") && strcmp(c->lr_schedule, "plateau"))
         return cli_error(cmd, "--lr-schedule must be constant, step, cosine or plateau, got '%s'", c->lr_schedule),

@@ -466,7 +466,7 @@ static int loop(train_ctx *t, const char *settings) {
     int hosts = 1;
     if (dist_world_hosts(&t->world, &hosts, &e)) fatal(t, &e);
     /* auto: on across hosts, where the exchange is long (docs/scaling.md) */
-    int overlap = !strcmp(c->overlap, "on") || (!strcmp(c->overlap, "auto") && hosts > 1 && !wire);
+    int overlap = !strcmp(c->overlap, "on") || (!strcmp(c->overlap, "auto") && hosts > 1);
     if (t->world.rank == 0 && !c->quiet) {
         printf("gradient exchange: %d host%s, overlap %s (--overlap %s)\n", hosts, hosts == 1 ? "" : "s",
                overlap ? "on" : "off", c->overlap);

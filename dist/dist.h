@@ -109,9 +109,10 @@ dist_grad_layout dist_grad_layout_of_model(const lm_model *m);
  * the backward: each range of fc.weight rows the model announces as final
  * (lm_step_opts.on_head_rows) starts its own non-blocking ring allreduce
  * over point-to-point messages, advanced by the model's on_progress calls,
- * completed in finish (docs/dist.md). It pays over a network (measured: it
- * hides about half of a 1 Gbit/s exchange at the spec batch); over shared
- * memory the exchange is short and overlap gains little. */
+ * completed in finish (docs/dist.md). It pays over a network (measured
+ * over an emulated 1 Gbit/s link at p = 2: the exposed exchange fell to
+ * 43-51% at the spec batch, about a third at 32 sequences per rank); over
+ * shared memory the exchange is short and overlap gains little. */
 /* A head range is sent as ring allreduces of at most this many floats
  * (1 MiB), all in flight at once: over the emulated 1 Gbit/s TCP link at
  * p = 2 the 26 MB head went in 231-268 ms in pieces of 2^18 floats (234 at

@@ -111,7 +111,8 @@ dist_grad_layout dist_grad_layout_of_model(const lm_model *m);
  * over point-to-point messages, advanced by the model's on_progress calls,
  * completed in finish (docs/dist.md). It pays over a network (measured
  * over an emulated 1 Gbit/s link at p = 2: the exposed exchange fell to
- * 43-51% at the spec batch, about a third at 32 sequences per rank); over
+ * 38-51% at the spec batch, a third at 32 sequences per rank in one row
+ * chunk); over
  * shared memory the exchange is short and overlap gains little. */
 /* A head range is sent as ring allreduces of at most this many floats
  * (1 MiB), all in flight at once: over the emulated 1 Gbit/s TCP link at

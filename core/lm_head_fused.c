@@ -16,7 +16,10 @@
  * column by exp(mb - m) * scale / s (0 for ignored and pad rows), subtract
  * scale at the targets, then both gradient products while the block is in
  * cache. Blocks are split into LM_HEAD_GROUPS fixed groups run on up to
- * `threads` threads. Invariant: every sum has a fixed order, so results
+ * `threads` threads; with a rows callback (lm_head_hooks), the last chunk's
+ * pass 2 runs them in waves of `threads` groups and announces each wave's
+ * rows of dW as final, for a caller that sends them while the rest
+ * computes. Invariant: every sum has a fixed order, so results
  * depend only on the inputs, the chunk size and lm_isa_level(), not on the
  * thread count. */
 #include <math.h>
@@ -72,6 +75,8 @@ typedef struct {
     const int32_t *tgt;
     int n, np, H, V, chunk, ignore_id, acc_dw, pass;
     float scale;
+    const lm_head_hooks *hk; /* NULL: no callbacks */
+    int g0, nthreads;        /* lm_par_run parts are groups g0 + part, on nthreads */
 } chunk_job;
 
 static int block_rows(const chunk_job *j, int blk) {
@@ -139,24 +144,51 @@ static void block_backward(const chunk_job *j, int blk, int g, int first) {
                     (size_t)j->n, (size_t)H, (size_t)vb, !first);
 }
 
-/* Group g's blocks: [g nb / G, (g+1) nb / G). */
-static void run_group(const chunk_job *j, int g) {
-    const int nb = n_blocks(j->V), b0 = g * nb / LM_HEAD_GROUPS, b1 = (g + 1) * nb / LM_HEAD_GROUPS;
+/* Group g's first block: groups are blocks [g nb / G, (g+1) nb / G). */
+static int group_block0(int V, int g) { return g * n_blocks(V) / LM_HEAD_GROUPS; }
+
+/* Group g, run as lm_par part `part` (lm_par: thread 0, the caller, runs
+ * the parts that are 0 modulo the thread count). */
+static void run_group(const chunk_job *j, int g, int part) {
+    const int b0 = group_block0(j->V, g), b1 = group_block0(j->V, g + 1);
+    const int caller = j->hk && j->hk->on_progress && part % j->nthreads == 0;
     for (int blk = b0; blk < b1; blk++) {
-        if (j->pass == 1) block_forward(j, blk);
-        else block_backward(j, blk, g, blk == b0);
+        if (j->pass == 1) {
+            block_forward(j, blk);
+            continue;
+        }
+        block_backward(j, blk, g, blk == b0);
+        if (caller) j->hk->on_progress(j->hk->ctx);
     }
 }
 
-static void group_part(void *j, int g) { run_group(j, g); }
+static void group_part(void *j, int part) { run_group(j, ((chunk_job *)j)->g0 + part, part); }
 
-/* The groups on up to `threads` threads (lm_par: the caller is one). */
-static void run_groups(const chunk_job *j, int threads) {
-    lm_par_run(group_part, (void *)j, LM_HEAD_GROUPS, threads);
+/* Groups [g0, g1) on up to `threads` threads (lm_par: the caller is one). */
+static void run_groups_range(chunk_job *j, int g0, int g1, int threads) {
+    j->g0 = g0;
+    j->nthreads = threads < 1 ? 1 : threads > g1 - g0 ? g1 - g0 : threads;
+    lm_par_run(group_part, j, g1 - g0, threads);
 }
 
-/* One chunk of n rows; returns its loss sum and counted rows. */
-static double chunk_fwd_bwd(chunk_job *j, float *dh, int threads, long *count) {
+static void run_groups(chunk_job *j, int threads) { run_groups_range(j, 0, LM_HEAD_GROUPS, threads); }
+
+/* Pass 2 of the last chunk with a rows callback: waves of `threads` groups,
+ * each wave's rows announced once its groups are done. */
+static void run_groups_waves(chunk_job *j, int threads) {
+    const int step = threads < 1 ? 1 : threads;
+    for (int g = 0; g < LM_HEAD_GROUPS; g += step) {
+        int g1 = g + step < LM_HEAD_GROUPS ? g + step : LM_HEAD_GROUPS;
+        run_groups_range(j, g, g1, threads);
+        int r0 = group_block0(j->V, g) * LM_HEAD_VBLOCK, r1 = group_block0(j->V, g1) * LM_HEAD_VBLOCK;
+        if (r1 > j->V) r1 = j->V;
+        if (r1 > r0) j->hk->on_rows(j->hk->ctx, r0, r1);
+    }
+}
+
+/* One chunk of n rows; returns its loss sum and counted rows. last: the
+ * window's last chunk (its pass 2 makes the dw rows final). */
+static double chunk_fwd_bwd(chunk_job *j, float *dh, int threads, int last, long *count) {
     const fused_scratch *k = j->k;
     const int np = j->np, H = j->H, n = j->n;
     for (int c = 0; c < H; c++)
@@ -172,11 +204,11 @@ static double chunk_fwd_bwd(chunk_job *j, float *dh, int threads, long *count) {
         cnt++;
     }
     j->pass = 2;
-    run_groups(j, threads);
-    const int nb = n_blocks(j->V);
+    if (last && j->hk && j->hk->on_rows) run_groups_waves(j, threads);
+    else run_groups(j, threads);
     int have = 0;
     for (int g = 0; g < LM_HEAD_GROUPS; g++) {
-        if (g * nb / LM_HEAD_GROUPS == (g + 1) * nb / LM_HEAD_GROUPS) continue; /* empty group */
+        if (group_block0(j->V, g) == group_block0(j->V, g + 1)) continue; /* empty group */
         const float *p = k->dhg + (size_t)g * j->chunk * H;
         if (!have) memcpy(dh, p, sizeof(float) * n * H);
         else for (size_t e = 0; e < (size_t)n * H; e++) dh[e] += p[e];
@@ -186,24 +218,36 @@ static double chunk_fwd_bwd(chunk_job *j, float *dh, int threads, long *count) {
     return loss;
 }
 
-double lm_head_fused_forward_backward(float *dw, float *db, float *dh, const float *h,
-                                      const int32_t *tgt, const float *w, const float *b, int N,
-                                      int H, int V, int ignore_id, float scale, float *scratch,
-                                      int chunk, int threads, long *count) {
+double lm_head_fused_forward_backward_hooks(float *dw, float *db, float *dh, const float *h,
+                                            const int32_t *tgt, const float *w, const float *b,
+                                            int N, int H, int V, int ignore_id, float scale,
+                                            float *scratch, int chunk, int threads,
+                                            const lm_head_hooks *hk, long *count) {
     fused_scratch k = carve(scratch, V, H, pad32(chunk), chunk);
     double loss = 0.0;
     long cnt = 0;
     memset(db, 0, sizeof(float) * V);
-    if (N <= 0) memset(dw, 0, sizeof(float) * V * H);
+    if (N <= 0) {
+        memset(dw, 0, sizeof(float) * V * H);
+        if (hk && hk->on_rows) hk->on_rows(hk->ctx, 0, V);
+    }
     for (int r0 = 0; r0 < N; r0 += chunk) {
         int n = N - r0 < chunk ? N - r0 : chunk;
         long c;
         /* a shorter last chunk uses a smaller np inside the same regions */
         chunk_job j = {&k, dw, db, h + (size_t)r0 * H, w, b, tgt + r0, n, pad32(n), H, V,
-                       chunk, ignore_id, r0 > 0, 0, scale};
-        loss += chunk_fwd_bwd(&j, dh + (size_t)r0 * H, threads, &c);
+                       chunk, ignore_id, r0 > 0, 0, scale, hk, 0, 1};
+        loss += chunk_fwd_bwd(&j, dh + (size_t)r0 * H, threads, r0 + n >= N, &c);
         cnt += c;
     }
     *count = cnt;
     return loss;
+}
+
+double lm_head_fused_forward_backward(float *dw, float *db, float *dh, const float *h,
+                                      const int32_t *tgt, const float *w, const float *b, int N,
+                                      int H, int V, int ignore_id, float scale, float *scratch,
+                                      int chunk, int threads, long *count) {
+    return lm_head_fused_forward_backward_hooks(dw, db, dh, h, tgt, w, b, N, H, V, ignore_id, scale,
+                                                scratch, chunk, threads, NULL, count);
 }

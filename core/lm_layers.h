@@ -67,6 +67,14 @@ void lm_lstm_backward_threads(float *dx, float *dw_ih, float *dw_hh, float *db,
                               const float *dhs, lm_lstm_cache *k, const float *x,
                               const float *w_ih, const float *w_hh, float *scratch,
                               int B, int T, int E, int H, int threads);
+/* The same, calling progress(ctx) (when not NULL) from the calling thread
+ * after each timestep of its rows and after each weight-gradient GEMM, so a
+ * caller can let MPI advance transfers in flight. Same results. */
+void lm_lstm_backward_progress(float *dx, float *dw_ih, float *dw_hh, float *db,
+                               const float *dhs, lm_lstm_cache *k, const float *x,
+                               const float *w_ih, const float *w_hh, float *scratch,
+                               int B, int T, int E, int H, int threads,
+                               void (*progress)(void *ctx), void *ctx);
 /* One cell update for one sequence, shared by the window forward and token
  * generation: g [4H] holds pre - b on entry and the activated gates on exit;
  * cp [H] is c_{t-1}; writes c [H], tc = tanh(c) [H], h [H]. c may alias cp;
@@ -130,6 +138,28 @@ double lm_head_fused_forward_backward(float *dw, float *db, float *dh,
                                       int H, int V, int ignore_id, float scale,
                                       float *scratch, int chunk, int threads,
                                       long *count);
+/* Optional callbacks of the fused head (all from the calling thread; any
+ * may be NULL):
+ * - on_rows(ctx, row0, row1): dw rows [row0, row1) are final (their sums
+ *   are complete). Called only in the last chunk of rows (the only one after
+ *   which rows can be final), in increasing row order, covering [0, V)
+ *   exactly once per call of the head, after each wave of `threads` groups
+ *   of vocabulary blocks. db is final only when the head returns.
+ * - on_progress(ctx): often, after each vocabulary block the calling thread
+ *   computes in pass 2 (a few hundred microseconds apart at the spec sizes).
+ * With on_rows set, pass 2 runs its fixed groups in waves of `threads`
+ * groups; the results are bitwise those without callbacks. */
+typedef struct lm_head_hooks {
+    void (*on_rows)(void *ctx, int row0, int row1);
+    void (*on_progress)(void *ctx);
+    void *ctx;
+} lm_head_hooks;
+double lm_head_fused_forward_backward_hooks(float *dw, float *db, float *dh,
+                                            const float *h, const int32_t *tgt,
+                                            const float *w, const float *b, int N,
+                                            int H, int V, int ignore_id, float scale,
+                                            float *scratch, int chunk, int threads,
+                                            const lm_head_hooks *hk, long *count);
 /* Loss only, same chunking; see lm_softmax_xent_forward for the ids. */
 double lm_head_forward(const float *h, const int32_t *tgt, const float *w,
                        const float *b, int N, int H, int V, int ignore_id,

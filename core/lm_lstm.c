@@ -27,6 +27,8 @@ typedef struct {
     float *hs, *hT, *cT, *dh_next, *dc_next;
     const float *w_hh, *b, *dhs;
     int B, T, H;
+    void (*progress)(void *ctx); /* backward: after each step of group 0 */
+    void *pctx;
 } lstm_job;
 
 void lm_lstm_cell_forward(float *g, const float *b, const float *cp, float *c,
@@ -79,7 +81,7 @@ void lm_lstm_forward_threads(float *hs, lm_lstm_cache *k, float *hT, float *cT,
     /* input projection of all B*T steps: gates [N,4H] = x [N,E] W_ih^T */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B * T, G, E, 1.0f, x,
                 E, w_ih, E, 0.0f, k->gates, G);
-    lstm_job j = {k, hs, hT, cT, NULL, NULL, w_hh, b, NULL, B, T, H};
+    lstm_job j = {k, hs, hT, cT, NULL, NULL, w_hh, b, NULL, B, T, H, NULL, NULL};
     lm_par_run(forward_rows, &j, row_groups(B), threads);
 }
 
@@ -123,29 +125,43 @@ static void backward_rows(void *ctx, int g) {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, H, G, 1.0f,
                         k->gates + ((size_t)b0 * T + t) * G, T * G, j->w_hh, H, 0.0f,
                         j->dh_next + (size_t)b0 * H, H);
+        if (g == 0 && j->progress) j->progress(j->pctx); /* part 0 runs on the caller */
     }
 }
 
-void lm_lstm_backward_threads(float *dx, float *dw_ih, float *dw_hh, float *db,
-                              const float *dhs, lm_lstm_cache *k, const float *x,
-                              const float *w_ih, const float *w_hh, float *scratch,
-                              int B, int T, int E, int H, int threads) {
+void lm_lstm_backward_progress(float *dx, float *dw_ih, float *dw_hh, float *db,
+                               const float *dhs, lm_lstm_cache *k, const float *x,
+                               const float *w_ih, const float *w_hh, float *scratch,
+                               int B, int T, int E, int H, int threads,
+                               void (*progress)(void *ctx), void *ctx) {
     const int G = 4 * H;
     memset(scratch, 0, sizeof(float) * 2 * B * H);
-    lstm_job j = {k, NULL, NULL, NULL, scratch, scratch + (size_t)B * H, w_hh, NULL, dhs, B, T, H};
+    lstm_job j = {k, NULL, NULL, NULL, scratch, scratch + (size_t)B * H, w_hh, NULL, dhs, B, T, H,
+                  progress, ctx};
     lm_par_run(backward_rows, &j, row_groups(B), threads);
     const int N = B * T;
     const float *dpre = k->gates;
     /* dW_ih [4H,E] = dpre^T x; dW_hh [4H,H] = dpre^T hprev; dx = dpre W_ih */
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, E, N, 1.0f, dpre,
                 G, x, E, 0.0f, dw_ih, E);
+    if (progress) progress(ctx);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, N, 1.0f, dpre,
                 G, k->hprev, H, 0.0f, dw_hh, H);
+    if (progress) progress(ctx);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, E, G, 1.0f, dpre,
                 G, w_ih, E, 0.0f, dx, E);
+    if (progress) progress(ctx);
     memset(db, 0, sizeof(float) * G);
     for (int n = 0; n < N; n++)
         for (int jj = 0; jj < G; jj++) db[jj] += dpre[(size_t)n * G + jj];
+}
+
+void lm_lstm_backward_threads(float *dx, float *dw_ih, float *dw_hh, float *db,
+                              const float *dhs, lm_lstm_cache *k, const float *x,
+                              const float *w_ih, const float *w_hh, float *scratch,
+                              int B, int T, int E, int H, int threads) {
+    lm_lstm_backward_progress(dx, dw_ih, dw_hh, db, dhs, k, x, w_ih, w_hh, scratch, B, T, E, H, threads,
+                              NULL, NULL);
 }
 
 void lm_lstm_backward(float *dx, float *dw_ih, float *dw_hh, float *db,

@@ -198,20 +198,24 @@ int lm_model_train_window(lm_model *m, lm_acts *a, int B, int T,
     }
     long cnt;
     /* own microkernels where H allows (1.7x OpenBLAS here), else BLAS */
-    if (lm_head_fused_ok(H))
-        *loss_sum = lm_head_fused_forward_backward(
+    if (lm_head_fused_ok(H)) {
+        lm_head_hooks hk = {o->on_head_rows, o->on_progress, o->ctx};
+        *loss_sum = lm_head_fused_forward_backward_hooks(
             m->g_fc_w, m->g_fc_b, a->dh, hd, tgt, m->fc_w, m->fc_b, N, H, V,
-            o->pad_id, o->loss_scale, a->logits, a->chunk, o->threads, &cnt);
-    else
+            o->pad_id, o->loss_scale, a->logits, a->chunk, o->threads, &hk, &cnt);
+    } else {
         *loss_sum = lm_head_forward_backward(
             m->g_fc_w, m->g_fc_b, a->dh, hd, tgt, m->fc_w, m->fc_b, N, H, V,
             o->pad_id, o->loss_scale, a->logits, a->chunk, &cnt);
+        if (o->on_head_rows) o->on_head_rows(o->ctx, 0, V);
+    }
     *n_tokens = cnt;
     if (o->on_head_grads) o->on_head_grads(o->ctx);
     if (o->dropout > 0.0f)
         lm_dropout_backward(a->dh, a->dh, a->mask, (size_t)N * H);
-    lm_lstm_backward_threads(a->dx, m->g_w_ih, m->g_w_hh, m->g_lstm_b, a->dh, &a->k,
-                             a->x, m->w_ih, m->w_hh, a->lstm_scratch, B, T, E, H, o->threads);
+    lm_lstm_backward_progress(a->dx, m->g_w_ih, m->g_w_hh, m->g_lstm_b, a->dh, &a->k, a->x,
+                              m->w_ih, m->w_hh, a->lstm_scratch, B, T, E, H, o->threads,
+                              o->on_progress, o->ctx);
     memset(m->g_emb, 0, sizeof(float) * (size_t)V * E);
     lm_embedding_backward(m->g_emb, a->dx, in, N, E);
     return 0;

@@ -86,6 +86,18 @@ typedef struct lm_step_opts {
     /* Threads for the output layer (0 or 1: the calling thread only). The
      * results are bitwise the same for every value. */
     int threads;
+    /* Optional (NULL: not called), both from the calling thread with ctx:
+     * on_head_rows(ctx, row0, row1) as soon as fc.weight's gradient rows
+     * [row0, row1) are final, in increasing row order, covering [0, V)
+     * exactly once per window, all before on_head_grads (the fused head
+     * announces up to 8 ranges during its last row chunk's backward; the
+     * BLAS head one, [0, V), at its end). on_progress(ctx) often during the
+     * head's backward (after each vocabulary block the calling thread
+     * computes) and the LSTM backward (after each timestep), so that a
+     * caller can let MPI move data meanwhile. The results are bitwise the
+     * same with and without them. */
+    void (*on_head_rows)(void *ctx, int row0, int row1);
+    void (*on_progress)(void *ctx);
 } lm_step_opts;
 
 /* Forward, loss and backward over one window.

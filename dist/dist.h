@@ -46,6 +46,12 @@ void dist_world_finalize(dist_world *w);
  * or exit(code) when MPI is not in use. Never returns. */
 void dist_world_abort(const dist_world *w, int code) __attribute__((noreturn));
 int dist_barrier(const dist_world *w, lm_err *e);
+/* Collective. *hosts := the number of hosts the ranks run on: groups of
+ * ranks that share memory (MPI_Comm_split_type MPI_COMM_TYPE_SHARED, which
+ * Open MPI answers from the launcher's node map, not the host name: the
+ * emulated hosts of tests/cluster, which share one host name, count as
+ * separate hosts). World size 1: 1. */
+int dist_world_hosts(const dist_world *w, int *hosts, lm_err *e);
 
 /* ---- small collectives (dist_coll.c) ----------------------------------- */
 
@@ -92,18 +98,33 @@ int dist_check_identical(const dist_world *w, const float *buf, size_t n,
 typedef struct dist_grad_layout {
     size_t n, head, emb;
     int V, E;
+    size_t row; /* floats per fc.weight row (H): rows [r0, r1) of the head are
+                   [r0 row, r1 row); 0 when the head has no rows (tests) */
 } dist_grad_layout;
 
 /* The layout of an lm_model's gradient buffer (see lm_model.h). */
 dist_grad_layout dist_grad_layout_of_model(const lm_model *m);
 
-/* Overlap is opt-in: on one box (shared memory, no progress thread) the
- * compute left after the head gradient is final is ~2 ms at the spec's
- * sizes, and Open MPI's non-blocking allreduce of the 26 MB head is slower
- * than its blocking one, so starting early cost step time (docs/dist.md).
- * Networks whose MPI progresses collectives by itself may gain from it. */
+/* Overlap (DIST_GS_OVERLAP) hides the head's exchange behind the rest of
+ * the backward: each range of fc.weight rows the model announces as final
+ * (lm_step_opts.on_head_rows) starts its own non-blocking ring allreduce
+ * over point-to-point messages, advanced by the model's on_progress calls,
+ * completed in finish (docs/dist.md). It pays over a network (measured
+ * over an emulated 1 Gbit/s link at p = 2: the exposed exchange fell to
+ * 38-51% at the spec batch, a third at 32 sequences per rank in one row
+ * chunk); over
+ * shared memory the exchange is short and overlap gains little. */
+/* A head range is sent as ring allreduces of at most this many floats
+ * (1 MiB), all in flight at once: over the emulated 1 Gbit/s TCP link at
+ * p = 2 the 26 MB head went in 231-268 ms in pieces of 2^18 floats (234 at
+ * 2^17, 294 at 2^19, 292 at 2^16), 322 ms in 8 pieces and 444-456 ms as one
+ * (or one blocking MPI_Allreduce): Open MPI's TCP transport keeps only a
+ * few fragments of one message in flight, so several messages fill the
+ * link better (docs/scaling.md). */
+#define DIST_RING_PIECE ((size_t)1 << 18)
+
 enum {
-    DIST_GS_OVERLAP = 1u,     /* start the head's sum from the hook */
+    DIST_GS_OVERLAP = 1u,     /* sum the head's rows as they become final */
     DIST_GS_DENSE_EMB = 2u,   /* always reduce the embedding densely */
     DIST_GS_SPARSE_EMB = 4u,  /* always sparsely (tests, benchmarks) */
     DIST_GS_CHECK_ROWS = 8u,  /* debug: finish fails if a row outside this
@@ -118,8 +139,10 @@ enum {
  * rounds back, so half the bytes travel; every partial sum is rounded once
  * more (2p - 1 roundings per element over p ranks, each <= 2^-8 relative
  * for bf16, 2^-11 for fp16 in its normal range 2^-14..65504). Every rank
- * gets the same bits. Not with DIST_GS_OVERLAP (create refuses it): the
- * 16-bit head is reduced in finish. World size 1: no rounding at all. */
+ * gets the same bits. With DIST_GS_OVERLAP the announced rows go through
+ * the overlap engine's ring in 16 bits (each partial sum widened, added and
+ * rounded alike: at p = 2 bitwise the blocking 16-bit sum) and the rest of
+ * the head (fc.bias) through the op in finish. World size 1: no rounding. */
 enum { DIST_WIRE_FP32 = 0, DIST_WIRE_BF16 = 1, DIST_WIRE_FP16 = 2 };
 void dist_wire_pack(int kind, const float *src, uint16_t *dst, size_t n);
 void dist_wire_unpack(int kind, const uint16_t *src, float *dst, size_t n);
@@ -129,13 +152,16 @@ typedef struct dist_grad_sync dist_grad_sync;
 typedef struct dist_grad_stats {
     double comm_s;       /* last step: seconds spent inside the calls below
                             (start in the hook, progress, finish) */
-    double wait_s;       /* last step: of comm_s, seconds inside finish */
+    double wait_s;       /* last step: of comm_s, seconds inside finish (the
+                            exchange left exposed after the backward) */
     double total_comm_s; /* all steps since create */
     long steps;          /* finished steps since create */
     long union_rows;     /* last step: |U|, distinct tokens in the global
                             batch; -1 when not known (no tokens given) */
     int sparse;          /* last step: embedding went sparse */
-    int overlapped;      /* last step: head reduction started from the hook */
+    int overlapped;      /* last step: head reduction started from the hooks */
+    int ranges;          /* last step: ring allreduces of the head (overlap;
+                            each announced range in DIST_RING_PIECE pieces) */
     size_t floats;       /* last step: floats this rank put into reductions */
 } dist_grad_stats;
 
@@ -154,20 +180,31 @@ void dist_grad_sync_free(dist_grad_sync *s);
  *     non-blocking OR of the token bitmaps; best called before the forward.
  *     Optional: a step without it reduces the embedding densely (every rank
  *     must then skip it).
- *  2. the model's backward with o.on_head_grads = dist_grad_sync_on_head_grads
- *     and o.ctx = s: with DIST_GS_OVERLAP starts the in-place non-blocking
- *     sum of [0, head) (else does nothing). From then on the caller must not
- *     touch [0, head) until finish returns. Optional: if the hook never ran,
- *     finish reduces the head itself.
- *  3. dist_grad_sync_finish(s): sums the rest (LSTM; embedding sparsely over
- *     the union of the ranks' tokens or densely), waits for the head. After
- *     it, grads holds the SUM over ranks, bitwise equal on every rank.
+ *  2. the model's backward with o.ctx = s, o.on_head_rows =
+ *     dist_grad_sync_on_head_rows, o.on_progress = dist_grad_sync_on_progress
+ *     and o.on_head_grads = dist_grad_sync_on_head_grads. With
+ *     DIST_GS_OVERLAP each announced row range [r0 row, r1 row) starts its
+ *     ring sum at once (ranges in increasing order, contiguous from row 0);
+ *     on_head_grads starts the whole head [0, head) if no rows hook ran this
+ *     step. Without DIST_GS_OVERLAP all three do nothing. From a range's
+ *     start the caller must not touch it until finish returns. Optional: if
+ *     no hook ran, finish reduces the head itself.
+ *  3. dist_grad_sync_finish(s): sums the rest (fc.bias when rows were
+ *     announced, LSTM; embedding sparsely over the union of the ranks'
+ *     tokens or densely), waits for the head's ranges. After it, grads holds
+ *     the SUM over ranks, bitwise equal on every rank.
  * dist_grad_sync_progress may be called any time between 2 and 3 to let MPI
- * advance the head transfer (Open MPI moves non-blocking collectives only
- * inside MPI calls). World size 1: all of these return at once. */
+ * advance the transfers (Open MPI moves non-blocking messages only inside
+ * MPI calls). World size 1: all of these return at once. */
 int dist_grad_sync_tokens(dist_grad_sync *s, const int32_t *ids, size_t n,
                           lm_err *e);
-void dist_grad_sync_on_head_grads(void *s); /* errors surface in finish */
+/* The model's hooks (ctx = the sync); errors surface in finish. */
+void dist_grad_sync_on_head_rows(void *s, int row0, int row1);
+void dist_grad_sync_on_head_grads(void *s);
+void dist_grad_sync_on_progress(void *s);
+/* Starts the ring sum of [lo, hi) of the head (DIST_GS_OVERLAP; lo must be
+ * where the previous range of this step ended, 0 for the first). */
+int dist_grad_sync_head_range(dist_grad_sync *s, size_t lo, size_t hi, lm_err *e);
 void dist_grad_sync_progress(dist_grad_sync *s);
 int dist_grad_sync_finish(dist_grad_sync *s, lm_err *e);
 void dist_grad_sync_stats(const dist_grad_sync *s, dist_grad_stats *st);

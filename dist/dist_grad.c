@@ -2,12 +2,15 @@
  * contiguous gradient buffer (layout in dist.h / lm_model.h).
  *
  *   tokens()  : OR of the ranks' token bitmaps starts (non-blocking, c_tok)
- *   hook      : with DIST_GS_OVERLAP, the in-place sum of the head [0, head)
- *               starts (non-blocking, c_head); else the head goes in finish
- *   finish()  : union U known -> sum [head or 0, emb) and the embedding rows of U
+ *   hooks     : with DIST_GS_OVERLAP, each final range of head rows starts
+ *               its ring sum (dist_overlap.c, c_ring; packed to 16 bits
+ *               first with a 16-bit wire); the progress hook
+ *               advances them; else the head goes in finish
+ *   finish()  : union U known -> sum [covered, emb) and the embedding rows of U
  *               (packed, if sparse) or the whole embedding (dense), on c_rest;
  *               then wait for the head. With a 16-bit wire (DIST_GS_WIRE_*)
- *               the head is packed to 16 bits and summed last, on c_head.
+ *               the head (the part the ring did not take) is packed to 16
+ *               bits and summed last, on c_head.
  *
  * Invariants:
  * - Every rank issues the same collectives with the same counts: the sparse
@@ -32,13 +35,16 @@ struct dist_grad_sync {
     unsigned flags;
     float *g;
     dist_grad_layout L;
-    MPI_Comm c_head, c_tok, c_rest;
+    MPI_Comm c_head, c_tok, c_rest, c_ring; /* c_ring: the overlap engine's alone */
     size_t words;       /* bitmap words: ceil(V / 64) */
     uint64_t *mine;     /* this rank's tokens this step */
     uint64_t *all;      /* their OR over ranks */
     size_t n_mine;      /* ids given to tokens() this step */
-    MPI_Request tok_req, head_req;
-    int tok_started, head_started;
+    MPI_Request tok_req;
+    int tok_started;
+    dist_ring *ring;    /* the overlap engine, with DIST_GS_OVERLAP */
+    size_t covered;     /* [0, covered) of the head started in the ring */
+    int ranges;         /* ring ranges started this step */
     int hook_failed;
     lm_err hook_err;
     int wire;           /* DIST_WIRE_*: the head's format on the wire */
@@ -57,17 +63,19 @@ dist_grad_layout dist_grad_layout_of_model(const lm_model *m) {
     L.emb = m->info[LM_P_EMB].offset;
     L.V = m->d.V;
     L.E = m->d.E;
+    L.row = (size_t)m->d.H;
     return L;
 }
 
 static void free_comms(dist_grad_sync *s) {
-    MPI_Comm *c[3] = {&s->c_head, &s->c_tok, &s->c_rest};
-    for (int i = 0; i < 3; i++)
+    MPI_Comm *c[4] = {&s->c_head, &s->c_tok, &s->c_rest, &s->c_ring};
+    for (int i = 0; i < 4; i++)
         if (*c[i] != MPI_COMM_NULL) MPI_Comm_free(c[i]);
 }
 
 void dist_grad_sync_free(dist_grad_sync *s) {
     if (!s) return;
+    dist_ring_free(s->ring);
     if (s->size > 1) free_comms(s);
     if (s->wire_op != MPI_OP_NULL) MPI_Op_free(&s->wire_op);
     free(s->wire_buf);
@@ -86,6 +94,10 @@ dist_grad_sync *dist_grad_sync_create(const dist_world *w, float *grads,
                    L->n, L->head, L->emb, L->V, L->E);
         return NULL;
     }
+    if (L->row && L->row * (size_t)L->V > L->head) {
+        lm_err_set(e, "dist: %d head rows of %zu floats exceed the head of %zu", L->V, L->row, L->head);
+        return NULL;
+    }
     if (L->n > (size_t)INT_MAX) {
         lm_err_set(e, "dist: gradient of %zu floats exceeds one MPI message", L->n);
         return NULL;
@@ -99,10 +111,6 @@ dist_grad_sync *dist_grad_sync_create(const dist_world *w, float *grads,
         lm_err_set(e, "dist: DIST_GS_WIRE_BF16 and DIST_GS_WIRE_FP16 together");
         return NULL;
     }
-    if (wire && (flags & DIST_GS_OVERLAP)) {
-        lm_err_set(e, "dist: a 16-bit wire (DIST_GS_WIRE_*) and DIST_GS_OVERLAP together");
-        return NULL;
-    }
     dist_grad_sync *s = calloc(1, sizeof *s);
     if (!s) {
         lm_err_set(e, "dist: out of memory");
@@ -112,8 +120,8 @@ dist_grad_sync *dist_grad_sync_create(const dist_world *w, float *grads,
     s->flags = flags;
     s->g = grads;
     s->L = *L;
-    s->c_head = s->c_tok = s->c_rest = MPI_COMM_NULL;
-    s->tok_req = s->head_req = MPI_REQUEST_NULL;
+    s->c_head = s->c_tok = s->c_rest = s->c_ring = MPI_COMM_NULL;
+    s->tok_req = MPI_REQUEST_NULL;
     s->wire_op = MPI_OP_NULL;
     s->wire = s->size > 1 ? wire : 0;
     s->words = ((size_t)L->V + 63) / 64;
@@ -127,6 +135,11 @@ dist_grad_sync *dist_grad_sync_create(const dist_world *w, float *grads,
     if (s->size > 1 && (dist_comm_dup(dist_comm(w), &s->c_head, e) ||
                         dist_comm_dup(dist_comm(w), &s->c_tok, e) ||
                         dist_comm_dup(dist_comm(w), &s->c_rest, e))) {
+        dist_grad_sync_free(s);
+        return NULL;
+    }
+    if (s->size > 1 && (flags & DIST_GS_OVERLAP) &&
+        (dist_comm_dup(dist_comm(w), &s->c_ring, e) || dist_ring_create(s->c_ring, s->wire, &s->ring, e))) {
         dist_grad_sync_free(s);
         return NULL;
     }
@@ -166,32 +179,62 @@ int dist_grad_sync_tokens(dist_grad_sync *s, const int32_t *ids, size_t n, lm_er
     return rc;
 }
 
-void dist_grad_sync_on_head_grads(void *ctx) {
-    dist_grad_sync *s = ctx;
-    if (s->size == 1 || !(s->flags & DIST_GS_OVERLAP) || s->head_started ||
-        s->L.head == 0)
-        return;
+int dist_grad_sync_head_range(dist_grad_sync *s, size_t lo, size_t hi, lm_err *e) {
+    if (!s->ring || lo == hi) return 0;
+    if (lo != s->covered || hi < lo || hi > s->L.head)
+        return lm_err_set(e, "dist: head range [%zu, %zu) does not continue [0, %zu) inside the head of %zu",
+                          lo, hi, s->covered, s->L.head);
     double t0 = dist_now();
-    if (dist_mpi_check(MPI_Iallreduce(MPI_IN_PLACE, s->g, (int)s->L.head, MPI_FLOAT, MPI_SUM,
-                                      s->c_head, &s->head_req),
-                       "MPI_Iallreduce (output layer gradient)", &s->hook_err)) {
-        s->hook_failed = 1;
-    } else {
-        s->head_started = 1;
-        int done = 0;
-        MPI_Test(&s->head_req, &done, MPI_STATUS_IGNORE);
+    int rc = 0;
+    if (s->wire) dist_wire_pack(s->wire, s->g + lo, s->wire_buf + lo, hi - lo);
+    for (size_t a = lo; a < hi && rc == 0; a += DIST_RING_PIECE) {
+        size_t b = hi - a < DIST_RING_PIECE ? hi : a + DIST_RING_PIECE;
+        rc = s->wire ? dist_ring_start(s->ring, s->wire_buf + a, b - a, e)
+                     : dist_ring_start(s->ring, s->g + a, b - a, e);
+        if (rc == 0) s->ranges++;
+    }
+    if (rc == 0) {
+        s->covered = hi;
+        rc = dist_ring_progress(s->ring, e);
     }
     s->step_comm += dist_now() - t0;
+    return rc;
+}
+
+/* A hook's error: kept for finish (the first one). */
+static void hook_error(dist_grad_sync *s, int rc, const lm_err *e) {
+    if (rc && !s->hook_failed) {
+        s->hook_failed = 1;
+        s->hook_err = *e;
+    }
+}
+
+void dist_grad_sync_on_head_rows(void *ctx, int row0, int row1) {
+    dist_grad_sync *s = ctx;
+    if (!s->ring || !s->L.row || s->hook_failed) return;
+    lm_err e;
+    int rc = dist_grad_sync_head_range(s, (size_t)row0 * s->L.row, (size_t)row1 * s->L.row, &e);
+    hook_error(s, rc, &e);
+}
+
+void dist_grad_sync_on_head_grads(void *ctx) {
+    dist_grad_sync *s = ctx;
+    if (!s->ring || s->covered || s->hook_failed) return; /* rows announced: fc.bias goes in finish */
+    lm_err e;
+    hook_error(s, dist_grad_sync_head_range(s, 0, s->L.head, &e), &e);
 }
 
 void dist_grad_sync_progress(dist_grad_sync *s) {
     if (s->size == 1) return;
     double t0 = dist_now();
     int done = 0;
-    if (s->head_started) MPI_Test(&s->head_req, &done, MPI_STATUS_IGNORE);
+    lm_err e;
+    if (s->ring && !s->hook_failed) hook_error(s, dist_ring_progress(s->ring, &e), &e);
     if (s->tok_started) MPI_Test(&s->tok_req, &done, MPI_STATUS_IGNORE);
     s->step_comm += dist_now() - t0;
 }
+
+void dist_grad_sync_on_progress(void *ctx) { dist_grad_sync_progress(ctx); }
 
 /* Debug: rows of tokens this rank did not see must be zero here. */
 static int check_rows(const dist_grad_sync *s, lm_err *e) {
@@ -238,16 +281,17 @@ static int sum_in_place(dist_grad_sync *s, float *buf, size_t n, const char *wha
                           what, e);
 }
 
-/* The head [0, head) through the 16-bit wire: pack, sum, unpack. */
-static int sum_head16(dist_grad_sync *s, lm_err *e) {
-    size_t n = s->L.head;
+/* The head [lo, head) through the 16-bit wire: pack, sum, unpack (lo: the
+ * part the overlap engine did not take). */
+static int sum_head16(dist_grad_sync *s, size_t lo, lm_err *e) {
+    size_t n = s->L.head - lo;
     if (n == 0) return 0;
-    dist_wire_pack(s->wire, s->g, s->wire_buf, n);
+    dist_wire_pack(s->wire, s->g + lo, s->wire_buf + lo, n);
     s->st.floats += n;
-    if (dist_mpi_check(MPI_Allreduce(MPI_IN_PLACE, s->wire_buf, (int)n, MPI_UINT16_T, s->wire_op, s->c_head),
+    if (dist_mpi_check(MPI_Allreduce(MPI_IN_PLACE, s->wire_buf + lo, (int)n, MPI_UINT16_T, s->wire_op, s->c_head),
                        "MPI_Allreduce (16-bit output layer gradient)", e))
         return -1;
-    dist_wire_unpack(s->wire, s->wire_buf, s->g, n);
+    dist_wire_unpack(s->wire, s->wire_buf + lo, s->g + lo, n);
     return 0;
 }
 
@@ -277,10 +321,10 @@ int dist_grad_sync_finish(dist_grad_sync *s, lm_err *e) {
     int rc = 0;
     lm_err check_err;
     int check_failed = 0;
-    s->st.floats = s->head_started ? s->L.head : 0;
+    s->st.floats = s->covered;
     if (s->hook_failed) {
         if (e) *e = s->hook_err;
-        return -1; /* the head request never started: nothing to wait for */
+        return -1; /* a ring range failed: the job ends (the caller aborts) */
     }
     if ((s->flags & DIST_GS_CHECK_ROWS) && s->n_mine && check_rows(s, &check_err))
         check_failed = 1;
@@ -294,7 +338,7 @@ int dist_grad_sync_finish(dist_grad_sync *s, lm_err *e) {
             if (s->L.V % 64) s->mine[s->words - 1] = (1ull << (s->L.V % 64)) - 1;
             rc = start_token_exchange(s, e);
         }
-        if (rc == 0 && s->head_started) dist_grad_sync_progress(s);
+        if (rc == 0 && s->covered) dist_grad_sync_progress(s);
         if (rc == 0)
             rc = dist_mpi_check(MPI_Wait(&s->tok_req, MPI_STATUS_IGNORE),
                                 "MPI_Wait (token bitmap)", e);
@@ -303,12 +347,11 @@ int dist_grad_sync_finish(dist_grad_sync *s, lm_err *e) {
             sparse = (s->flags & DIST_GS_SPARSE_EMB) || 2 * u < (long)s->L.V;
         }
     }
-    if (rc == 0) rc = reduce_rest(s, s->head_started || s->wire ? s->L.head : 0, sparse, u, e);
-    if (rc == 0 && s->wire) rc = sum_head16(s, e);
-    if (s->head_started) {
-        int w = MPI_Wait(&s->head_req, MPI_STATUS_IGNORE);
-        if (rc == 0) rc = dist_mpi_check(w, "MPI_Wait (output layer gradient)", e);
-    }
+    if (rc == 0 && s->covered) rc = dist_ring_progress(s->ring, e);
+    if (rc == 0) rc = reduce_rest(s, s->wire ? s->L.head : s->covered, sparse, u, e);
+    if (rc == 0 && s->wire) rc = sum_head16(s, s->covered, e);
+    if (rc == 0 && s->covered) rc = dist_ring_wait(s->ring, e);
+    if (rc == 0 && s->covered && s->wire) dist_wire_unpack(s->wire, s->wire_buf, s->g, s->covered);
     if (rc == 0 && check_failed) {
         if (e) *e = check_err;
         rc = -1;
@@ -321,9 +364,12 @@ int dist_grad_sync_finish(dist_grad_sync *s, lm_err *e) {
     s->st.steps++;
     s->st.union_rows = (s->flags & DIST_GS_DENSE_EMB) || !s->n_mine ? -1 : u;
     s->st.sparse = sparse;
-    s->st.overlapped = s->head_started;
+    s->st.overlapped = s->covered > 0;
+    s->st.ranges = s->ranges;
     s->step_comm = 0;
-    s->tok_started = s->head_started = 0;
+    s->tok_started = 0;
+    s->covered = 0;
+    s->ranges = 0;
     s->n_mine = 0;
     memset(s->mine, 0, s->words * sizeof *s->mine);
     return rc;

@@ -97,20 +97,23 @@ void dist_wire_unpack(int kind, const uint16_t *src, float *dst, size_t n) {
     for (size_t i = has_f16c() ? unpack_fp16_f16c(src, dst, n) : 0; i < n; i++) dst[i] = float_of_fp16(src[i]);
 }
 
+void dist_wire_add(int kind, const uint16_t *a, uint16_t *b, size_t n) {
+    if (kind == DIST_WIRE_BF16) {
+        for (size_t i = 0; i < n; i++) b[i] = bf16_of(float_of_bf16(a[i]) + float_of_bf16(b[i]));
+        return;
+    }
+    for (size_t i = has_f16c() ? sum_fp16_f16c(a, b, n) : 0; i < n; i++)
+        b[i] = fp16_of(float_of_fp16(a[i]) + float_of_fp16(b[i]));
+}
+
 static void sum_bf16(void *in, void *inout, int *len, MPI_Datatype *dt) {
     (void)dt;
-    const uint16_t *a = in;
-    uint16_t *b = inout;
-    for (int i = 0; i < *len; i++) b[i] = bf16_of(float_of_bf16(a[i]) + float_of_bf16(b[i]));
+    dist_wire_add(DIST_WIRE_BF16, in, inout, (size_t)*len);
 }
 
 static void sum_fp16(void *in, void *inout, int *len, MPI_Datatype *dt) {
     (void)dt;
-    const uint16_t *a = in;
-    uint16_t *b = inout;
-    size_t n = (size_t)*len;
-    for (size_t i = has_f16c() ? sum_fp16_f16c(a, b, n) : 0; i < n; i++)
-        b[i] = fp16_of(float_of_fp16(a[i]) + float_of_fp16(b[i]));
+    dist_wire_add(DIST_WIRE_FP16, in, inout, (size_t)*len);
 }
 
 int dist_wire_op_create(int kind, MPI_Op *op, lm_err *e) {

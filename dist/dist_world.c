@@ -116,3 +116,18 @@ int dist_barrier(const dist_world *w, lm_err *e) {
     if (w->size == 1) return 0;
     return dist_mpi_check(MPI_Barrier(dist_comm(w)), "MPI_Barrier", e);
 }
+
+int dist_world_hosts(const dist_world *w, int *hosts, lm_err *e) {
+    *hosts = 1;
+    if (w->size == 1) return 0;
+    MPI_Comm local;
+    if (dist_mpi_check(MPI_Comm_split_type(dist_comm(w), MPI_COMM_TYPE_SHARED, w->rank, MPI_INFO_NULL, &local),
+                       "MPI_Comm_split_type (hosts)", e))
+        return -1;
+    int lr = 0;
+    MPI_Comm_rank(local, &lr);
+    MPI_Comm_free(&local);
+    int leader = lr == 0;
+    return dist_mpi_check(MPI_Allreduce(&leader, hosts, 1, MPI_INT, MPI_SUM, dist_comm(w)),
+                          "MPI_Allreduce (hosts)", e);
+}

@@ -3,7 +3,8 @@
  * fitted to it (docs/scaling.md).
  *
  *   mpirun -np P lyricmind bench allreduce [--vocab V --embed E --hidden H
- *                                          --batch B --seq-len T --reps N --sizes K]
+ *                                          --batch B --seq-len T --reps N --sizes K
+ *                                          --overlap on [--threads N --chunk ROWS]]
  *
  * 1. The fit: single dense allreduces of K message sizes from 256 bytes to the
  *    size of the step's dense part, through the real dist_grad_sync API (a
@@ -18,6 +19,9 @@
  *    OR, dense head + LSTM, embedding rows of the token union sparsely) on a
  *    model of the given sizes with B x T log-uniform token ids per rank,
  *    against the model's sum of its three allreduces.
+ * 3. With --overlap on: the step through the overlap engine, then real
+ *    training windows (bench_overlap.c): compute alone, with the blocking
+ *    and with the overlapped exchange.
  * Every figure is the median over reps of the slowest rank's time (small
  * messages: of 8 or 32 back-to-back exchanges, divided). Rank 0
  * prints a table, the model line and one JSON line. A measurement, not a
@@ -41,6 +45,8 @@ typedef struct {
     int B, T, reps, warmup, sizes;
     long seed;
     const char *wire; /* fp32 | bf16 | fp16: the head's format in the step part */
+    const char *overlap; /* off | on: the step part through the overlap engine, and part 3 */
+    int threads, chunk;  /* part 3: head threads, rows of logits per head pass */
 } ar_flags;
 
 /* Ring-allreduce model: alpha seconds per ring step, beta seconds per byte. */
@@ -60,7 +66,7 @@ static int cmp_d(const void *a, const void *b) {
 }
 
 /* t[0..reps) of this rank -> median over reps of the slowest rank's time. */
-static int median_slowest(const dist_world *w, const double *t, int reps, double *med, lm_err *e) {
+int bench_median_slowest(const dist_world *w, const double *t, int reps, double *med, lm_err *e) {
     size_t n = (size_t)reps * (size_t)w->size;
     double *all = calloc(n, sizeof *all), *mx = malloc((size_t)reps * sizeof *mx);
     int rc = -1;
@@ -82,8 +88,7 @@ done:
     return rc;
 }
 
-/* B*T log-uniform ids in [0, V): frequent low ids, like a Zipf vocabulary. */
-static void log_uniform_ids(lm_rng *rng, int32_t *ids, size_t n, int V) {
+void bench_log_uniform_ids(lm_rng *rng, int32_t *ids, size_t n, int V) {
     for (size_t i = 0; i < n; i++) {
         int32_t t = (int32_t)(exp(lm_rng_uniform_d(rng) * log((double)V))) - 1;
         ids[i] = t < 0 ? 0 : t >= V ? V - 1 : t;
@@ -91,10 +96,10 @@ static void log_uniform_ids(lm_rng *rng, int32_t *ids, size_t n, int V) {
 }
 
 /* Times `reps` rounds (after `warmup` untimed ones) of `inner` exchanges
- * through gs each: tokens (when ids), the head hook, finish; a round's time
+ * through gs each: tokens (when ids), the head hooks, finish; a round's time
  * is divided by inner (back-to-back small messages are not swamped by the
  * barrier's skew). Grads are zeroed before each round so that repeated sums
- * stay finite. *med: see median_slowest. */
+ * stay finite. *med: see bench_median_slowest. */
 static int time_exchange(const dist_world *w, dist_grad_sync *gs, float *grads, size_t n,
                          lm_rng *rng, int32_t *ids, size_t nids, int V, int inner,
                          const ar_flags *f, double *med, lm_err *e) {
@@ -103,17 +108,20 @@ static int time_exchange(const dist_world *w, dist_grad_sync *gs, float *grads, 
     int rc = 0;
     for (int r = -f->warmup; r < f->reps && rc == 0; r++) {
         memset(grads, 0, n * sizeof *grads);
-        if (ids) log_uniform_ids(rng, ids, nids, V);
+        if (ids) bench_log_uniform_ids(rng, ids, nids, V);
         rc = dist_barrier(w, e);
         double t0 = gen_now_s();
         for (int i = 0; i < inner && rc == 0; i++) {
             if (ids) rc = dist_grad_sync_tokens(gs, ids, nids, e);
+            /* with DIST_GS_OVERLAP: the head's rows in 8 ranges, as the
+             * fused head announces them (else these do nothing) */
+            for (int g = 0; g < 8 && rc == 0; g++) dist_grad_sync_on_head_rows(gs, V * g / 8, V * (g + 1) / 8);
             if (rc == 0) dist_grad_sync_on_head_grads(gs);
             if (rc == 0) rc = dist_grad_sync_finish(gs, e);
         }
         if (r >= 0) t[r] = (gen_now_s() - t0) / inner;
     }
-    if (rc == 0) rc = median_slowest(w, t, f->reps, med, e);
+    if (rc == 0) rc = bench_median_slowest(w, t, f->reps, med, e);
     free(t);
     return rc;
 }
@@ -159,7 +167,7 @@ static int fit_part(const dist_world *w, size_t nmax, const ar_flags *f, ar_mode
     for (int i = 0; i < k && rc == 0; i++) {
         double x = k == 1 ? 1.0 : (double)i / (k - 1);
         size_t n = (size_t)llround(64.0 * pow((double)nmax / 64.0, x));
-        dist_grad_layout L = {n, n - 1, n - 1, 1, 1};
+        dist_grad_layout L = {n, n - 1, n - 1, 1, 1, 0};
         dist_grad_sync *gs = dist_grad_sync_create(w, g, &L, DIST_GS_DENSE_EMB, e);
         if (!gs) rc = -1;
         int inner = n >= (1u << 18) ? 1 : n >= (1u << 14) ? 8 : 32;
@@ -199,6 +207,7 @@ static int step_part(const dist_world *w, lm_model *mod, const ar_flags *f, cons
     size_t nids = (size_t)f->B * f->T;
     int32_t *ids = malloc(nids * sizeof *ids);
     unsigned wire = !strcmp(f->wire, "bf16") ? DIST_GS_WIRE_BF16 : !strcmp(f->wire, "fp16") ? DIST_GS_WIRE_FP16 : 0;
+    if (!strcmp(f->overlap, "on")) wire |= DIST_GS_OVERLAP; /* the head as one ring range from the hook */
     dist_grad_sync *gs = ids ? dist_grad_sync_create(w, mod->grads, &L, wire, e) : NULL;
     lm_rng rng;
     lm_rng_seed(&rng, (uint64_t)f->seed + (uint64_t)w->rank);
@@ -216,9 +225,12 @@ static int step_part(const dist_world *w, lm_model *mod, const ar_flags *f, cons
         double head = wire ? (double)L.head : 0; /* a 16-bit head goes alone, 2 bytes a value */
         double mo = ar_model_s(m, p, bitmap) + ar_model_s(m, p, 4 * (dense - head)) +
                     (wire ? ar_model_s(m, p, 2 * head) : 0) + (st.sparse ? ar_model_s(m, p, 4 * rows) : 0);
-        printf("step: V=%d E=%d H=%d, %d x %d tokens per rank: dense %.0f floats (head+LSTM%s, head in %s), "
+        char ring[64] = "";
+        if (st.overlapped) snprintf(ring, sizeof ring, ", ring engine, %d ranges", st.ranges);
+        printf("step: V=%d E=%d H=%d, %d x %d tokens per rank: dense %.0f floats (head+LSTM%s, head in %s%s), "
                "embedding %s (|U| = %ld rows, %.0f floats): measured %.3f ms, model %.3f ms\n",
                f->d.V, f->d.E, f->d.H, f->B, f->T, dense, st.sparse ? "" : "+embedding", f->wire,
+               ring,
                st.sparse ? "sparse" : "dense", st.union_rows, rows, 1e3 * med, 1e3 * mo);
         json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:b, s:o, "
                               "s:o, s:s}",
@@ -247,6 +259,9 @@ static int run(const dist_world *w, const ar_flags *f) {
     /* The fit spans 256 bytes .. the step's dense part (head + LSTM). */
     if (rc == 0) rc = fit_part(w, dist_grad_layout_of_model(&mod).emb, f, &m, &e);
     if (rc == 0) rc = step_part(w, &mod, f, &m, &e);
+    unsigned wire = !strcmp(f->wire, "bf16") ? DIST_GS_WIRE_BF16 : !strcmp(f->wire, "fp16") ? DIST_GS_WIRE_FP16 : 0;
+    bench_overlap_cfg oc = {f->d, f->B, f->T, f->threads, f->chunk, f->reps, f->warmup, f->seed, wire};
+    if (rc == 0 && !strcmp(f->overlap, "on")) rc = bench_overlap_part(w, &oc, &e);
     if (rc) {
         fprintf(stderr, "lyricmind bench allreduce: rank %d: %s\n", w->rank, e.msg);
         dist_world_abort(w, LM_EXIT_FAILURE);
@@ -256,7 +271,7 @@ static int run(const dist_world *w, const ar_flags *f) {
 }
 
 int bench_allreduce_main(int argc, char **argv) {
-    ar_flags f = {{50000, 64, 128}, 8, 30, 10, 2, 8, 1, "fp32"};
+    ar_flags f = {{50000, 64, 128}, 8, 30, 10, 2, 8, 1, "fp32", "off", 1, LM_HEAD_CHUNK_ROWS};
     cli_opt opts[] = {
         {"vocab", CLI_INT, &f.d.V, "N", "vocabulary size (V)", 2, 1 << 24, 0},
         {"embed", CLI_INT, &f.d.E, "N", "embedding size (E)", 1, 65536, 0},
@@ -268,6 +283,10 @@ int bench_allreduce_main(int argc, char **argv) {
         {"sizes", CLI_INT, &f.sizes, "K", "message sizes for the fit (256 B .. the dense step)", 2, 64, 0},
         {"seed", CLI_LONG, &f.seed, "S", "seed of the token ids", 0, 0, 0},
         {"wire-dtype", CLI_STR, &f.wire, "TYPE", "fp32, bf16 or fp16: the head's format in the step (as train)", 0, 0, 0},
+        {"overlap", CLI_STR, &f.overlap, "WHEN", "off, or on: the step through the overlap engine, then real training "
+                                                 "windows: compute alone, blocking and overlapped exchange", 0, 0, 0},
+        {"threads", CLI_INT, &f.threads, "N", "--overlap on: threads of the output layer (as train)", 1, 1024, 0},
+        {"chunk", CLI_INT, &f.chunk, "ROWS", "--overlap on: rows of logits per output-layer pass (train: 256)", 1, 1 << 20, 0},
         {0},
     };
     cli_cmd cmd = {"bench allreduce", "[options]   (under mpirun/srun, 2 or more ranks)",
@@ -275,8 +294,12 @@ int bench_allreduce_main(int argc, char **argv) {
                    "allreduces of several sizes, fitted to the ring model t = 2(p-1) alpha + "
                    "2(p-1)/p bytes beta (alpha: latency, beta: seconds per byte), then the "
                    "train loop's exchange (token bitmap, dense head and LSTM, sparse embedding "
-                   "rows) for the given sizes against the model. Rank 0 prints a table, the "
-                   "model line, the step line and one JSON line.",
+                   "rows) for the given sizes against the model. With --overlap on the step goes "
+                   "through the overlap engine, and real training windows of the given sizes "
+                   "are timed alone, with the blocking exchange and with the overlapped one "
+                   "(exposed communication = step - compute). Rank 0 prints a table, the "
+                   "model line, the step line and one JSON line (--overlap on: an overlap "
+                   "line and a second JSON line).",
                    opts};
     dist_world w;
     lm_err e = {{0}};
@@ -287,6 +310,8 @@ int bench_allreduce_main(int argc, char **argv) {
     int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
     if (rc == CLI_OK && strcmp(f.wire, "fp32") && strcmp(f.wire, "bf16") && strcmp(f.wire, "fp16"))
         rc = cli_error(&cmd, "--wire-dtype must be fp32, bf16 or fp16, got '%s'", f.wire);
+    if (rc == CLI_OK && strcmp(f.overlap, "off") && strcmp(f.overlap, "on"))
+        rc = cli_error(&cmd, "--overlap must be off or on, got '%s'", f.overlap);
     if (rc == CLI_OK && w.size < 2)
         rc = cli_error(&cmd, "needs 2 or more ranks (run it under mpirun or srun)");
     rc = rc == CLI_OK ? run(&w, &f) : rc == CLI_HELP ? LM_EXIT_OK : LM_EXIT_USAGE;

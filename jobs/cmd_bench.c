@@ -154,7 +154,7 @@ static int bench_train(int argc, char **argv) {
     }
     lm_adam adam;
     lm_adam_defaults(&adam);
-    lm_step_opts so = {dropout, &rng, -1, 1.0f / (float)N, NULL, NULL, threads};
+    lm_step_opts so = {dropout, &rng, -1, 1.0f / (float)N, NULL, NULL, threads, NULL, NULL};
     double t_fb = 0, t_clip = 0, t_adam = 0, loss_sum = 0, last_loss = NAN, cpu0 = 0;
     for (int s = 0; s < warmup + steps; s++) {
         if (s == warmup) cpu0 = cpu_s();

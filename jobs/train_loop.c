@@ -1,6 +1,7 @@
 /* train_loop: 'lyricmind train' per rank (DESIGN.md "Training loop").
  * Per global step: read this rank's B streams, forward/backward, sum the
- * gradients over ranks (one blocking exchange; the overlap path is off), clip,
+ * gradients over ranks (the output layer's rows sent as they become final
+ * when overlap is on, the rest after the backward), clip,
  * Adam; one small allreduce agrees on loss, signals and rank 0's clocks.
  * Evaluations feed rank 0's decisions {lr, stop, save best}, broadcast.
  * Invariant: every rank holds bitwise-identical parameters and optimizer
@@ -345,13 +346,15 @@ static int finish(train_ctx *t, train_plan *vp, long prefix_steps, const char *s
 }
 
 /* Gradient accumulation (--accumulate K): window j of an optimizer step adds
- * its gradient into acc; the last window's hook adds acc's head part before
- * the head's exchange may start, and the rest is added after its backward.
- * So grads = g_K + (g_1 + ... + g_{K-1}), summed in that order on every rank. */
+ * its gradient into acc; the last window's hooks add acc's head rows (and
+ * then the rest of the head) before their exchange may start, and the rest
+ * is added after its backward. So grads = g_K + (g_1 + ... + g_{K-1}),
+ * summed in that order on every rank. */
 typedef struct accum_hook {
     dist_grad_sync *gs;
     float *grads, *acc;
-    size_t head;
+    size_t head, row; /* row: floats per fc.weight row */
+    size_t added;     /* [0, added) of acc is in grads */
     int ran;
 } accum_hook;
 
@@ -359,20 +362,33 @@ static void add_into(float *restrict dst, const float *restrict src, size_t n) {
     for (size_t i = 0; i < n; i++) dst[i] += src[i];
 }
 
+static void accum_upto(accum_hook *a, size_t hi) {
+    add_into(a->grads + a->added, a->acc + a->added, hi - a->added);
+    a->added = hi;
+}
+
+static void accum_on_rows(void *ctx, int row0, int row1) {
+    accum_hook *a = ctx;
+    accum_upto(a, (size_t)row1 * a->row);
+    dist_grad_sync_on_head_rows(a->gs, row0, row1);
+}
+
 static void accum_on_head(void *ctx) {
     accum_hook *a = ctx;
-    add_into(a->grads, a->acc, a->head);
+    accum_upto(a, a->head);
     a->ran = 1;
     dist_grad_sync_on_head_grads(a->gs);
 }
+
+static void accum_on_progress(void *ctx) { dist_grad_sync_progress(((accum_hook *)ctx)->gs); }
 
 /* Forward and backward of optimizer step k of the epoch: windows k*K ..
  * k*K+K-1 of the plan, in order, the LSTM state carried from one to the next
  * (the data order is that of K = 1; K only groups the windows). Leaves the
  * loss-scaled gradient sum of the K windows in model.grads and this rank's
  * loss sum and token count; the caller finishes the exchange. in, tg: K*B*T. */
-static void step_grads(train_ctx *t, train_plan *plan, long k, dist_grad_sync *gs, int32_t *in, int32_t *tg,
-                       float *acc, double *loss_sum, long *ntok) {
+static void step_grads(train_ctx *t, train_plan *plan, long k, dist_grad_sync *gs, int overlap, int32_t *in,
+                       int32_t *tg, float *acc, double *loss_sum, long *ntok) {
     const train_config *c = t->cfg;
     const int K = c->accumulate;
     size_t bt = (size_t)t->B * t->T, bh = (size_t)t->B * t->dims.H, n = t->model.n_params;
@@ -380,7 +396,8 @@ static void step_grads(train_ctx *t, train_plan *plan, long k, dist_grad_sync *g
     for (int j = 0; j < K; j++)
         if (train_plan_batch(plan, k * K + j, t->first, t->B, in + j * bt, tg + j * bt, &e)) fatal(t, &e);
     if (dist_grad_sync_tokens(gs, in, (size_t)K * bt, &e)) fatal(t, &e);
-    accum_hook hk = {gs, t->model.grads, acc, dist_grad_layout_of_model(&t->model).head, 0};
+    dist_grad_layout L = dist_grad_layout_of_model(&t->model);
+    accum_hook hk = {gs, t->model.grads, acc, L.head, L.row, 0, 0};
     for (int j = 0; j < K; j++) {
         if (t->state_mode == TRAIN_STATE_RESET) {
             memset(t->h, 0, bh * sizeof *t->h);
@@ -392,7 +409,11 @@ static void step_grads(train_ctx *t, train_plan *plan, long k, dist_grad_sync *g
         int last = j == K - 1;
         lm_step_opts o = {c->dropout, &drop, IO_TOK_PAD, 1.0f / (float)((double)t->G * t->T * K),
                           !last ? NULL : K > 1 ? accum_on_head : dist_grad_sync_on_head_grads,
-                          K > 1 ? (void *)&hk : (void *)gs, c->threads};
+                          K > 1 ? (void *)&hk : (void *)gs, c->threads, NULL, NULL};
+        if (last && overlap) { /* the rows go out while the rest of the backward runs */
+            o.on_head_rows = K > 1 ? accum_on_rows : dist_grad_sync_on_head_rows;
+            o.on_progress = K > 1 ? accum_on_progress : dist_grad_sync_on_progress;
+        }
         double ls = 0;
         long nt = 0;
         if (lm_model_train_window(&t->model, t->acts, t->B, t->T, in + j * bt, tg + j * bt, t->h, t->c, &o, &ls,
@@ -442,7 +463,17 @@ static int loop(train_ctx *t, const char *settings) {
     dist_grad_layout L = dist_grad_layout_of_model(&t->model);
     unsigned wire = !strcmp(c->wire_dtype, "bf16") ? DIST_GS_WIRE_BF16 : !strcmp(c->wire_dtype, "fp16")
                   ? DIST_GS_WIRE_FP16 : 0;
-    dist_grad_sync *gs = dist_grad_sync_create(&t->world, t->model.grads, &L, wire, &e);
+    int hosts = 1;
+    if (dist_world_hosts(&t->world, &hosts, &e)) fatal(t, &e);
+    /* auto: on across hosts, where the exchange is long (docs/scaling.md) */
+    int overlap = !strcmp(c->overlap, "on") || (!strcmp(c->overlap, "auto") && hosts > 1);
+    if (t->world.rank == 0 && !c->quiet) {
+        printf("gradient exchange: %d host%s, overlap %s (--overlap %s)\n", hosts, hosts == 1 ? "" : "s",
+               overlap ? "on" : "off", c->overlap);
+        fflush(stdout);
+    }
+    dist_grad_sync *gs = dist_grad_sync_create(&t->world, t->model.grads, &L, wire | (overlap ? DIST_GS_OVERLAP : 0u),
+                                               &e);
     train_log lg;
     char lerr[1024] = "";
     int log_open = gs && train_log_open(&lg, c->run, t->world.rank, c->quiet, t->world.mpi, c->log_seconds,
@@ -483,7 +514,7 @@ static int loop(train_ctx *t, const char *settings) {
             double t0 = train_log_now();
             double loss_sum = 0;
             long ntok = 0;
-            step_grads(t, &plan, k, gs, in, tg, acc, &loss_sum, &ntok);
+            step_grads(t, &plan, k, gs, overlap, in, tg, acc, &loss_sum, &ntok);
             if (dist_grad_sync_finish(gs, &e)) fatal(t, &e);
             double norm = lm_grad_clip_threads(t->model.grads, t->model.n_params, c->clip, c->threads);
             float lr = t->sched.kind == LM_SCHED_PLATEAU ? t->lr : lm_sched_lr(&t->sched, t->global_step);

@@ -48,6 +48,8 @@ static const struct {
     {"accumulate", TRAIN_SET_MUST_MATCH},
     /* the wire format rounds the head gradient: arithmetic, like clip */
     {"wire-dtype", TRAIN_SET_MAY_CHANGE},
+    /* overlap changes when the head's sum travels, not its bits */
+    {"overlap", TRAIN_SET_MAY_CHANGE},
     {"verbose", TRAIN_SET_MAY_CHANGE},
 };
 

@@ -3,7 +3,7 @@
 (docs/scaling.md) from the ring-allreduce model of the per-step exchange.
 
   scripts/scaling-projection.py [--exchange FILE.jsonl] [--alpha-us A]
-        [--efficiency F] [--accumulate K] [--wire16] [--png OUT.png] [--csv OUT.csv]
+        [--efficiency F] [--accumulate K] [--wire16] [--overlap] [--png OUT.png] [--csv OUT.csv]
 
 Model of one step on p ranks with b sequences of T = 30 tokens per rank
 (V = 50,000, E = 64, H = 128; today's blocking exchange: compute, then the
@@ -25,8 +25,24 @@ measured 318 in one step). tokens/s = p*b*T / (t_c + t_x); efficiency
 of `lyricmind train` (issue 12 item 4): --accumulate K computes K windows
 per exchange (t_c x K, |U| over K*p*b*T draws, K times the tokens);
 --wire16 sends the head (V x (H+1) floats) as 16 bits in its own allreduce
-(2 bytes a value), the LSTM and embedding rows still fp32. Overlap is not
-modelled."""
+(2 bytes a value), the LSTM and embedding rows still fp32.
+--overlap (train --overlap on): fc.weight (V x H floats, or 16 bits with
+--wire16) is summed by the overlap engine while the backward runs; of its
+ring time R(fc.weight) only what exceeds the compute left after the first
+row range is final stays exposed:
+  hide(b) = t_c(b) x (P2 x 7/8 x last(b) + LSTMB)
+  P2 = 0.35: the head's pass 2 (the gradient products) per step compute
+             (45 ms of 130 at b = 8), 7/8 of it after the first of its 8
+             row groups; last(b): the share of the window's rows in the
+             last chunk of 256 (rows are final only there: 1 for b <= 8,
+             0.2 at b = 32); LSTMB = 0.015: the LSTM backward after the
+             head (~2 ms at b = 8)
+  t_x = R(bitmap) + max(0, R(fc.weight) - hide(b)) + R(fc.bias + LSTM)
+        + R(rows)
+(with --accumulate K only the last window's backward hides it). Measured
+on the emulated 1 Gbit/s link at p = 2 (docs/scaling.md) the engine's
+concurrent ring pieces also moved the head faster than one blocking
+allreduce; that transport effect is not in the model (beta is the link's)."""
 import argparse
 import json
 import math
@@ -42,6 +58,8 @@ C0, C1 = 9.2e-3, 15.04e-3  # seconds: (129.5 ms @ b=8, 3,859 ms @ b=256)
 RANKS = [8, 16, 32, 64, 128, 256, 512, 1024]
 RATES = [1, 10, 100]  # Gbit/s
 BATCHES = [8, 32, 128]
+HEADW = V * H  # fc.weight floats: what the overlap engine sends
+P2, LSTMB, GROUPS, CHUNK = 0.35, 0.015, 8, 256
 
 
 def distinct(n):
@@ -58,14 +76,26 @@ def ring(p, nbytes, alpha, beta):
     return 2 * (p - 1) * alpha + 2 * (p - 1) / p * nbytes * beta
 
 
-def step(p, b, rate, alpha, eff, cache, k=1, wire16=False):
-    """(compute s, exchange s, |U|) of one optimizer step of k windows."""
+def hide(b):
+    """Seconds of one window's compute after its first head rows are final."""
+    n = b * T
+    last = n - CHUNK * ((n - 1) // CHUNK)
+    return (C0 + C1 * b) * (P2 * (GROUPS - 1) / GROUPS * last / n + LSTMB)
+
+
+def step(p, b, rate, alpha, eff, cache, k=1, wire16=False, overlap=False):
+    """(compute s, exposed exchange s, |U|) of one optimizer step of k windows."""
     beta = 8 / (rate * 1e9 * eff)
     n = k * p * b * T
     if n not in cache:
         cache[n] = distinct(n)
     u = cache[n]
     tx = ring(p, V / 8, alpha, beta)
+    if overlap:
+        head = max(0.0, ring(p, (2 if wire16 else 4) * HEADW, alpha, beta) - hide(b))
+        rest = (ALL if 2 * u >= V else DENSE) - HEADW
+        tx += head + ring(p, 4 * rest, alpha, beta) + (0.0 if 2 * u >= V else ring(p, 4 * u * E, alpha, beta))
+        return k * (C0 + C1 * b), tx, u
     head = ring(p, 2 * HEAD, alpha, beta) if wire16 else 0.0
     fp32 = HEAD if wire16 else 0  # floats of DENSE/ALL that went in 16 bits
     if 2 * u >= V:
@@ -96,6 +126,7 @@ def main():
                     help="TCP goodput / line rate (default 0.9)")
     ap.add_argument("--accumulate", type=int, default=1, help="windows per exchange (train --accumulate K)")
     ap.add_argument("--wire16", action="store_true", help="16-bit head on the wire (train --wire-dtype bf16)")
+    ap.add_argument("--overlap", action="store_true", help="fc.weight summed during the backward (train --overlap on)")
     ap.add_argument("--csv", help="write every point as CSV")
     ap.add_argument("--png", help="plot efficiency vs ranks with gnuplot")
     a = ap.parse_args()
@@ -105,12 +136,13 @@ def main():
     for b in BATCHES:
         for rate in RATES:
             for p in RANKS:
-                tc, tx, u = step(p, b, rate, alpha, a.efficiency, cache, a.accumulate, a.wire16)
+                tc, tx, u = step(p, b, rate, alpha, a.efficiency, cache, a.accumulate, a.wire16, a.overlap)
                 rows.append((b, rate, p, tc, tx, u))
     k = a.accumulate
     opts = "".join([", accumulate %d" % k if k > 1 else "", ", 16-bit head" if a.wire16 else ""])
-    print("Projection: alpha %.0f us, link efficiency %.2f, blocking exchange, no overlap%s." %
-          (a.alpha_us, a.efficiency, opts))
+    print("Projection: alpha %.0f us, link efficiency %.2f, %s%s." %
+          (a.alpha_us, a.efficiency, "overlapped head (comm: exposed)" if a.overlap else
+           "blocking exchange, no overlap", opts))
     print()
     print("| batch/rank | Gbit/s | ranks | step ms | comm ms | comm share | efficiency | tokens/s | |U| |")
     print("|---|---|---|---|---|---|---|---|---|")

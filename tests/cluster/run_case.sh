@@ -5,7 +5,8 @@
 # with h5py), WORK (scratch dir). Exit 77 (ctest: skipped) only when this
 # machine cannot emulate hosts (not root, or no `ip netns`).
 #
-#   train_2host   2 hosts x 1 rank over TCP == 2 ranks on one host, bitwise
+#   train_2host   2 hosts x 1 rank over TCP == 2 ranks on one host, bitwise,
+#                 with --overlap auto (on: 2 hosts) and off
 #   kill_resume   SIGKILL to the rank on one host ends the job on all hosts
 #                 within KILL_WAIT s; the run resumes from its last checkpoint
 #                 and ends with the parameters of an uninterrupted run
@@ -110,11 +111,20 @@ train_2host)
   FLAGS=(--data "$DATA" --batch-size 4 --dropout 0.3 --max-steps 30 --eval-every 10 --eval-tokens 3000
          --checkpoint-every 10 --quiet)
   $MPIRUN -np 2 "$LM" train --run one "${FLAGS[@]}" >one.out 2>&1 || { cat one.out; fail "one-host run"; }
+  # 2 hosts: --overlap auto (on across hosts: rows sent by the ring engine
+  # during the backward, over TCP) and off, both bitwise the one-host run.
   emu -k 2 -- "$LM" train --run two "${FLAGS[@]}" >two.out 2>&1 || { cat two.out; fail "2-host run"; }
-  $CMP losses one two --rtol 0
-  for s in 10 20 30; do
-    $CMP params "$(printf 'one/ckpt-%09d.h5' $s)" "$(printf 'two/ckpt-%09d.h5' $s)" --atol 0
+  emu -k 2 -- "$LM" train --run twooff "${FLAGS[@]}" --overlap off >twooff.out 2>&1 ||
+    { cat twooff.out; fail "2-host run, --overlap off"; }
+  for r in two twooff; do
+    $CMP losses one $r --rtol 0
+    for s in 10 20 30; do
+      $CMP params "$(printf 'one/ckpt-%09d.h5' $s)" "$(printf '%s/ckpt-%09d.h5' $r $s)" --atol 0
+    done
   done
+  emu -k 2 -- "$LM" train --run auto --data "$DATA" --batch-size 4 --max-steps 1 --eval-tokens 2000 >auto.out 2>&1 ||
+    { cat auto.out; fail "2-host run, not quiet"; }
+  grep -q '^gradient exchange: 2 hosts, overlap on (--overlap auto)' auto.out || { cat auto.out; fail "auto not on across hosts"; }
   ;;
 kill_resume)
   emu -k 2 --shell -- "$0" kill_resume_inner || fail "kill_resume failed (see above)"

@@ -4,6 +4,11 @@
  * disjoint, overlapping, one-empty, all-empty and wide token sets; and for
  * several steps on one sync object (state resets between steps).
  *
+ * Overlap goes through the ring engine (dist_overlap.c): the head as one
+ * range from on_head_grads, or rows in uneven pieces with progress calls
+ * between them; at 2 ranks it must give bitwise what the blocking
+ * MPI_Allreduce gives (a + b), at 3 the same bits on every rank.
+ *
  * Every rank regenerates every rank's inputs, so the expected result is the
  * rank-order sum computed locally. With "exact" inputs (multiples of 1/64)
  * any summation order gives the same bits, so the data movement (head,
@@ -66,11 +71,38 @@ static void fill_grads(float *g, const dist_grad_layout *L, uint64_t seed, int e
             g[L->emb + (size_t)ids[k] * (size_t)L->E + (size_t)j] += dt_value(&s, exact);
 }
 
+enum { HOOK_NONE, HOOK_HEAD, HOOK_ROWS }; /* HOOK_ROWS: rows in pieces, then on_head_grads */
+
 typedef struct mode {
     const char *name;
     unsigned flags;
     int hook, tokens;
 } mode;
+
+enum { ROW_PIECES = 7 };
+
+static int row_piece(int V, int k) { return V * k * k / (ROW_PIECES * ROW_PIECES); }
+static int ring_pieces(size_t n) { return (int)((n + DIST_RING_PIECE - 1) / DIST_RING_PIECE); }
+
+/* The model's row announcements: 7 uneven ranges covering [0, V), with
+ * progress calls between them (as the fused head does between blocks). */
+static void announce_rows(dist_grad_sync *s, int V) {
+    for (int k = 0; k < ROW_PIECES; k++) {
+        dist_grad_sync_on_head_rows(s, row_piece(V, k), row_piece(V, k + 1));
+        dist_grad_sync_on_progress(s);
+        dist_grad_sync_on_progress(s);
+    }
+}
+
+/* The ring allreduces a step starts: each range in pieces of at most
+ * DIST_RING_PIECE floats. */
+static int want_ring_ranges(const dist_grad_layout *L, int hook) {
+    if (hook != HOOK_ROWS) return ring_pieces(L->head);
+    int n = 0;
+    for (int k = 0; k < ROW_PIECES; k++)
+        n += ring_pieces((size_t)(row_piece(L->V, k + 1) - row_piece(L->V, k)) * L->row);
+    return n;
+}
 
 typedef struct bufs {
     float *g, *want, *tmp;
@@ -105,6 +137,7 @@ static void run_step(dist_world *w, dist_grad_sync *s, const dist_grad_layout *L
     memcpy(b->tmp, b->g + L->head, rest * sizeof(float));
     memset(b->g + L->head, 0, rest * sizeof(float));
     if (m->tokens) CHECK(w, dist_grad_sync_tokens(s, b->mine, n_mine, &e) == 0, "%s", e.msg);
+    if (m->hook == HOOK_ROWS) announce_rows(s, L->V);
     if (m->hook) dist_grad_sync_on_head_grads(s);
     memcpy(b->g + L->head, b->tmp, rest * sizeof(float));
     dist_grad_sync_progress(s);
@@ -140,6 +173,9 @@ static void run_step(dist_world *w, dist_grad_sync *s, const dist_grad_layout *L
           st.union_rows, want_rows);
     CHECK(w, st.overlapped == want_overlap, "%s/%s: overlapped %d", m->name, what,
           st.overlapped);
+    int want_ranges = !want_overlap ? 0 : want_ring_ranges(L, m->hook);
+    CHECK(w, st.ranges == want_ranges, "%s/%s: %d ring ranges, want %d", m->name, what, st.ranges,
+          want_ranges);
     /* without tokens every rank offers every row: the union is V */
     size_t rows = m->tokens ? (size_t)u : (size_t)L->V;
     size_t want_floats = want_sparse ? L->emb + rows * (size_t)L->E : L->n;
@@ -150,20 +186,24 @@ static void run_step(dist_world *w, dist_grad_sync *s, const dist_grad_layout *L
 static dist_grad_layout layout_of(shape sh) {
     dist_grad_layout L = {.head = sh.head, .emb = sh.head + sh.lstm, .V = sh.V, .E = sh.E};
     L.n = L.emb + (size_t)sh.V * (size_t)sh.E;
+    L.row = sh.head > (size_t)sh.V ? (sh.head - (size_t)sh.V) / (size_t)sh.V : 0; /* the rest: "fc.bias" */
     return L;
 }
 
 static void test_modes(dist_world *w, shape sh) {
     static const mode modes[] = {
-        {"default", 0, 1, 1},
-        {"overlap", DIST_GS_OVERLAP, 1, 1},
-        {"overlap-no-hook", DIST_GS_OVERLAP, 0, 1},
-        {"overlap-dense", DIST_GS_OVERLAP | DIST_GS_DENSE_EMB, 1, 1},
-        {"dense", DIST_GS_DENSE_EMB, 1, 1},
-        {"sparse", DIST_GS_SPARSE_EMB, 1, 1},
-        {"overlap-sparse", DIST_GS_OVERLAP | DIST_GS_SPARSE_EMB, 1, 1},
-        {"no-tokens", DIST_GS_OVERLAP, 1, 0},
-        {"sparse-no-tokens", DIST_GS_SPARSE_EMB, 0, 0},
+        {"default", 0, HOOK_ROWS, 1},
+        {"overlap", DIST_GS_OVERLAP, HOOK_HEAD, 1},
+        {"overlap-rows", DIST_GS_OVERLAP, HOOK_ROWS, 1},
+        {"overlap-no-hook", DIST_GS_OVERLAP, HOOK_NONE, 1},
+        {"overlap-dense", DIST_GS_OVERLAP | DIST_GS_DENSE_EMB, HOOK_HEAD, 1},
+        {"overlap-rows-dense", DIST_GS_OVERLAP | DIST_GS_DENSE_EMB, HOOK_ROWS, 1},
+        {"dense", DIST_GS_DENSE_EMB, HOOK_HEAD, 1},
+        {"sparse", DIST_GS_SPARSE_EMB, HOOK_HEAD, 1},
+        {"overlap-sparse", DIST_GS_OVERLAP | DIST_GS_SPARSE_EMB, HOOK_ROWS, 1},
+        {"no-tokens", DIST_GS_OVERLAP, HOOK_HEAD, 0},
+        {"rows-no-tokens", DIST_GS_OVERLAP, HOOK_ROWS, 0},
+        {"sparse-no-tokens", DIST_GS_SPARSE_EMB, HOOK_NONE, 0},
     };
     lm_err e = {{0}};
     dist_grad_layout L = layout_of(sh);
@@ -231,6 +271,19 @@ static void test_errors(dist_world *w) {
     else
         CHECK(w, rc == 0, "%s", e.msg);
     CHECK(w, g[L.emb + (size_t)4 * sh.E] == (float)w->size, "row 4 not summed");
+    dist_grad_sync_free(s);
+
+    /* A head range that does not continue the previous one is refused (the
+     * sync stays usable: the head then goes from the hook). */
+    s = dist_grad_sync_create(w, g, &L, DIST_GS_OVERLAP, &e);
+    CHECK(w, s != NULL, "%s", e.msg);
+    for (size_t i = 0; i < L.n; i++) g[i] = i < L.emb ? 1.0f : 0.0f;
+    rc = dist_grad_sync_head_range(s, 5, 10, &e);
+    if (w->size > 1)
+        CHECK(w, rc == -1 && strstr(e.msg, "does not continue"), "range [5, 10) first accepted: '%s'", e.msg);
+    dist_grad_sync_on_head_grads(s);
+    CHECK(w, dist_grad_sync_finish(s, &e) == 0, "%s", e.msg);
+    for (size_t i = 0; i < L.emb; i++) CHECK(w, g[i] == (float)w->size, "g[%zu] = %g", i, g[i]);
     dist_grad_sync_free(s);
     free(g);
 }

@@ -733,6 +733,38 @@ wire_dtype)
   expect_rc 2 "$LM" train --data "$DATA" --run bad --wire-dtype int8
   one_line_error "--wire-dtype"
   ;;
+overlap)
+  # --overlap on (the output layer's rows sent while the backward runs, by
+  # the ring engine) gives bitwise the parameters of --overlap off, on 2
+  # ranks, with dropout, with --accumulate 2 (rows hook adds the earlier
+  # windows first) and with 2 threads (pass 2 in waves); the ranks stay
+  # identical every step. It may change on resume: on for 10 steps, resumed
+  # off, ends bitwise like off all along. auto on one host: off.
+  train 2 off --max-steps 20 --overlap off >/dev/null
+  train 2 on --max-steps 20 --overlap on --check-params >/dev/null
+  $CMP losses off on --rtol 0
+  $CMP params off/ckpt-000000020.h5 on/ckpt-000000020.h5 --atol 0
+  train 2 on2 --max-steps 20 --overlap on --threads 2 >/dev/null
+  $CMP params off/ckpt-000000020.h5 on2/ckpt-000000020.h5 --atol 0
+  train 2 split --max-steps 10 --overlap on >/dev/null
+  train 2 split --max-steps 20 --overlap off >out.txt
+  grep -q '^overlap: on (checkpoint) -> off (command line)' out.txt || { cat out.txt; fail "no change line for --overlap"; }
+  $CMP losses off split --rtol 0
+  $CMP params off/ckpt-000000020.h5 split/ckpt-000000020.h5 --atol 0
+  train 2 acc_off --max-steps 6 --accumulate 2 --overlap off >/dev/null
+  train 2 acc_on --max-steps 6 --accumulate 2 --overlap on --check-params >/dev/null
+  $CMP params acc_off/ckpt-000000006.h5 acc_on/ckpt-000000006.h5 --atol 0
+  $MPIRUN -np 2 "$LM" train --data "$DATA" --run auto --batch-size 4 --max-steps 2 --eval-tokens 3000 >out.txt
+  grep -q '^gradient exchange: 1 host, overlap off (--overlap auto)' out.txt || { cat out.txt; fail "auto on one host"; }
+  $MPIRUN -np 2 "$LM" train --data "$DATA" --run forced --batch-size 4 --max-steps 2 --eval-tokens 3000 --overlap on >out.txt
+  grep -q '^gradient exchange: 1 host, overlap on (--overlap on)' out.txt || { cat out.txt; fail "--overlap on not applied"; }
+  expect_rc 2 "$LM" train --data "$DATA" --run bad --overlap sometimes
+  one_line_error "--overlap"
+  # a 16-bit head through the ring (2 ranks: one round(a + b) either way)
+  train 2 bf_off --max-steps 6 --wire-dtype bf16 --overlap off >/dev/null
+  train 2 bf_on --max-steps 6 --wire-dtype bf16 --overlap on --check-params >/dev/null
+  $CMP params bf_off/ckpt-000000006.h5 bf_on/ckpt-000000006.h5 --atol 0
+  ;;
 config_commands)
   # --config for generate, eval and preprocess: each reads its own section
   # of one job file (the others are skipped); a setting from the file takes

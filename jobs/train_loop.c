@@ -516,12 +516,11 @@ static int loop(train_ctx *t, const char *settings) {
             long ntok = 0;
             step_grads(t, &plan, k, gs, overlap, in, tg, acc, &loss_sum, &ntok);
             if (dist_grad_sync_finish(gs, &e)) fatal(t, &e);
-            double norm = lm_grad_clip_threads(t->model.grads, t->model.n_params, c->clip, c->threads);
             float lr = t->sched.kind == LM_SCHED_PLATEAU ? t->lr : lm_sched_lr(&t->sched, t->global_step);
             t->lr = lr;
-            if (isfinite(norm))
-                lm_adam_update_threads(&t->adam, lr, t->model.params, t->model.grads, t->adam_m, t->adam_v,
-                               t->model.n_params, c->threads);
+            /* clip + Adam in one pass (Adam skipped on a non-finite norm) */
+            double norm = lm_clip_adam_update_threads(&t->adam, lr, t->model.params, t->model.grads, t->adam_m,
+                                                      t->adam_v, t->model.n_params, c->clip, c->threads);
             t->global_step++;
             t->step_in_epoch = k + 1;
             steps_here++;

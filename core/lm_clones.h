@@ -2,7 +2,7 @@
  * AVX2 + FMA + F16C, baseline) and dispatched at run time on lm_isa_level(),
  * so one portable binary runs fast on any host and LM_ISA can cap the level
  * (lm_isa.h). Internal to core/ and the bench's roofline probe
- * (jobs/bench_roof.c).
+ * (jobs/bench/bench_roof.c).
  *
  * Two ways, both plain function calls (no ifunc resolvers, so they also work
  * under the sanitizers):

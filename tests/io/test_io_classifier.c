@@ -1,6 +1,6 @@
 /* test_io_classifier: the genre classifier file (io_classifier.h) round-trips
  * exactly, keeps its layout (h5dump of the header against
- * data/classifier.h5dump, made from the file jobs/eval_genre.c wrote before
+ * data/classifier.h5dump, made from the file jobs/eval/eval_genre.c wrote before
  * the format moved to io/), is known to io_file, and every damaged, stale or
  * foreign file is refused with one line naming it. */
 #include <criterion/criterion.h>

@@ -1,5 +1,5 @@
 /* test_io_classifier_compat: io_classifier (io/) against the writer, reader
- * and corpus hash that jobs/eval_genre.c has had since the format began
+ * and corpus hash that jobs/eval/eval_genre.c has had since the format began
  * (eval_nb_save, eval_nb_load, eval_nb_corpus_hash): the same classifier
  * gives byte-identical files, both readers give the same one-line message
  * for each damaged or foreign file, and both corpus hashes agree. Also

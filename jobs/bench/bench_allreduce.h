@@ -1,4 +1,4 @@
-/* bench_allreduce: 'lyricmind bench allreduce' (jobs/bench_allreduce.c):
+/* bench_allreduce: 'lyricmind bench allreduce' (jobs/bench/bench_allreduce.c):
  * times the per-step gradient exchange and fits the ring-allreduce model. */
 #ifndef BENCH_ALLREDUCE_H
 #define BENCH_ALLREDUCE_H

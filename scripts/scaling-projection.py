@@ -159,12 +159,15 @@ def main():
                 f.write("%d,%d,%d,%.6f,%.6f,%.4f,%.1f\n" % (b, rate, p, tc + tx, tx, tc / (tc + tx),
                                                           k * p * b * T / (tc + tx)))
     if a.png:
-        plot(a.png, csv)
+        what = ", ".join(x for x in ["overlapped head" if a.overlap else "blocking exchange",
+                                     "accumulate %d" % k if k > 1 else "",
+                                     "16-bit head" if a.wire16 else ""] if x)
+        plot(a.png, csv, what)
         if not a.csv:
             os.unlink(csv)
 
 
-def plot(png, csv):
+def plot(png, csv, what):
     series = []
     for bi, b in enumerate(BATCHES):
         for ri, rate in enumerate(RATES):
@@ -177,11 +180,11 @@ set logscale x 2
 set xrange [8:1024]
 set yrange [0:100]
 set xlabel 'ranks'
-set ylabel 'efficiency %% (blocking exchange)'
+set ylabel 'efficiency %% (%s)'
 set key outside right
 set grid
 plot %s
-""" % (png, ", ".join(series))
+""" % (png, what, ", ".join(series))
     subprocess.run(["gnuplot"], input=script.encode(), check=True)
 
 

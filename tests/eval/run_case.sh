@@ -6,6 +6,7 @@
 # (mpirun plus flags), PY (system python3), WORK (scratch dir).
 set -euo pipefail
 CASE=$1
+. "$(cd "$(dirname "$0")/../lib" && pwd)/cases.sh" # fail, expect_rc, one_line_error
 export OPENBLAS_NUM_THREADS=1
 DATA=$WORK/corpus
 OTHER=$WORK/corpus-rock
@@ -14,16 +15,6 @@ CKPT=$WORK/run/ckpt-000000060.h5
 LYRICS=$SHARED/lyrics/nltk-4genre
 mkdir -p "$WORK/$CASE" && cd "$WORK/$CASE"
 
-fail() { echo "FAIL: $*"; exit 1; }
-expect_rc() { # expect_rc CODE cmd...: runs cmd, checks its exit code; stdout in out.txt, stderr in err.txt
-  local want=$1; shift
-  set +e; "$@" >out.txt 2>err.txt; local rc=$?; set -e
-  [ "$rc" = "$want" ] || { cat out.txt err.txt; fail "exit $rc, expected $want: $*"; }
-}
-one_line_error() { # stderr mentions $1 and is one line
-  grep -q -- "$1" err.txt || { cat err.txt; fail "error does not mention '$1'"; }
-  [ "$(grep -c . err.txt)" = 1 ] || { cat err.txt; fail "error is not one line"; }
-}
 gen() { "$LM" generate --checkpoint "$CKPT" --quiet "$@"; }
 
 case $CASE in

@@ -6,21 +6,16 @@
 set -euo pipefail
 CASE=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/cases.sh" # fail, expect_rc, one_line_error
 CMP="$PY $HERE/compare.py"
 export OPENBLAS_NUM_THREADS=1
 rm -rf "$WORK/$CASE" && mkdir -p "$WORK/$CASE" && cd "$WORK/$CASE"
 
-fail() { echo "FAIL: $*"; exit 1; }
 # train NP RUN [flags...]: NP ranks with a global batch of 8, quiet.
 train() {
   local np=$1 run=$2; shift 2
   $MPIRUN -np "$np" "$LM" train --data "$DATA" --run "$run" --batch-size $((8 / np)) \
     --eval-every 10 --eval-tokens 3000 --quiet "$@"
-}
-expect_rc() { # expect_rc CODE cmd...: runs cmd, checks its exit code, keeps stderr in err.txt
-  local want=$1; shift
-  set +e; "$@" >out.txt 2>err.txt; local rc=$?; set -e
-  [ "$rc" = "$want" ] || { cat out.txt err.txt; fail "exit $rc, expected $want: $*"; }
 }
 wait_train() { # wait_train RUN N PID: until RUN has N train records (PID must still run)
   for _ in $(seq 1200); do
@@ -34,10 +29,6 @@ last_ckpt_step() { # last_ckpt_step RUN: step of the newest ckpt-N.h5
   local ck; ck=$(ls "$1"/ckpt-*.h5 | tail -1); ck=$(basename "$ck" .h5); echo $((10#${ck#ckpt-}))
 }
 LONG="--epochs 100000 --max-steps 100000000 --eval-every 100000" # runs until a signal stops them
-one_line_error() { # the error names $1 and is one line
-  grep -q -- "$1" err.txt || { cat err.txt; fail "error does not mention $1"; }
-  [ "$(grep -c . err.txt)" = 1 ] || { cat err.txt; fail "error is not one line"; }
-}
 
 case $CASE in
 ranks_equal)

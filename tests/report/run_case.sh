@@ -8,18 +8,9 @@
 # with validation every 20 steps, plus eval.json for run1.
 set -euo pipefail
 CASE=$1
+. "$(cd "$(dirname "$0")/../lib" && pwd)/cases.sh" # fail, expect_rc, one_line_error
 export OPENBLAS_NUM_THREADS=1
 DATA=$WORK/corpus
-fail() { echo "FAIL: $*"; exit 1; }
-expect_rc() { # expect_rc CODE cmd...: runs cmd, checks its exit code, keeps stderr in err.txt
-  local want=$1; shift
-  set +e; "$@" >out.txt 2>err.txt; local rc=$?; set -e
-  [ "$rc" = "$want" ] || { cat out.txt err.txt; fail "exit $rc, expected $want: $*"; }
-}
-one_line_error() { # the error mentions $1 and is one line
-  grep -q -- "$1" err.txt || { cat err.txt; fail "error does not mention '$1'"; }
-  [ "$(grep -c . err.txt)" = 1 ] || { cat err.txt; fail "error is not one line"; }
-}
 png_size() { "$PY" -c 'import struct,sys; d=open(sys.argv[1],"rb").read(24)
 assert d[:8]==b"\x89PNG\r\n\x1a\n" and d[12:16]==b"IHDR", "not a PNG"
 print("%dx%d" % struct.unpack(">II", d[16:24]))' "$1"; }

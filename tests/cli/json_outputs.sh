@@ -10,8 +10,8 @@
 # that reads back to the same float32 (io_json.h).
 # Env: LM (the binary), SHARED (the shared data dir), PY (python3), WORK.
 set -euo pipefail
+. "$(cd "$(dirname "$0")/../lib" && pwd)/cases.sh" # fail, expect_rc, one_line_error
 export OPENBLAS_NUM_THREADS=1
-fail() { echo "FAIL: $*"; exit 1; }
 rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK"
 "$LM" preprocess --force --threads 1 --vocab-size 500 --out corpus --json \
   "$SHARED/lyrics/nltk-4genre/country.txt" > pp.json

@@ -19,6 +19,7 @@
 #include "inspect_plugin.h"
 #include "io_ckpt.h"
 #include "io_classifier.h"
+#include "io_corpus.h"
 #include "io_file.h"
 #include "io_json.h"
 #include "io_shard.h"
@@ -30,7 +31,8 @@ static void put_hex(json_t *o, const char *k, uint64_t v) {
     json_object_set_new(o, k, json_string(buf));
 }
 
-/* The vocab.h5 in path's directory, if any (cached across files of one dir). */
+/* The vocab.h5 in path's directory, if any, as a corpus directory has it
+ * (io_corpus.h); cached across files of one dir. */
 typedef struct vocab_cache {
     char path[4096];
     int state; /* 0 not looked, 1 none, 2 loaded, 3 unreadable */
@@ -41,7 +43,7 @@ typedef struct vocab_cache {
 static const io_vocab *vocab_beside(vocab_cache *vc, const char *path, lm_err *e) {
     char dup[4096], want[4096];
     snprintf(dup, sizeof dup, "%s", path);
-    snprintf(want, sizeof want, "%s/vocab.h5", dirname(dup));
+    snprintf(want, sizeof want, "%s/%s", dirname(dup), IO_CORPUS_VOCAB_FILE);
     if (vc->state == 0 || strcmp(vc->path, want) != 0) {
         if (vc->state == 2) io_vocab_free(&vc->v);
         memcpy(vc->path, want, sizeof want);

@@ -17,6 +17,10 @@
 #include "lm_err.h"
 
 #define IO_VOCAB_FORMAT_VERSION 2 /* written; 1 and 2 are read */
+/* The most genres a corpus's vocabulary can have: a shard stores each song's
+ * genre id in one byte (io_shard.h, /song_genre). preprocess makes at most
+ * this many, generate refuses a vocabulary with more. */
+#define IO_VOCAB_MAX_GENRES 256
 enum { IO_TOK_PAD = 0, IO_TOK_UNK = 1, IO_TOK_BOS = 2, IO_TOK_EOS = 3,
        IO_TOK_NL = 4, IO_TOK_SEP = 5, IO_TOK_FIRST_GENRE = 6 };
 

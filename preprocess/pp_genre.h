@@ -13,11 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "io_vocab.h"
 #include "lm_err.h"
 
 #define PP_N_CANONICAL 8
 #define PP_GENRE_NAME_MAX 64
-#define PP_MAX_GENRES 256 /* genre ids are one byte in the shards */
+#define PP_MAX_GENRES IO_VOCAB_MAX_GENRES /* genre ids are one byte in the shards */
 
 /* Canonical genre i (0..PP_N_CANONICAL-1), in the fixed order Pop, Rock,
  * Hip-Hop, Country, R&B, Metal, Indie, Folk. */

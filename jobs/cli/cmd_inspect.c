@@ -1,5 +1,5 @@
-/* cmd_inspect: 'lyricmind inspect FILE...' validates shards, vocabularies and
- * checkpoints fully and prints a short summary of each.
+/* cmd_inspect: 'lyricmind inspect FILE...' validates shards, vocabularies,
+ * checkpoints and genre classifiers fully and prints a short summary of each.
  *
  * The kind comes from the file's root "kind" attribute. A shard is checked
  * against the vocab.h5 beside it when there is one (hash, size, genre ids).
@@ -18,6 +18,8 @@
 #include "cmds.h"
 #include "inspect_plugin.h"
 #include "io_ckpt.h"
+#include "io_classifier.h"
+#include "io_corpus.h"
 #include "io_file.h"
 #include "io_json.h"
 #include "io_shard.h"
@@ -29,7 +31,8 @@ static void put_hex(json_t *o, const char *k, uint64_t v) {
     json_object_set_new(o, k, json_string(buf));
 }
 
-/* The vocab.h5 in path's directory, if any (cached across files of one dir). */
+/* The vocab.h5 in path's directory, if any, as a corpus directory has it
+ * (io_corpus.h); cached across files of one dir. */
 typedef struct vocab_cache {
     char path[4096];
     int state; /* 0 not looked, 1 none, 2 loaded, 3 unreadable */
@@ -40,7 +43,7 @@ typedef struct vocab_cache {
 static const io_vocab *vocab_beside(vocab_cache *vc, const char *path, lm_err *e) {
     char dup[4096], want[4096];
     snprintf(dup, sizeof dup, "%s", path);
-    snprintf(want, sizeof want, "%s/vocab.h5", dirname(dup));
+    snprintf(want, sizeof want, "%s/%s", dirname(dup), IO_CORPUS_VOCAB_FILE);
     if (vc->state == 0 || strcmp(vc->path, want) != 0) {
         if (vc->state == 2) io_vocab_free(&vc->v);
         memcpy(vc->path, want, sizeof want);
@@ -158,6 +161,32 @@ static int inspect_checkpoint(const char *path, json_t *o, lm_err *e) {
     return 0;
 }
 
+static int inspect_classifier(const char *path, json_t *o, lm_err *e) {
+    io_classifier_summary s;
+    if (io_classifier_validate(path, &s, e)) return -1;
+    json_object_set_new(o, "format_version", json_integer(s.format_version));
+    json_object_set_new(o, "genres", json_integer(s.G));
+    json_object_set_new(o, "vocab_size", json_integer(s.V));
+    put_hex(o, "vocab_hash", s.vocab_hash);
+    put_hex(o, "corpus_hash", s.corpus_hash);
+    json_object_set_new(o, "first_word", json_integer(s.first_word));
+    json_object_set_new(o, "alpha", io_json_real(s.alpha));
+    json_object_set_new(o, "train_songs", json_integer((json_int_t)s.songs)); /* whole numbers */
+    put_hex(o, "checksum", s.checksum);
+    json_object_set_new(o, "checksum_ok", json_true());
+    return 0;
+}
+
+static int inspect_kind(io_file_kind kind, const char *path, vocab_cache *vc, json_t *o, lm_err *e) {
+    switch (kind) {
+    case IO_FILE_SHARD: return inspect_shard(path, vc, o, e);
+    case IO_FILE_VOCAB: return inspect_vocab(path, o, e);
+    case IO_FILE_CHECKPOINT: return inspect_checkpoint(path, o, e);
+    case IO_FILE_CLASSIFIER: return inspect_classifier(path, o, e);
+    }
+    return lm_err_set(e, "%s: no validator for kind %s", path, io_file_kind_name(kind));
+}
+
 /* "key: value" lines; objects as "k v, k v", arrays as "a, b". */
 static void print_value(const json_t *v) {
     if (json_is_object(v)) {
@@ -203,7 +232,8 @@ int cmd_inspect(int argc, char **argv) {
     cli_cmd cmd = {"inspect", "[--json] FILE...",
                    "Validates each LyricMind file fully (shard: attributes, shapes, offsets, every "
                    "token id < V, and the vocab.h5 beside it if any; vocabulary: specials, genres, "
-                   "hash; checkpoint: format, shapes, checksums) and prints a short summary. "
+                   "hash; checkpoint: format, shapes, checksums; genre classifier: shapes, settings, "
+                   "checksum, counts) and prints a short summary. "
                    "Exits 0 when all files are valid, 1 otherwise with one line per bad file.",
                    opts};
     char *files[4096];
@@ -226,9 +256,7 @@ int cmd_inspect(int argc, char **argv) {
                   : io_file_detect(files[i], &kind, &e);
         if (r == 0) {
             json_object_set_new(o, "kind", json_string(io_file_kind_name(kind)));
-            r = kind == IO_FILE_SHARD ? inspect_shard(files[i], &vc, o, &e)
-              : kind == IO_FILE_VOCAB ? inspect_vocab(files[i], o, &e)
-                                      : inspect_checkpoint(files[i], o, &e);
+            r = inspect_kind(kind, files[i], &vc, o, &e);
         }
         json_object_set_new(o, "valid", json_boolean(r == 0));
         if (r) {

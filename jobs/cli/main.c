@@ -18,7 +18,7 @@ static const subcommand SUBCOMMANDS[] = {
     {"train", cmd_train, "train the LSTM language model (run under mpirun/srun for N ranks)"},
     {"generate", cmd_generate, "sample lyrics from a checkpoint"},
     {"eval", cmd_eval, "perplexity and lyric-quality metrics of a checkpoint"},
-    {"inspect", cmd_inspect, "validate and summarise a shard, vocabulary or checkpoint"},
+    {"inspect", cmd_inspect, "validate and summarise a shard, vocabulary, checkpoint or genre classifier"},
     {"export", cmd_export, "write a checkpoint's weights without the optimizer state"},
     {"plot", cmd_plot, "loss, learning rate and speed curves of runs (PNG/SVG via gnuplot, CSV)"},
     {"report", cmd_report, "one self-contained HTML page about a run"},

@@ -64,17 +64,17 @@ static int config_seq_len(const char *config) {
 static void default_classifier_path(char *buf, size_t n, const char *checkpoint, uint64_t corpus_hash) {
     const char *slash = strrchr(checkpoint, '/'); /* none: the checkpoint is in the current directory */
     int dir_len = slash ? (int)(slash - checkpoint) : 0;
-    snprintf(buf, n, "%.*s%s%s%016llx.h5", dir_len, checkpoint, slash ? "/" : "", EVAL_NB_FILE_PREFIX,
+    snprintf(buf, n, "%.*s%s%s%016llx.h5", dir_len, checkpoint, slash ? "/" : "", IO_CLASSIFIER_FILE_PREFIX,
              (unsigned long long)corpus_hash);
 }
 
 /* Loads the cached classifier, or (missing, stale or foreign: one note
  * line) trains and saves it. */
-static int get_classifier(const eval_flags *f, const train_corpus *c, progress *pr, eval_nb *nb,
+static int get_classifier(const eval_flags *f, const io_corpus *c, progress *pr, eval_nb *nb,
                           eval_results *r, lm_err *e) {
     uint32_t V = c->vocab.size;
     if (!f->retrain && access(r->clf_path, F_OK) == 0) {
-        if (eval_nb_load(nb, r->clf_path, c->vocab.hash, V, eval_nb_corpus_hash(&c->train), e) == 0) goto done;
+        if (eval_nb_load(nb, r->clf_path, c->vocab.hash, V, io_classifier_corpus_hash(&c->train), e) == 0) goto done;
         fprintf(stderr, "lyricmind eval: note: retraining the genre classifier: %s\n", e->msg);
     }
     if (eval_nb_init(nb, (int)c->vocab.n_genres, V, IO_TOK_FIRST_GENRE + (int32_t)c->vocab.n_genres,
@@ -90,7 +90,7 @@ done:
 }
 
 /* Rank 0: every figure but the cross-entropy, then the output. */
-static int report(const eval_flags *f, const train_corpus *c, const eval_songs *val, const eval_plan *p,
+static int report(const eval_flags *f, const io_corpus *c, const eval_songs *val, const eval_plan *p,
                   progress *pr, eval_results *r, lm_err *e) {
     const int32_t fw = IO_TOK_FIRST_GENRE + (int32_t)c->vocab.n_genres;
     const int G = (int)c->vocab.n_genres;
@@ -173,11 +173,11 @@ static int run(const eval_flags *f, const dist_world *w) {
     }
     progress_init(&pr, w->rank == 0 && !f->quiet ? stderr : NULL, tty, 5.0, "eval");
     gen_model g = {0};
-    train_corpus c = {0};
+    io_corpus c = {0};
     eval_songs val = {0};
     eval_plan plan = {0};
     eval_results r = {0};
-    int failed = gen_model_open(&g, f->checkpoint, &e) || train_corpus_open(&c, f->data, &e);
+    int failed = gen_model_open(&g, f->checkpoint, &e) || io_corpus_open(&c, f->data, &e);
     if (!failed && (c.vocab.hash != g.v->hash || c.vocab.size != g.v->size))
         failed = lm_err_set(&e, "%s: vocabulary (hash %016llx, V=%u) differs from %s/vocab.h5 (hash %016llx)",
                             f->checkpoint, (unsigned long long)g.v->hash, g.v->size, f->data,
@@ -192,7 +192,7 @@ static int run(const eval_flags *f, const dist_world *w) {
     r.v = &c.vocab, r.val_songs = (long long)val.n, r.val_tokens = (long long)val.off[val.n];
     r.seq_len = f->seq_len > 0 ? f->seq_len : config_seq_len(g.ck.config);
     r.batch = f->batch, r.sampler = go.sampler, r.max_words = f->max_words, r.prime_lines = f->prime_lines;
-    default_classifier_path(clf, sizeof clf, f->checkpoint, eval_nb_corpus_hash(&c.train));
+    default_classifier_path(clf, sizeof clf, f->checkpoint, io_classifier_corpus_hash(&c.train));
     r.clf_path = f->classifier ? f->classifier : clf;
     failed = eval_ppl_carried(&g.m, &val, w->rank, w->size, f->batch, 32, &pr, r.ppl_carried, &e) ||
              eval_ppl_windows(&g.m, &val, w->rank, w->size, f->batch, r.seq_len, &pr, r.ppl_windows, &e);
@@ -215,7 +215,7 @@ out:
     free(r.real_confusion), free(r.gen_confusion);
     eval_plan_free(&plan);
     eval_songs_free(&val);
-    train_corpus_close(&c);
+    io_corpus_close(&c);
     gen_model_close(&g);
     return rc;
 fatal:
@@ -240,7 +240,7 @@ int cmd_eval(int argc, char **argv) {
         GEN_SAMPLER_FLAGS(f.s),
         {"batch", CLI_INT, &f.batch, "B", "rows per forward pass in the cross-entropy", 1, 4096, 0},
         {"classifier", CLI_STR, &f.classifier, "FILE", "genre classifier cache (default: beside the checkpoint, "
-         EVAL_NB_FILE_PREFIX "<corpus hash>.h5; trained if missing, stale or of another corpus)", 0, 0, 0},
+         IO_CLASSIFIER_FILE_PREFIX "<corpus hash>.h5; trained if missing, stale or of another corpus)", 0, 0, 0},
         {"retrain-classifier", CLI_BOOL, &f.retrain, NULL, "train the genre classifier even if its file exists", 0, 0, 0},
         {"rhyme-dict", CLI_STR, &f.rhyme_dict, "FILE", "CMU pronouncing dictionary", 0, 0, 0},
         {"threads", CLI_INT, &f.threads, "N", "OpenBLAS threads per rank", 1, 1024, 0},

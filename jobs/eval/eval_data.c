@@ -8,7 +8,7 @@
 
 #define READ_TOKENS (1u << 20)
 
-int eval_split_foreach(const train_split *sp, eval_song_fn fn, void *ctx, lm_err *e) {
+int eval_split_foreach(const io_corpus_split *sp, eval_song_fn fn, void *ctx, lm_err *e) {
     uint16_t *buf = NULL;
     int32_t *ids = NULL;
     size_t cap = 0;
@@ -59,7 +59,7 @@ static int load_one(void *vc, const int32_t *ids, size_t n, int genre) {
     return 0;
 }
 
-int eval_songs_load(eval_songs *s, const train_split *sp, lm_err *e) {
+int eval_songs_load(eval_songs *s, const io_corpus_split *sp, lm_err *e) {
     memset(s, 0, sizeof *s);
     s->n = sp->n_songs;
     s->tok = malloc((sp->n_tokens + 1) * sizeof *s->tok);

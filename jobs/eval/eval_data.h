@@ -1,4 +1,4 @@
-/* eval_data: the songs of a corpus split (train_data.h) for evaluation:
+/* eval_data: the songs of a corpus split (io_corpus.h) for evaluation:
  * streamed song by song (classifier training), or held whole in memory as
  * int32 ids (the validation split: perplexity, held-out songs). */
 #ifndef EVAL_DATA_H
@@ -8,12 +8,12 @@
 #include <stdint.h>
 
 #include "lm_err.h"
-#include "train_data.h"
+#include "io_corpus.h"
 
 /* Calls fn for every song of the split in corpus order (shard by shard,
  * reading at most ~1M tokens at a time); fn returns 0 to go on. */
 typedef int (*eval_song_fn)(void *ctx, const int32_t *ids, size_t n, int genre);
-int eval_split_foreach(const train_split *sp, eval_song_fn fn, void *ctx, lm_err *e);
+int eval_split_foreach(const io_corpus_split *sp, eval_song_fn fn, void *ctx, lm_err *e);
 
 typedef struct eval_songs {
     int32_t *tok;     /* all tokens, songs back to back */
@@ -21,7 +21,7 @@ typedef struct eval_songs {
     uint8_t *genre;   /* [n] */
     size_t n;
 } eval_songs;
-int eval_songs_load(eval_songs *s, const train_split *sp, lm_err *e);
+int eval_songs_load(eval_songs *s, const io_corpus_split *sp, lm_err *e);
 void eval_songs_free(eval_songs *s);
 
 #endif

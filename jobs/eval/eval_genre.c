@@ -1,5 +1,5 @@
 /* eval_genre: multinomial naive Bayes genre classifier, its training on a
- * corpus split and its HDF5 file (see eval_genre.h).
+ * corpus split and its file, through io_classifier.h (see eval_genre.h).
  * Invariants: counts are exact integers held as float64; the log tables are
  * a pure function of the counts and alpha, so a loaded classifier predicts
  * exactly like the one that was saved. */
@@ -10,9 +10,7 @@
 #include <string.h>
 
 #include "eval_data.h"
-#include "io_h5.h"
-
-#define NB_KIND "classifier"
+#include "io_classifier.h"
 
 int eval_nb_init(eval_nb *c, int G, uint32_t V, int32_t first_word, uint64_t vocab_hash,
                  lm_err *e) {
@@ -73,18 +71,6 @@ int eval_nb_predict(const eval_nb *c, const int32_t *ids, size_t n) {
     return best;
 }
 
-uint64_t eval_nb_corpus_hash(const train_split *sp) {
-    uint64_t h = IO_FNV_OFFSET;
-    for (int s = 0; s < sp->n_shards; s++) {
-        const io_shard *sh = &sp->shards[s];
-        uint64_t head[2] = {sh->n_tokens, sh->n_songs};
-        h = io_fnv1a(h, head, sizeof head);
-        h = io_fnv1a(h, sh->song_offsets, (size_t)(sh->n_songs + 1) * sizeof *sh->song_offsets);
-        h = io_fnv1a(h, sh->song_genre, (size_t)sh->n_songs);
-    }
-    return h;
-}
-
 typedef struct nb_train_ctx {
     eval_nb *c;
     progress *pr;
@@ -98,95 +84,38 @@ static int train_one(void *ctx, const int32_t *ids, size_t n, int genre) {
     return 0;
 }
 
-int eval_nb_train(eval_nb *c, const train_split *sp, progress *pr, lm_err *e) {
+int eval_nb_train(eval_nb *c, const io_corpus_split *sp, progress *pr, lm_err *e) {
     nb_train_ctx t = {c, pr, 0};
     progress_begin(pr, "genre judge training", (double)sp->n_songs, "songs");
     if (eval_split_foreach(sp, train_one, &t, e)) return -1;
     progress_end(pr);
-    c->corpus_hash = eval_nb_corpus_hash(sp);
+    c->corpus_hash = io_classifier_corpus_hash(sp);
     eval_nb_finish(c);
     return 0;
 }
 
-/* ---- file ---------------------------------------------------------------------- */
-
-static uint64_t nb_checksum(const eval_nb *c) {
-    uint64_t h = io_fnv1a(IO_FNV_OFFSET, c->word_counts, (size_t)c->G * c->V * sizeof(double));
-    return io_fnv1a(h, c->song_counts, (size_t)c->G * sizeof(double));
-}
-
-static int nb_write(hid_t f, const void *ctx, const char *path, lm_err *e) {
-    const eval_nb *c = ctx;
-    uint64_t dims[2] = {(uint64_t)c->G, c->V};
-    if (io_h5_attr_put_str(f, "kind", NB_KIND) ||
-        io_h5_attr_put_u64(f, "format_version", EVAL_NB_FORMAT_VERSION) ||
-        io_h5_attr_put_str(f, "model", "multinomial naive Bayes over word counts") ||
-        io_h5_attr_put_u64(f, "vocab_hash", c->vocab_hash) || io_h5_attr_put_u64(f, "vocab_size", c->V) ||
-        io_h5_attr_put_u64(f, "corpus_hash", c->corpus_hash) ||
-        io_h5_attr_put_i64(f, "first_word", c->first_word) || io_h5_attr_put_f64(f, "alpha", c->alpha) ||
-        io_h5_attr_put_u64(f, "checksum", nb_checksum(c)))
-        return io_h5_fail(e, path, "cannot write classifier attributes");
-    if (io_h5_write(f, "word_counts", IO_H5_F64, 2, dims, c->word_counts, path, e) ||
-        io_h5_write(f, "song_counts", IO_H5_F64, 1, dims, c->song_counts, path, e))
-        return -1;
-    return 0;
-}
+/* ---- file (io_classifier.h) ------------------------------------------------------ */
 
 int eval_nb_save(const eval_nb *c, const char *path, lm_err *e) {
-    return io_h5_save_atomic(path, nb_write, c, e);
-}
-
-static int nb_read(hid_t f, eval_nb *c, const char *path, uint64_t vocab_hash, uint32_t V, uint64_t corpus,
-                   lm_err *e) {
-    uint64_t ver, hash, vsize, sum, chash;
-    int64_t fw;
-    double alpha;
-    if (io_h5_attr_get_u64(f, "format_version", &ver, path, e)) return -1;
-    if (ver != EVAL_NB_FORMAT_VERSION)
-        return lm_err_set(e, "%s: classifier format version %llu, expected %d", path,
-                          (unsigned long long)ver, EVAL_NB_FORMAT_VERSION);
-    if (io_h5_attr_get_u64(f, "vocab_hash", &hash, path, e) ||
-        io_h5_attr_get_u64(f, "corpus_hash", &chash, path, e) ||
-        io_h5_attr_get_u64(f, "vocab_size", &vsize, path, e) ||
-        io_h5_attr_get_i64(f, "first_word", &fw, path, e) || io_h5_attr_get_f64(f, "alpha", &alpha, path, e) ||
-        io_h5_attr_get_u64(f, "checksum", &sum, path, e))
-        return -1;
-    if (hash != vocab_hash || vsize != V)
-        return lm_err_set(e, "%s: classifier was trained with another vocabulary (hash %016llx, V=%llu)",
-                          path, (unsigned long long)hash, (unsigned long long)vsize);
-    if (chash != corpus)
-        return lm_err_set(e, "%s: classifier was trained on other data (corpus hash %016llx, this corpus "
-                             "%016llx)", path, (unsigned long long)chash, (unsigned long long)corpus);
-    uint64_t dims[2];
-    hid_t d = io_h5_open_dataset(f, "word_counts", IO_H5_F64, 2, dims, path, e);
-    if (d < 0) return -1;
-    H5Dclose(d);
-    if (dims[0] < 1 || dims[0] > 65536 || dims[1] != V || !(alpha > 0) || fw < 0 || fw >= (int64_t)V)
-        return lm_err_set(e, "%s: classifier shape or settings invalid", path);
-    if (eval_nb_init(c, (int)dims[0], V, (int32_t)fw, hash, e)) return -1;
-    c->alpha = alpha, c->corpus_hash = chash;
-    if (io_h5_read(f, "word_counts", IO_H5_F64, 2, dims, c->word_counts, path, e) ||
-        io_h5_read(f, "song_counts", IO_H5_F64, 1, dims, c->song_counts, path, e))
-        return -1;
-    if (nb_checksum(c) != sum) return lm_err_set(e, "%s: classifier checksum mismatch (corrupt file)", path);
-    for (size_t i = 0; i < (size_t)c->G * V; i++)
-        if (!(c->word_counts[i] >= 0 && isfinite(c->word_counts[i])))
-            return lm_err_set(e, "%s: classifier count %zu invalid", path, i);
-    eval_nb_finish(c);
-    return 0;
+    const io_classifier f = {.G = c->G, .V = c->V, .first_word = c->first_word, .alpha = c->alpha,
+                             .vocab_hash = c->vocab_hash, .corpus_hash = c->corpus_hash,
+                             .word_counts = c->word_counts, .song_counts = c->song_counts};
+    return io_classifier_save(&f, path, e);
 }
 
 int eval_nb_load(eval_nb *c, const char *path, uint64_t vocab_hash, uint32_t V, uint64_t corpus_hash,
                  lm_err *e) {
     memset(c, 0, sizeof *c);
-    io_h5_quiet q = io_h5_quiet_begin();
-    hid_t f = io_h5_open(path, NB_KIND, NULL, e);
-    int rc = -1;
-    if (f >= 0) {
-        rc = nb_read(f, c, path, vocab_hash, V, corpus_hash, e);
-        H5Fclose(f);
+    const io_classifier_expect want = {vocab_hash, V, corpus_hash};
+    io_classifier f;
+    if (io_classifier_load(&f, path, &want, e)) return -1;
+    int rc = eval_nb_init(c, f.G, f.V, f.first_word, f.vocab_hash, e);
+    if (rc == 0) {
+        c->alpha = f.alpha, c->corpus_hash = f.corpus_hash;
+        memcpy(c->word_counts, f.word_counts, (size_t)f.G * f.V * sizeof *f.word_counts);
+        memcpy(c->song_counts, f.song_counts, (size_t)f.G * sizeof *f.song_counts);
+        eval_nb_finish(c);
     }
-    io_h5_quiet_end(q);
-    if (rc) eval_nb_free(c);
+    io_classifier_free(&f);
     return rc;
 }

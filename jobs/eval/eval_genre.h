@@ -10,24 +10,21 @@
  * not features); alpha = 1 (Laplace). The prediction is the argmax (lowest
  * genre index on ties).
  *
- * Stored as HDF5 (kind "classifier"): /word_counts float64 [G,V],
- * /song_counts float64 [G]; attributes format_version, vocab_hash,
- * vocab_size, corpus_hash (eval_nb_corpus_hash of the split it was trained
- * on), first_word, alpha, checksum (FNV-1a 64 of both datasets' bytes).
- * Written atomically (temp file, fsync, rename). Format version 2 added
- * corpus_hash; a version-1 file is refused (and so retrained by eval). */
+ * Stored as the genre classifier file of io/ (io_classifier.h; kind
+ * "classifier", docs/formats.md): the counts, the vocabulary and the corpus
+ * hash (io_classifier_corpus_hash) of the split it was trained on, a
+ * checksum; written atomically. A version-1 file (no corpus hash) is refused,
+ * and so retrained by eval. */
 #ifndef EVAL_GENRE_H
 #define EVAL_GENRE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "io_classifier.h"
+#include "io_corpus.h"
 #include "lm_err.h"
 #include "progress.h"
-#include "train_data.h"
-
-#define EVAL_NB_FORMAT_VERSION 2
-#define EVAL_NB_FILE_PREFIX "genre-classifier-" /* + 16 hex digits of the corpus hash + ".h5" */
 
 typedef struct eval_nb {
     int G;
@@ -50,19 +47,13 @@ void eval_nb_add(eval_nb *c, int genre, const int32_t *ids, size_t n);
 void eval_nb_finish(eval_nb *c);
 int eval_nb_predict(const eval_nb *c, const int32_t *ids, size_t n);
 
-/* Identifies the songs a classifier is trained on: FNV-1a 64 over each
- * shard's token and song counts, song offsets and genre ids, in shard
- * order. Re-preprocessed or other data gives another hash (the same
- * vocabulary alone does not). */
-uint64_t eval_nb_corpus_hash(const train_split *sp);
 /* Trains on every song of a split (e.g. the corpus's training split) and
- * records its eval_nb_corpus_hash; pr (may be NULL) shows it as a phase. */
-int eval_nb_train(eval_nb *c, const train_split *sp, progress *pr, lm_err *e);
+ * records its io_classifier_corpus_hash; pr (may be NULL) shows it as a phase. */
+int eval_nb_train(eval_nb *c, const io_corpus_split *sp, progress *pr, lm_err *e);
 int eval_nb_save(const eval_nb *c, const char *path, lm_err *e);
-/* Loads and validates (kind, version, checksum, shapes, counts finite and
- * >= 0); then checks the vocabulary hash and size and the corpus hash
- * against the expected ones (a stale or foreign file is an error naming
- * it). Finishes the classifier. */
+/* Loads and validates with io_classifier_load, expecting this vocabulary
+ * hash and size and this corpus hash (a stale or foreign file is an error
+ * naming it), and finishes the classifier. */
 int eval_nb_load(eval_nb *c, const char *path, uint64_t vocab_hash, uint32_t V, uint64_t corpus_hash,
                  lm_err *e);
 

@@ -43,7 +43,7 @@ size_t train_banner_config_ini(const train_config *c, long step, char *buf, size
 void train_banner_print(const train_ctx *t, long steps_per_epoch, long total_steps) {
     if (t->world.rank != 0) return;
     const train_config *c = t->cfg;
-    const train_corpus *k = &t->corpus;
+    const io_corpus *k = &t->corpus;
     printf("lyricmind train: %d rank%s x %d thread%s, batch %d per rank = global batch %d streams x %d tokens\n",
            t->world.size, t->world.size == 1 ? "" : "s", c->threads, c->threads == 1 ? "" : "s", t->B, t->G,
            t->T);

@@ -19,7 +19,7 @@ typedef struct train_ctx {
     train_resume resume; /* the checkpoint resolved against and the changed settings */
     int exit_code;      /* LM_EXIT_USAGE when a resume was refused (setting or corpus mismatch) */
     dist_world world;
-    train_corpus corpus;
+    io_corpus corpus;
     lm_dims dims;
     int B, T, G, first; /* this rank owns streams [first, first+B) of G */
     lm_model model;

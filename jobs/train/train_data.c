@@ -1,15 +1,11 @@
-/* train_data: corpus directory -> per-step token batches (see train_data.h).
+/* train_data: an open corpus (io_corpus.h) -> per-step token batches (see train_data.h).
  * Invariant: a batch depends only on (corpus, seed, epoch, G, T, k, stream),
  * so any rank count that keeps G reads the same tokens for the same stream. */
 #include "train_data.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "io_h5.h"
 #include "lm_rng.h"
@@ -21,107 +17,10 @@ typedef struct train_song_cache {
     uint64_t len, cap;
 } train_song_cache;
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Opens DIR/<prefix>-*.h5 in name order. */
-static int split_open(train_split *sp, const char *dir, const char *prefix,
-                      const io_vocab *v, lm_err *e) {
-    memset(sp, 0, sizeof *sp);
-    DIR *d = opendir(dir);
-    if (!d) return lm_err_set(e, "%s: cannot open data directory", dir);
-    char **names = NULL;
-    int n = 0, cap = 0;
-    size_t pl = strlen(prefix);
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        size_t l = strlen(de->d_name);
-        if (l > pl + 4 && !strncmp(de->d_name, prefix, pl) && de->d_name[pl] == '-' &&
-            !strcmp(de->d_name + l - 3, ".h5")) {
-            if (n == cap) {
-                cap = cap ? 2 * cap : 16;
-                names = realloc(names, (size_t)cap * sizeof *names);
-            }
-            names[n++] = strdup(de->d_name);
-        }
-    }
-    closedir(d);
-    int rc = 0;
-    if (n == 0) {
-        rc = lm_err_set(e, "%s: no %s-*.h5 shards (is this a 'lyricmind preprocess' output?)", dir, prefix);
-        goto out;
-    }
-    qsort(names, (size_t)n, sizeof *names, cmp_str);
-    sp->shards = calloc((size_t)n, sizeof *sp->shards);
-    sp->song_base = calloc((size_t)n + 1, sizeof *sp->song_base);
-    for (int i = 0; i < n; i++) {
-        char path[8192];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        if (io_shard_open(&sp->shards[i], path, e)) { rc = -1; goto out; }
-        sp->n_shards = i + 1;
-        if (sp->shards[i].vocab_hash != v->hash || sp->shards[i].vocab_size != v->size) {
-            rc = lm_err_set(e, "%s: vocabulary hash %016llx does not match %s/vocab.h5 (%016llx)", path,
-                            (unsigned long long)sp->shards[i].vocab_hash, dir, (unsigned long long)v->hash);
-            goto out;
-        }
-        sp->song_base[i + 1] = sp->song_base[i] + sp->shards[i].n_songs;
-        sp->n_tokens += sp->shards[i].n_tokens;
-    }
-    sp->n_songs = sp->song_base[n];
-out:
-    for (int i = 0; i < n; i++) free(names[i]);
-    free(names);
-    return rc;
-}
-
-static void split_close(train_split *sp) {
-    for (int i = 0; i < sp->n_shards; i++) io_shard_close(&sp->shards[i]);
-    free(sp->shards);
-    free(sp->song_base);
-    memset(sp, 0, sizeof *sp);
-}
-
-/* A missing directory, a file or a folder without vocab.h5 (raw lyrics, most
- * often): one line saying what to run instead of "vocab.h5: No such file". */
-static int corpus_dir_check(const char *dir, const char *vocab, lm_err *e) {
-    struct stat st;
-    if (stat(dir, &st) != 0)
-        return lm_err_set(e, "%s: %s (--data takes a corpus directory made by 'lyricmind preprocess --out %s ...')",
-                          dir, strerror(errno), dir);
-    if (!S_ISDIR(st.st_mode))
-        return lm_err_set(e, "%s is not a directory (--data takes a corpus directory made by "
-                             "'lyricmind preprocess --out DIR ...')", dir);
-    if (access(vocab, F_OK) != 0 && errno == ENOENT)
-        return lm_err_set(e, "%s is not a corpus directory (no vocab.h5): run 'lyricmind preprocess --out CORPUS "
-                             "%s' first, then pass --data CORPUS", dir, dir);
-    return 0;
-}
-
-int train_corpus_open(train_corpus *c, const char *dir, lm_err *e) {
-    memset(c, 0, sizeof *c);
-    snprintf(c->dir, sizeof c->dir, "%s", dir);
-    char path[8192];
-    snprintf(path, sizeof path, "%s/vocab.h5", dir);
-    if (corpus_dir_check(dir, path, e) || io_vocab_read(path, &c->vocab, e)) return -1;
-    if (split_open(&c->train, dir, "train", &c->vocab, e) ||
-        split_open(&c->val, dir, "val", &c->vocab, e)) {
-        train_corpus_close(c);
-        return -1;
-    }
-    return 0;
-}
-
-void train_corpus_close(train_corpus *c) {
-    split_close(&c->train);
-    split_close(&c->val);
-    io_vocab_free(&c->vocab);
-}
-
-void train_corpus_fingerprint(const train_corpus *c, train_corpus_id *id) {
+void train_corpus_fingerprint(const io_corpus *c, train_corpus_id *id) {
     memset(id, 0, sizeof *id);
     uint64_t h = io_fnv1a(IO_FNV_OFFSET, &c->vocab.hash, sizeof c->vocab.hash);
-    const train_split *sp[2] = {&c->train, &c->val};
+    const io_corpus_split *sp[2] = {&c->train, &c->val};
     for (int k = 0; k < 2; k++) {
         for (int i = 0; i < sp[k]->n_shards; i++) {
             const io_shard *s = &sp[k]->shards[i];
@@ -154,22 +53,7 @@ void train_corpus_id_diff(const train_corpus_id *a, const train_corpus_id *b, ch
              "the checkpoint's %016llx)", (unsigned long long)a->hash, (unsigned long long)b->hash);
 }
 
-/* Locates global song id g: shard index and token range within the shard. */
-static void song_locate(const train_split *sp, uint64_t g, int *shard, uint64_t *start, uint64_t *len) {
-    int lo = 0, hi = sp->n_shards - 1;
-    while (lo < hi) {
-        int mid = (lo + hi + 1) / 2;
-        if (sp->song_base[mid] <= g) lo = mid;
-        else hi = mid - 1;
-    }
-    const io_shard *s = &sp->shards[lo];
-    uint64_t local = g - sp->song_base[lo];
-    *shard = lo;
-    *start = s->song_offsets[local];
-    *len = s->song_offsets[local + 1] - s->song_offsets[local];
-}
-
-int train_plan_init(train_plan *p, const train_split *s, train_state_mode mode, int G, int T,
+int train_plan_init(train_plan *p, const io_corpus_split *s, train_state_mode mode, int G, int T,
                     uint64_t seed, long epoch, int shuffle, lm_err *e) {
     memset(p, 0, sizeof *p);
     p->split = s;
@@ -192,7 +76,7 @@ int train_plan_init(train_plan *p, const train_split *s, train_state_mode mode, 
     for (uint64_t i = 0; i < n; i++) {
         int sh;
         uint64_t st, len;
-        song_locate(s, p->order ? p->order[i] : i, &sh, &st, &len);
+        io_corpus_song_locate(s, p->order ? p->order[i] : i, &sh, &st, &len);
         p->cum[i + 1] = p->cum[i] + len;
     }
     uint64_t N = p->cum[n];
@@ -224,7 +108,7 @@ void train_plan_free(train_plan *p) {
 
 /* Copies n tokens of the epoch stream starting at pos into out. */
 static int stream_read(train_plan *p, train_song_cache *c, uint64_t pos, int n, int32_t *out, lm_err *e) {
-    const train_split *sp = p->split;
+    const io_corpus_split *sp = p->split;
     while (n > 0) {
         /* song index i with cum[i] <= pos < cum[i+1] */
         uint64_t lo = 0, hi = sp->n_songs - 1;
@@ -237,7 +121,7 @@ static int stream_read(train_plan *p, train_song_cache *c, uint64_t pos, int n, 
         if (g != c->song || !c->tok) {
             int sh;
             uint64_t st, len;
-            song_locate(sp, g, &sh, &st, &len);
+            io_corpus_song_locate(sp, g, &sh, &st, &len);
             if (len > c->cap) {
                 free(c->tok);
                 c->tok = malloc(len * sizeof *c->tok);

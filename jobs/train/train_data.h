@@ -11,33 +11,16 @@
  * per step. Either way the tokens of stream g at step k depend only on the
  * corpus, seed, epoch, G and T: never on the number of ranks, so a rank owning
  * streams [first, first+B) reads exactly its part, lazily, song by song.
- * Validation uses the same carry layout over the unshuffled validation songs. */
+ * Validation uses the same carry layout over the unshuffled validation songs.
+ * The corpus directory itself (listing, opening, the vocabulary check) is
+ * io_corpus.h's; this module plans and reads an open io_corpus. */
 #ifndef TRAIN_DATA_H
 #define TRAIN_DATA_H
 
 #include <stdint.h>
 
-#include "io_shard.h"
-#include "io_vocab.h"
+#include "io_corpus.h"
 #include "lm_err.h"
-
-typedef struct train_split {
-    int n_shards;
-    io_shard *shards;
-    uint64_t n_songs, n_tokens;
-    uint64_t *song_base; /* [n_shards+1]: first global song id of each shard */
-} train_split;
-
-typedef struct train_corpus {
-    char dir[4096];
-    io_vocab vocab;
-    train_split train, val;
-} train_corpus;
-
-/* Opens DIR/vocab.h5 and every DIR/train-*.h5 and DIR/val-*.h5 (sorted),
- * checking that each shard's vocabulary hash matches vocab.h5. */
-int train_corpus_open(train_corpus *c, const char *dir, lm_err *e);
-void train_corpus_close(train_corpus *c);
 
 /* What a checkpoint remembers of the corpus it was trained on. hash: FNV-1a
  * 64 over the vocabulary hash, then for the train and the val shards in name
@@ -49,7 +32,7 @@ typedef struct train_corpus_id {
     uint64_t hash;
     int64_t counts[2][3];
 } train_corpus_id;
-void train_corpus_fingerprint(const train_corpus *c, train_corpus_id *id);
+void train_corpus_fingerprint(const io_corpus *c, train_corpus_id *id);
 /* One line (into msg) saying how corpus a (this run's --data) differs from b
  * (the checkpoint's). */
 void train_corpus_id_diff(const train_corpus_id *a, const train_corpus_id *b, char *msg, size_t n);
@@ -58,7 +41,7 @@ typedef enum { TRAIN_STATE_CARRY = 0, TRAIN_STATE_RESET = 1 } train_state_mode;
 
 /* One epoch's plan for a split. */
 typedef struct train_plan {
-    const train_split *split;
+    const io_corpus_split *split;
     train_state_mode mode;
     int G, T;
     uint32_t *order;   /* carry: song order [n_songs]; reset: unused (identity) */
@@ -71,7 +54,7 @@ typedef struct train_plan {
 } train_plan;
 
 /* shuffle != 0: permute songs with (seed, epoch) (training); 0: corpus order. */
-int train_plan_init(train_plan *p, const train_split *s, train_state_mode mode,
+int train_plan_init(train_plan *p, const io_corpus_split *s, train_state_mode mode,
                     int G, int T, uint64_t seed, long epoch, int shuffle, lm_err *e);
 void train_plan_free(train_plan *p);
 

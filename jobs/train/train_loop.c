@@ -84,7 +84,7 @@ static int setup(train_ctx *t, lm_err *e) {
     t->first = t->world.rank * t->B;
     t->seed = (uint64_t)c->seed;
     t->state_mode = strcmp(c->state, "reset") == 0 ? TRAIN_STATE_RESET : TRAIN_STATE_CARRY;
-    if (train_corpus_open(&t->corpus, c->data, e)) return -1;
+    if (io_corpus_open(&t->corpus, c->data, e)) return -1;
     t->dims = (lm_dims){(int)t->corpus.vocab.size, c->embed, c->hidden};
     if (lm_model_init(&t->model, t->dims, 1, e)) return -1;
     size_t n = t->model.n_params, bh = (size_t)t->B * (size_t)t->dims.H;
@@ -609,7 +609,7 @@ int train_run(train_config *c, const char *settings, int *argc, char ***argv) {
     lm_acts_free(t.acts);
     lm_model_free(&t.model);
     free(t.adam_m), free(t.adam_v), free(t.h), free(t.c);
-    train_corpus_close(&t.corpus);
+    io_corpus_close(&t.corpus);
     dist_world_finalize(&t.world);
     return rc;
 }

@@ -3,16 +3,18 @@
  *   io_fixtures shard SHARD TOKENS_TXT   multi-chunk shard + its ids as text
  *                                        (for the h5dump/h5py test)
  *   io_fixtures dir DIR                  files for the inspect tests:
- *     good/{vocab.h5,train-00000.h5,ckpt-000000100.h5}   valid
+ *     good/{vocab.h5,train-00000.h5,ckpt-000000100.h5,genre-classifier.h5}   valid
  *     mismatch/{vocab.h5,train-00000.h5}   shard built for another vocabulary
  *     badgenre/{vocab.h5,train-00000.h5}   song genre ids beyond the vocab's
  *     bad/{truncated.h5,noise.h5,bitflip.h5,plain.txt}   damaged files
- *     bad/vocab.h5                         one byte of /counts changed */
+ *     bad/vocab.h5                         one byte of /counts changed
+ *     bad/genre-classifier.h5              one byte of /word_counts changed */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "io_classifier.h"
 #include "io_test_util.h"
 
 static int fail(const char *what, const lm_err *e) {
@@ -35,6 +37,18 @@ static char *sub(const char *dir, const char *name) {
     char *p = iot_path(dir, name);
     mkdir(p, 0755);
     return p;
+}
+
+/* A 2-genre classifier over v (genre songs 3 and 5, counts i*i/2). */
+static int write_classifier(const char *path, const io_vocab *v, lm_err *e) {
+    io_classifier c;
+    if (io_classifier_alloc(&c, 2, v->size, (int32_t)(IO_TOK_FIRST_GENRE + v->n_genres), v->hash, e)) return -1;
+    for (size_t i = 0; i < (size_t)c.G * c.V; i++) c.word_counts[i] = (double)(i * i) / 2;
+    c.song_counts[0] = 3, c.song_counts[1] = 5;
+    c.corpus_hash = 0x7;
+    int rc = io_classifier_save(&c, path, e);
+    io_classifier_free(&c);
+    return rc;
 }
 
 static int write_dir(const char *dir) {
@@ -77,6 +91,11 @@ static int write_dir(const char *dir) {
         snprintf(p, sizeof p, "%s/vocab.h5", bad);
         if (io_vocab_write(p, &v, &e)) rc = fail(p, &e);
         iot_corrupt(p, iot_dataset_offset(p, "counts") + 8 * 9, 1);
+        snprintf(p, sizeof p, "%s/genre-classifier.h5", good);
+        if (write_classifier(p, &v, &e)) rc = fail(p, &e);
+        snprintf(p, sizeof p, "%s/genre-classifier.h5", bad);
+        if (!rc && write_classifier(p, &v, &e)) rc = fail(p, &e);
+        if (!rc) iot_corrupt(p, iot_dataset_offset(p, "word_counts") + 8 * 20, 1);
         snprintf(p, sizeof p, "%s/noise.h5", bad);
         iot_random_file(p, 4096);
         snprintf(p, sizeof p, "%s/plain.txt", bad);

@@ -24,13 +24,8 @@
 #include "cli.h"
 #include "cmds.h"
 #include "io_json.h"
+#include "lm_sys.h"
 #include "pp.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Parses the flags; -1 to go on, else the exit code (help, a bad flag, or the
  * required flag `need` left unset, i.e. *need_value still NULL). */
@@ -72,14 +67,14 @@ int bench_corpus_main(int argc, char **argv) {
     if (!from) /* no default: a path relative to wherever one stands is a guess */
         return cli_error(&cmd, "--from DIR is required: the real lyrics to learn from (e.g. --from "
                                "../shared/data/lyrics)"), LM_EXIT_USAGE;
-    double t0 = now_s();
+    double t0 = lm_sys_now();
     lm_err e = {{0}};
     bench_markov *m = bench_markov_learn(from, &e);
     if (!m) {
         fprintf(stderr, "lyricmind bench corpus: %s\n", e.msg);
         return LM_EXIT_FAILURE;
     }
-    double t_learn = now_s() - t0;
+    double t_learn = lm_sys_now() - t0;
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out, (long)getpid());
     FILE *f = fopen(tmp, "wb");
@@ -122,7 +117,7 @@ int bench_corpus_main(int argc, char **argv) {
                                              "songs", (json_int_t)songs, "seed", (json_int_t)seed, "bytes",
                                              (json_int_t)bytes, "learnt_songs", (json_int_t)bench_markov_songs(m),
                                              "raw_word_types", (json_int_t)bench_markov_words(m), "learn_s",
-                                             io_json_real(t_learn), "wall_s", io_json_real(now_s() - t0), "out",
+                                             io_json_real(t_learn), "wall_s", io_json_real(lm_sys_now() - t0), "out",
                                              io_json_str(out)));
     }
     for (int k = 0; k < BENCH_MARKOV_BATCH; k++) free(song[k].buf);
@@ -141,7 +136,7 @@ static json_t *preprocess_json(const char *input, const pp_summary *s, const str
                      io_json_real(s->pass1_s), "vocab_s", io_json_real(s->vocab_s), "pass2_s",
                      io_json_real(s->pass2_s), "songs_per_s", io_json_real((double)s->songs_read / s->wall_s),
                      "mb_per_s", io_json_real(mb / s->wall_s), "peak_rss_mb",
-                     io_json_real((double)ru->ru_maxrss / 1024.0), "user_s",
+                     io_json_real(lm_sys_peak_rss_mb()), "user_s",
                      io_json_real((double)ru->ru_utime.tv_sec + 1e-6 * (double)ru->ru_utime.tv_usec), "sys_s",
                      io_json_real((double)ru->ru_stime.tv_sec + 1e-6 * (double)ru->ru_stime.tv_usec));
 }

@@ -22,13 +22,13 @@
 #include "bench_roof.h"
 #include "cli.h"
 #include "cmds.h"
-#include "gen_lyrics.h" /* gen_now_s, gen_peak_rss_mb */
 #include "io_json.h"
 #include "lm_isa.h"
 #include "lm_model.h"
 #include "lm_optim.h"
 #include "lm_rng.h"
 #include "lm_sample.h"
+#include "lm_sys.h"
 
 /* CPU seconds of the whole process (all threads): unlike wall time, not
  * inflated by other processes waiting for the same cores. */
@@ -103,7 +103,7 @@ static void add_roof(json_t *o, const bench_roof *r, const char *name, double li
 
 /* Ends a bench line: peak RSS last, one compact JSON line on stdout. */
 static void print_line(json_t *o) {
-    json_object_set_new(o, "peak_rss_mb", io_json_real(gen_peak_rss_mb()));
+    json_object_set_new(o, "peak_rss_mb", io_json_real(lm_sys_peak_rss_mb()));
     io_json_write_line(stdout, o);
 }
 
@@ -165,17 +165,17 @@ static int bench_train(int argc, char **argv) {
             memcpy(tgt + (size_t)b * T, tok + (size_t)b * (T + 1) + 1, T * sizeof *tgt);
         }
         long ntok = 0;
-        double t0 = gen_now_s();
+        double t0 = lm_sys_now();
         if (lm_model_train_window(&m, acts, B, T, in, tgt, h, c, &so, &loss_sum, &ntok)) {
             fprintf(stderr, "lyricmind bench train: training step failed\n");
             rc = LM_EXIT_FAILURE;
             goto done;
         }
-        double t1 = gen_now_s();
+        double t1 = lm_sys_now();
         lm_grad_clip_threads(m.grads, m.n_params, clip, threads);
-        double t2 = gen_now_s();
+        double t2 = lm_sys_now();
         lm_adam_update_threads(&adam, lr, m.params, m.grads, mo, vo, m.n_params, threads);
-        double t3 = gen_now_s();
+        double t3 = lm_sys_now();
         if (s >= warmup) t_fb += t1 - t0, t_clip += t2 - t1, t_adam += t3 - t2;
         last_loss = ntok ? loss_sum / (double)ntok : NAN;
     }
@@ -249,15 +249,15 @@ static int bench_generate(int argc, char **argv) {
     for (int i = 0; i < warmup + tokens; i++) {
         if (i == warmup) cpu0 = cpu_s();
         float lp = 0;
-        double t0 = gen_now_s();
+        double t0 = lm_sys_now();
         if (lm_model_step_token(&m, tok, h, c, logits, step_scr)) {
             fprintf(stderr, "lyricmind bench generate: token %d out of range\n", (int)tok);
             rc = LM_EXIT_FAILURE;
             goto done;
         }
-        double t1 = gen_now_s();
+        double t1 = lm_sys_now();
         tok = lm_sample(&smp, logits, V, &rng, samp_scr, &lp);
-        double t2 = gen_now_s();
+        double t2 = lm_sys_now();
         if (i >= warmup) logprob_sum += lp, t_step += t1 - t0, t_sample += t2 - t1;
     }
     double dt = t_step + t_sample, cpu = cpu_s() - cpu0;

@@ -17,6 +17,7 @@
 #include "cmds.h"
 #include "gen_lyrics.h"
 #include "io_json.h"
+#include "lm_sys.h"
 
 typedef struct gen_flags {
     const char *checkpoint, *prompt, *genre, *config;
@@ -103,9 +104,9 @@ static int run(const gen_flags *f, cli_cmd *cmd) {
         long words = 0;
         gen_end end;
         int gi;
-        double t0 = gen_now_s();
+        double t0 = lm_sys_now();
         int bad = one_song(&x, f, genre, &p, i, &song, &words, &end, &gi, &e);
-        secs += gen_now_s() - t0;
+        secs += lm_sys_now() - t0;
         gen_text t = {0};
         if (!bad && song_text(&g, &song, &p, &t)) bad = lm_err_set(&e, "out of memory");
         if (!bad) {
@@ -120,7 +121,7 @@ static int run(const gen_flags *f, cli_cmd *cmd) {
         if (bad) goto fail;
     }
     double wps = secs > 0 ? total_words / secs : 0, tps = secs > 0 ? total_tokens / secs : 0;
-    double rss = gen_peak_rss_mb(), model_mb = (double)gen_model_bytes(&g) / (1024.0 * 1024.0);
+    double rss = lm_sys_peak_rss_mb(), model_mb = (double)gen_model_bytes(&g) / (1024.0 * 1024.0);
     if (f->json) {
         json_t *unk = json_array();
         for (size_t i = 0; i < p.n_unknown; i++) json_array_append_new(unk, io_json_str(p.unknown[i]));

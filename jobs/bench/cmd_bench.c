@@ -3,7 +3,7 @@
  *   bench train      full training steps (forward, backward, clip, Adam) on
  *                    random tokens with the LSTM state carried between steps
  *   bench generate   one token at a time with carried state: step + sample
- *   bench corpus / bench preprocess   dispatched to bench.h (preprocess room)
+ *   bench preprocess dispatched to bench.h (preprocess room)
  *
  * These are measurements, not tests: nothing here compares a figure against a
  * target. Timings exclude set-up and warm-up steps; peak RSS is the process's
@@ -292,19 +292,17 @@ typedef struct {
 static const bench_entry BENCHES[] = {
     {"train", bench_train},
     {"generate", bench_generate},
-    {"corpus", bench_corpus_main},
     {"preprocess", bench_preprocess_main},
     {"allreduce", bench_allreduce_main},
 };
 
 int cmd_bench(int argc, char **argv) {
     cli_opt none[] = {{0}};
-    cli_cmd cmd = {"bench", "<train|generate|corpus|preprocess|allreduce> [options]",
+    cli_cmd cmd = {"bench", "<train|generate|preprocess|allreduce> [options]",
                    "Benchmarks; each prints one JSON line of figures. "
                    "'lyricmind bench <what> --help' lists its flags.\n\n"
                    "  train       full training steps (forward, backward, clip, Adam) on random tokens\n"
                    "  generate    sampling tokens one at a time with carried LSTM state\n"
-                   "  corpus      grow a synthetic corpus from a real one (for preprocess timing)\n"
                    "  preprocess  preprocess a corpus and report throughput\n"
                    "  allreduce   the gradient exchange over MPI, fitted to the ring model",
                    none};

@@ -22,9 +22,9 @@ int gen_model_open(gen_model *g, const char *path, lm_err *e) {
     if (io_ckpt_load_model(&g->ck, path, &g->m, e)) return -1;
     g->v = &g->ck.vocab;
     g->first_word = IO_TOK_FIRST_GENRE + (int32_t)g->v->n_genres;
-    if ((uint32_t)g->first_word >= g->v->size || g->v->n_genres < 1 || g->v->n_genres > PP_MAX_GENRES) {
+    if ((uint32_t)g->first_word >= g->v->size || g->v->n_genres < 1 || g->v->n_genres > GEN_MAX_GENRES) {
         gen_model_close(g);
-        return lm_err_set(e, "%s: vocabulary needs 1..%d genres and some words", path, PP_MAX_GENRES);
+        return lm_err_set(e, "%s: vocabulary needs 1..%d genres and some words", path, GEN_MAX_GENRES);
     }
     return 0;
 }
@@ -255,7 +255,7 @@ static int masked(int32_t id, int32_t first_word) {
 int gen_continue(gen_ctx *x, lm_rng *rng, const gen_limits *lim, gen_seq *out, long *words,
                  gen_end *end, lm_err *e) {
     const int32_t fw = x->g->first_word, V = x->g->m.d.V;
-    float saved[IO_TOK_FIRST_GENRE + PP_MAX_GENRES];
+    float saved[IO_TOK_FIRST_GENRE + GEN_MAX_GENRES];
     const int32_t nmask = fw; /* every masked id is below first_word */
     long max_tokens = lim->max_tokens > 0 ? lim->max_tokens : 2 * lim->max_words + 32;
     *words = 0;

@@ -28,6 +28,8 @@
 #include "lm_rng.h"
 #include "lm_sample.h"
 
+#define GEN_MAX_GENRES 256 /* as preprocess (PP_MAX_GENRES) */
+
 typedef struct gen_model {
     io_ckpt ck;          /* vocabulary and config; /optim is never read */
     lm_model m;          /* inference only (no gradient buffer) */

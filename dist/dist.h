@@ -79,8 +79,6 @@ int dist_bcast_floats(const dist_world *w, float *buf, size_t n, int root,
                       lm_err *e);
 int dist_bcast_bytes(const dist_world *w, void *buf, size_t n, int root,
                      lm_err *e);
-/* FNV-1a 64 of n bytes (the per-rank checksum below). */
-uint64_t dist_fnv1a64(const void *buf, size_t n);
 /* Debug check that buf[0..n) holds the same bytes on every rank: allgathers
  * the FNV-1a 64 of each rank's floats. Returns 0 if all equal, else -1 on
  * every rank with an error naming the first rank that differs from rank 0. */

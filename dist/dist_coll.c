@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lm_sys.h"
+
 /* Largest piece one MPI call moves: counts are int. */
 #define DIST_MAX_PIECE ((size_t)1 << 30)
 
@@ -85,19 +87,9 @@ int dist_any(const dist_world *w, int flag, int *any, lm_err *e) {
     return 0;
 }
 
-uint64_t dist_fnv1a64(const void *buf, size_t n) {
-    const unsigned char *p = buf;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 int dist_check_identical(const dist_world *w, const float *buf, size_t n, lm_err *e) {
     if (w->size == 1) return 0;
-    uint64_t h = dist_fnv1a64(buf, n * sizeof(float));
+    uint64_t h = lm_sys_fnv1a64(LM_SYS_FNV_OFFSET, buf, n * sizeof(float));
     uint64_t *all = malloc((size_t)w->size * sizeof *all);
     if (!all) return lm_err_set(e, "dist: out of memory for %d checksums", w->size);
     if (dist_mpi_check(MPI_Allgather(&h, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, dist_comm(w)),

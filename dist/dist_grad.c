@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lm_sys.h"
+
 struct dist_grad_sync {
     int size;
     unsigned flags;
@@ -163,7 +165,7 @@ static int start_token_exchange(dist_grad_sync *s, lm_err *e) {
 
 int dist_grad_sync_tokens(dist_grad_sync *s, const int32_t *ids, size_t n, lm_err *e) {
     if (s->size == 1) return 0;
-    double t0 = dist_now();
+    double t0 = lm_sys_now();
     if (s->tok_started || s->n_mine)
         return lm_err_set(e, "dist: dist_grad_sync_tokens called twice in one step");
     for (size_t i = 0; i < n; i++) {
@@ -175,7 +177,7 @@ int dist_grad_sync_tokens(dist_grad_sync *s, const int32_t *ids, size_t n, lm_er
     }
     s->n_mine = n ? n : 1; /* marks "given", even when empty */
     int rc = (s->flags & DIST_GS_DENSE_EMB) ? 0 : start_token_exchange(s, e);
-    s->step_comm += dist_now() - t0;
+    s->step_comm += lm_sys_now() - t0;
     return rc;
 }
 
@@ -184,7 +186,7 @@ int dist_grad_sync_head_range(dist_grad_sync *s, size_t lo, size_t hi, lm_err *e
     if (lo != s->covered || hi < lo || hi > s->L.head)
         return lm_err_set(e, "dist: head range [%zu, %zu) does not continue [0, %zu) inside the head of %zu",
                           lo, hi, s->covered, s->L.head);
-    double t0 = dist_now();
+    double t0 = lm_sys_now();
     int rc = 0;
     if (s->wire) dist_wire_pack(s->wire, s->g + lo, s->wire_buf + lo, hi - lo);
     for (size_t a = lo; a < hi && rc == 0; a += DIST_RING_PIECE) {
@@ -197,7 +199,7 @@ int dist_grad_sync_head_range(dist_grad_sync *s, size_t lo, size_t hi, lm_err *e
         s->covered = hi;
         rc = dist_ring_progress(s->ring, e);
     }
-    s->step_comm += dist_now() - t0;
+    s->step_comm += lm_sys_now() - t0;
     return rc;
 }
 
@@ -226,12 +228,12 @@ void dist_grad_sync_on_head_grads(void *ctx) {
 
 void dist_grad_sync_progress(dist_grad_sync *s) {
     if (s->size == 1) return;
-    double t0 = dist_now();
+    double t0 = lm_sys_now();
     int done = 0;
     lm_err e;
     if (s->ring && !s->hook_failed) hook_error(s, dist_ring_progress(s->ring, &e), &e);
     if (s->tok_started) MPI_Test(&s->tok_req, &done, MPI_STATUS_IGNORE);
-    s->step_comm += dist_now() - t0;
+    s->step_comm += lm_sys_now() - t0;
 }
 
 void dist_grad_sync_on_progress(void *ctx) { dist_grad_sync_progress(ctx); }
@@ -317,7 +319,7 @@ int dist_grad_sync_finish(dist_grad_sync *s, lm_err *e) {
         s->st.steps++;
         return 0;
     }
-    double t0 = dist_now();
+    double t0 = lm_sys_now();
     int rc = 0;
     lm_err check_err;
     int check_failed = 0;
@@ -357,7 +359,7 @@ int dist_grad_sync_finish(dist_grad_sync *s, lm_err *e) {
         rc = -1;
     }
 
-    double t1 = dist_now();
+    double t1 = lm_sys_now();
     s->st.wait_s = t1 - t0;
     s->st.comm_s = s->step_comm + (t1 - t0);
     s->st.total_comm_s += s->st.comm_s;

@@ -14,8 +14,6 @@ MPI_Comm dist_comm(const dist_world *w);
 int dist_mpi_check(int rc, const char *what, lm_err *e);
 /* Duplicates comm into *out with MPI_ERRORS_RETURN set (collective). */
 int dist_comm_dup(MPI_Comm comm, MPI_Comm *out, lm_err *e);
-/* Monotonic clock in seconds. */
-double dist_now(void);
 /* The commutative MPI op over MPI_UINT16_T vectors of wire kind
  * DIST_WIRE_BF16/FP16: widen, add in fp32, round back (dist_wire.c). */
 int dist_wire_op_create(int kind, MPI_Op *op, lm_err *e);

@@ -9,13 +9,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-double dist_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int dist_mpi_check(int rc, const char *what, lm_err *e) {
     if (rc == MPI_SUCCESS) return 0;

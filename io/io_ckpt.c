@@ -65,7 +65,7 @@ int io_ckpt_name_ok(const char *name) {
 uint64_t io_ckpt_tensors_hash(uint64_t h, const lm_param_info *info, const float *buf) {
     for (int i = 0; i < LM_P_COUNT; i++) {
         size_t n = (size_t)info[i].rows * (size_t)(info[i].cols ? info[i].cols : 1);
-        h = io_fnv1a(h, buf + info[i].offset, n * sizeof(float));
+        h = lm_sys_fnv1a64(h, buf + info[i].offset, n * sizeof(float));
     }
     return h;
 }
@@ -77,14 +77,14 @@ static int cmp_array(const void *a, const void *b) {
 void io_ckpt_sort_arrays(const io_array **p, size_t n) { qsort(p, n, sizeof *p, cmp_array); }
 
 uint64_t io_ckpt_state_hash(const io_array *const *sorted, size_t n) {
-    uint64_t h = IO_FNV_OFFSET;
+    uint64_t h = LM_SYS_FNV_OFFSET;
     for (size_t i = 0; i < n; i++) {
         const io_array *a = sorted[i];
         uint8_t tr[2] = {(uint8_t)a->dtype, (uint8_t)a->rank};
-        h = io_fnv1a(h, a->name, strlen(a->name) + 1);
-        h = io_fnv1a(h, tr, 2);
-        h = io_fnv1a(h, a->dims, (size_t)a->rank * sizeof(uint64_t));
-        h = io_fnv1a(h, a->data, io_array_count(a) * io_dtype_size(a->dtype));
+        h = lm_sys_fnv1a64(h, a->name, strlen(a->name) + 1);
+        h = lm_sys_fnv1a64(h, tr, 2);
+        h = lm_sys_fnv1a64(h, a->dims, (size_t)a->rank * sizeof(uint64_t));
+        h = lm_sys_fnv1a64(h, a->data, io_array_count(a) * io_dtype_size(a->dtype));
     }
     return h;
 }
@@ -139,7 +139,7 @@ static int write_model(hid_t f, const io_ckpt_save_args *a, const char *path, lm
     hid_t g = new_group(f, "model", path, e);
     if (g < 0) return -1;
     int rc = write_tensors(g, m, m->params, path, e);
-    if (!rc && io_h5_attr_put_u64(g, "checksum", io_ckpt_tensors_hash(IO_FNV_OFFSET, m->info, m->params)))
+    if (!rc && io_h5_attr_put_u64(g, "checksum", io_ckpt_tensors_hash(LM_SYS_FNV_OFFSET, m->info, m->params)))
         rc = io_h5_fail(e, path, "cannot write /model checksum");
     H5Gclose(g);
     return rc;
@@ -152,7 +152,7 @@ static int write_optim(hid_t f, const io_ckpt_save_args *a, const char *path, lm
              (gm = new_group(ga, "m", path, e)) < 0 || (gv = new_group(ga, "v", path, e)) < 0 ||
              write_tensors(gm, m, a->adam_m, path, e) || write_tensors(gv, m, a->adam_v, path, e);
     if (!rc) {
-        uint64_t h = io_ckpt_tensors_hash(IO_FNV_OFFSET, m->info, a->adam_m);
+        uint64_t h = io_ckpt_tensors_hash(LM_SYS_FNV_OFFSET, m->info, a->adam_m);
         h = io_ckpt_tensors_hash(h, m->info, a->adam_v);
         if (io_h5_attr_put_u64(go, "checksum", h) || io_h5_attr_put_i64(ga, "step", a->adam->step) ||
             io_h5_attr_put_f64(ga, "beta1", a->adam->beta1) ||

@@ -203,7 +203,7 @@ int io_ckpt_read_model(io_ckpt *ck, lm_model *m, lm_err *e) {
     int rc = read_tensors(ck, "model", m, m->params, e);
     io_h5_quiet_end(q);
     if (rc) return -1;
-    uint64_t h = io_ckpt_tensors_hash(IO_FNV_OFFSET, m->info, m->params);
+    uint64_t h = io_ckpt_tensors_hash(LM_SYS_FNV_OFFSET, m->info, m->params);
     if (h != ck->model_checksum)
         return lm_err_set(e, "%s: /model checksum mismatch (stored %016" PRIx64 ", computed %016" PRIx64
                              "): corrupt checkpoint", ck->path, ck->model_checksum, h);
@@ -225,7 +225,7 @@ int io_ckpt_read_optim(io_ckpt *ck, const lm_model *model, float *m, float *v, l
     if (!rc) rc = read_tensors(ck, "optim/adam/v", model, v, e);
     io_h5_quiet_end(q);
     if (rc) return -1;
-    uint64_t h = io_ckpt_tensors_hash(IO_FNV_OFFSET, model->info, m);
+    uint64_t h = io_ckpt_tensors_hash(LM_SYS_FNV_OFFSET, model->info, m);
     h = io_ckpt_tensors_hash(h, model->info, v);
     if (h != stored)
         return lm_err_set(e, "%s: /optim checksum mismatch (stored %016" PRIx64 ", computed %016" PRIx64

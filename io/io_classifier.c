@@ -31,18 +31,18 @@ void io_classifier_free(io_classifier *c) {
 }
 
 uint64_t io_classifier_checksum(const io_classifier *c) {
-    uint64_t h = io_fnv1a(IO_FNV_OFFSET, c->word_counts, (size_t)c->G * c->V * sizeof(double));
-    return io_fnv1a(h, c->song_counts, (size_t)c->G * sizeof(double));
+    uint64_t h = lm_sys_fnv1a64(LM_SYS_FNV_OFFSET, c->word_counts, (size_t)c->G * c->V * sizeof(double));
+    return lm_sys_fnv1a64(h, c->song_counts, (size_t)c->G * sizeof(double));
 }
 
 uint64_t io_classifier_corpus_hash(const io_corpus_split *sp) {
-    uint64_t h = IO_FNV_OFFSET;
+    uint64_t h = LM_SYS_FNV_OFFSET;
     for (int s = 0; s < sp->n_shards; s++) {
         const io_shard *sh = &sp->shards[s];
         uint64_t head[2] = {sh->n_tokens, sh->n_songs};
-        h = io_fnv1a(h, head, sizeof head);
-        h = io_fnv1a(h, sh->song_offsets, (size_t)(sh->n_songs + 1) * sizeof *sh->song_offsets);
-        h = io_fnv1a(h, sh->song_genre, (size_t)sh->n_songs);
+        h = lm_sys_fnv1a64(h, head, sizeof head);
+        h = lm_sys_fnv1a64(h, sh->song_offsets, (size_t)(sh->n_songs + 1) * sizeof *sh->song_offsets);
+        h = lm_sys_fnv1a64(h, sh->song_genre, (size_t)sh->n_songs);
     }
     return h;
 }

@@ -424,12 +424,3 @@ int io_h5_read_strings(hid_t loc, const char *name, char ***out, size_t *n, cons
     *n = (size_t)cnt;
     return 0;
 }
-
-uint64_t io_fnv1a(uint64_t h, const void *data, size_t len) {
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}

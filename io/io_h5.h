@@ -18,6 +18,7 @@
 #include <hdf5.h>
 
 #include "lm_err.h"
+#include "lm_sys.h"
 
 #define IO_KIND_SHARD "shard"
 #define IO_KIND_VOCAB "vocab"
@@ -97,8 +98,7 @@ int io_h5_read_strings(hid_t loc, const char *name, char ***out, size_t *n, cons
                        lm_err *e);
 void io_h5_free_strings(char **s, size_t n);
 
-/* FNV-1a 64 continued from h over len bytes (start with IO_FNV_OFFSET). */
-#define IO_FNV_OFFSET 0xcbf29ce484222325ULL
-uint64_t io_fnv1a(uint64_t h, const void *data, size_t len);
+/* The checksums of io/ files are FNV-1a 64: lm_sys_fnv1a64 from
+ * LM_SYS_FNV_OFFSET (lm_sys.h). */
 
 #endif

@@ -188,8 +188,8 @@ uint64_t io_shard_writer_tokens(const io_shard_writer *w) { return w->n_tokens; 
  * index has no other integrity check (token chunks carry zstd checksums,
  * attributes HDF5's object-header checksums). */
 static uint64_t index_hash(const uint64_t *off, const uint8_t *genre, uint64_t n_songs) {
-    uint64_t h = io_fnv1a(IO_FNV_OFFSET, off, (n_songs + 1) * sizeof *off);
-    return io_fnv1a(h, genre, n_songs);
+    uint64_t h = lm_sys_fnv1a64(LM_SYS_FNV_OFFSET, off, (n_songs + 1) * sizeof *off);
+    return lm_sys_fnv1a64(h, genre, n_songs);
 }
 
 static int write_tail(io_shard_writer *w, lm_err *e) {

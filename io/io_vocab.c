@@ -24,18 +24,18 @@ const char *io_vocab_special(int id) {
 }
 
 uint64_t io_vocab_hash(char *const *tokens, uint32_t n) {
-    uint64_t h = IO_FNV_OFFSET;
-    for (uint32_t i = 0; i < n; i++) h = io_fnv1a(h, tokens[i], strlen(tokens[i]) + 1);
+    uint64_t h = LM_SYS_FNV_OFFSET;
+    for (uint32_t i = 0; i < n; i++) h = lm_sys_fnv1a64(h, tokens[i], strlen(tokens[i]) + 1);
     return h;
 }
 
 uint64_t io_vocab_counts_checksum(const uint64_t *counts, uint32_t n) {
-    uint64_t h = IO_FNV_OFFSET;
+    uint64_t h = LM_SYS_FNV_OFFSET;
     for (uint32_t i = 0; i < n; i++) {
         uint64_t c = counts ? counts[i] : 0;
         unsigned char le[8];
         for (int b = 0; b < 8; b++) le[b] = (unsigned char)(c >> (8 * b));
-        h = io_fnv1a(h, le, sizeof le);
+        h = lm_sys_fnv1a64(h, le, sizeof le);
     }
     return h;
 }

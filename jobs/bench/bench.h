@@ -3,8 +3,6 @@
 #ifndef BENCH_H
 #define BENCH_H
 
-/* 'lyricmind bench corpus': grow a synthetic corpus from a real one. */
-int bench_corpus_main(int argc, char **argv);
 /* 'lyricmind bench preprocess': preprocess a corpus and print throughput. */
 int bench_preprocess_main(int argc, char **argv);
 

@@ -35,10 +35,10 @@
 #include "bench_allreduce.h"
 #include "cli.h"
 #include "dist.h"
-#include "gen_lyrics.h" /* gen_now_s */
 #include "io_json.h"
 #include "lm_model.h"
 #include "lm_rng.h"
+#include "lm_sys.h"
 
 typedef struct {
     lm_dims d;
@@ -110,7 +110,7 @@ static int time_exchange(const dist_world *w, dist_grad_sync *gs, float *grads, 
         memset(grads, 0, n * sizeof *grads);
         if (ids) bench_log_uniform_ids(rng, ids, nids, V);
         rc = dist_barrier(w, e);
-        double t0 = gen_now_s();
+        double t0 = lm_sys_now();
         for (int i = 0; i < inner && rc == 0; i++) {
             if (ids) rc = dist_grad_sync_tokens(gs, ids, nids, e);
             /* with DIST_GS_OVERLAP: the head's rows in 8 ranges, as the
@@ -119,7 +119,7 @@ static int time_exchange(const dist_world *w, dist_grad_sync *gs, float *grads, 
             if (rc == 0) dist_grad_sync_on_head_grads(gs);
             if (rc == 0) rc = dist_grad_sync_finish(gs, e);
         }
-        if (r >= 0) t[r] = (gen_now_s() - t0) / inner;
+        if (r >= 0) t[r] = (lm_sys_now() - t0) / inner;
     }
     if (rc == 0) rc = bench_median_slowest(w, t, f->reps, med, e);
     free(t);

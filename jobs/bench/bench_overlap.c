@@ -16,9 +16,9 @@
 #include <string.h>
 
 #include "bench_allreduce.h"
-#include "gen_lyrics.h" /* gen_now_s */
 #include "io_json.h"
 #include "lm_rng.h"
+#include "lm_sys.h"
 
 enum { M_COMPUTE, M_BLOCKING, M_OVERLAP, M_COUNT };
 
@@ -52,13 +52,13 @@ static int one_step(ov_state *s, int k, double *step_s, double *wait_s, lm_err *
         o.on_progress = dist_grad_sync_on_progress;
     }
     if (dist_barrier(s->w, e)) return -1;
-    double t0 = gen_now_s(), loss;
+    double t0 = lm_sys_now(), loss;
     long cnt;
     if (gs && dist_grad_sync_tokens(gs, s->in, n, e)) return -1;
     if (lm_model_train_window(&s->m, s->a, f->B, f->T, s->in, s->tgt, s->h, s->c, &o, &loss, &cnt))
         return lm_err_set(e, "the training window failed");
     if (gs && dist_grad_sync_finish(gs, e)) return -1;
-    *step_s = gen_now_s() - t0;
+    *step_s = lm_sys_now() - t0;
     dist_grad_stats st = {0};
     if (gs) dist_grad_sync_stats(gs, &st);
     *wait_s = st.wait_s;

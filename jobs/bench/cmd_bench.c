@@ -3,7 +3,7 @@
  *   bench train      full training steps (forward, backward, clip, Adam) on
  *                    random tokens with the LSTM state carried between steps
  *   bench generate   one token at a time with carried state: step + sample
- *   bench corpus / bench preprocess   dispatched to bench.h (preprocess room)
+ *   bench preprocess dispatched to bench.h (preprocess room)
  *
  * These are measurements, not tests: nothing here compares a figure against a
  * target. Timings exclude set-up and warm-up steps; peak RSS is the process's
@@ -22,13 +22,13 @@
 #include "bench_roof.h"
 #include "cli.h"
 #include "cmds.h"
-#include "gen_lyrics.h" /* gen_now_s, gen_peak_rss_mb */
 #include "io_json.h"
 #include "lm_isa.h"
 #include "lm_model.h"
 #include "lm_optim.h"
 #include "lm_rng.h"
 #include "lm_sample.h"
+#include "lm_sys.h"
 
 /* CPU seconds of the whole process (all threads): unlike wall time, not
  * inflated by other processes waiting for the same cores. */
@@ -103,7 +103,7 @@ static void add_roof(json_t *o, const bench_roof *r, const char *name, double li
 
 /* Ends a bench line: peak RSS last, one compact JSON line on stdout. */
 static void print_line(json_t *o) {
-    json_object_set_new(o, "peak_rss_mb", io_json_real(gen_peak_rss_mb()));
+    json_object_set_new(o, "peak_rss_mb", io_json_real(lm_sys_peak_rss_mb()));
     io_json_write_line(stdout, o);
 }
 
@@ -113,19 +113,102 @@ static void random_tokens(lm_rng *rng, int32_t *t, size_t n, int V) {
 
 /* ---- bench train ---------------------------------------------------------- */
 
+/* The settings of bench train beyond the model's. */
+typedef struct {
+    int B, T, steps, warmup;
+    float dropout, lr, clip;
+} bt_flags;
+
+/* The step's buffers: activations, Adam moments, carried state, tokens. */
+typedef struct {
+    lm_acts *acts;
+    float *mo, *vo, *h, *c;
+    int32_t *tok, *in, *tgt;
+} bt_bufs;
+
+/* What the timed steps measured (seconds summed over the timed steps). */
+typedef struct {
+    double fb, clip, adam, cpu, last_loss;
+} bt_times;
+
+static void bt_free(bt_bufs *b) {
+    free(b->tok), free(b->in), free(b->tgt), free(b->h), free(b->c), free(b->mo), free(b->vo);
+    lm_acts_free(b->acts);
+}
+
+/* 0, or -1 when out of memory (what was allocated stays in b to free). */
+static int bt_alloc(bt_bufs *b, const lm_model *m, lm_dims d, int B, int T) {
+    const size_t N = (size_t)B * T;
+    b->acts = lm_acts_create(d, B, T);
+    b->mo = calloc(m->n_params, sizeof *b->mo), b->vo = calloc(m->n_params, sizeof *b->vo);
+    b->h = calloc((size_t)B * d.H, sizeof *b->h), b->c = calloc((size_t)B * d.H, sizeof *b->c);
+    b->tok = malloc((N + B) * sizeof *b->tok);
+    b->in = malloc(N * sizeof *b->in), b->tgt = malloc(N * sizeof *b->tgt);
+    return b->acts && b->mo && b->vo && b->h && b->c && b->tok && b->in && b->tgt ? 0 : -1;
+}
+
+/* warmup + steps training steps on fresh random tokens; only the last
+ * `steps` are timed. -1 if a step fails. */
+static int bt_steps(lm_model *m, lm_rng *rng, const bt_flags *t, int threads, bt_bufs *b,
+                       bt_times *out) {
+    const int B = t->B, T = t->T;
+    const size_t N = (size_t)B * T;
+    lm_adam adam;
+    lm_adam_defaults(&adam);
+    lm_step_opts so = {t->dropout, rng, -1, 1.0f / (float)N, NULL, NULL, threads, NULL, NULL};
+    double t_fb = 0, t_clip = 0, t_adam = 0, loss_sum = 0, last_loss = NAN, cpu0 = 0;
+    for (int s = 0; s < t->warmup + t->steps; s++) {
+        if (s == t->warmup) cpu0 = cpu_s();
+        /* B streams of T+1 tokens: in = t[0..T), tgt = t[1..T] per stream */
+        random_tokens(rng, b->tok, N + B, m->d.V);
+        for (int k = 0; k < B; k++) {
+            memcpy(b->in + (size_t)k * T, b->tok + (size_t)k * (T + 1), T * sizeof *b->in);
+            memcpy(b->tgt + (size_t)k * T, b->tok + (size_t)k * (T + 1) + 1, T * sizeof *b->tgt);
+        }
+        long ntok = 0;
+        double t0 = lm_sys_now();
+        if (lm_model_train_window(m, b->acts, B, T, b->in, b->tgt, b->h, b->c, &so, &loss_sum, &ntok)) return -1;
+        double t1 = lm_sys_now();
+        lm_grad_clip_threads(m->grads, m->n_params, t->clip, threads);
+        double t2 = lm_sys_now();
+        lm_adam_update_threads(&adam, t->lr, m->params, m->grads, b->mo, b->vo, m->n_params, threads);
+        double t3 = lm_sys_now();
+        if (s >= t->warmup) t_fb += t1 - t0, t_clip += t2 - t1, t_adam += t3 - t2;
+        last_loss = ntok ? loss_sum / (double)ntok : NAN;
+    }
+    *out = (bt_times){t_fb, t_clip, t_adam, cpu_s() - cpu0, last_loss};
+    return 0;
+}
+
+/* The result line of bench train (without the roofline fields and RSS). */
+static json_t *bt_json(const bt_flags *t, const model_flags *f, size_t n_params, const bt_times *r,
+                          double tps, double flops) {
+    const int steps = t->steps;
+    double total = r->fb + r->clip + r->adam;
+    return json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, "
+                     "s:o, s:o, s:o}",
+                     "bench", "train", "batch", t->B, "seq_len", t->T, "vocab", f->d.V, "embed", f->d.E, "hidden",
+                     f->d.H, "threads", f->threads, "steps", steps, "warmup", t->warmup, "dropout",
+                     io_json_real(t->dropout), "params", (json_int_t)n_params, "tokens_per_s", io_json_real(tps),
+                     "ms_per_step", io_json_real(1e3 * total / steps), "ms_forward_backward",
+                     io_json_real(1e3 * r->fb / steps), "ms_clip", io_json_real(1e3 * r->clip / steps), "ms_adam",
+                     io_json_real(1e3 * r->adam / steps), "cpu_ms_per_step", io_json_real(1e3 * r->cpu / steps),
+                     "loss", io_json_real(r->last_loss), "mflop_per_token", io_json_real(flops * 1e-6), "gflops",
+                     io_json_real(flops * tps * 1e-9));
+}
+
 static int bench_train(int argc, char **argv) {
     model_flags f = {{50000, 64, 128}, 1, 1, 0};
-    int B = 8, T = 30, steps = 20, warmup = 3;
-    float dropout = 0.3f, lr = 1e-3f, clip = 1.0f;
+    bt_flags t = {.B = 8, .T = 30, .steps = 20, .warmup = 3, .dropout = 0.3f, .lr = 1e-3f, .clip = 1.0f};
     cli_opt opts[] = {
-        {"batch", CLI_INT, &B, "N", "sequences per step (B)", 1, 1 << 20, 0},
-        {"seq-len", CLI_INT, &T, "N", "tokens per sequence per step (T)", 1, 1 << 20, 0},
+        {"batch", CLI_INT, &t.B, "N", "sequences per step (B)", 1, 1 << 20, 0},
+        {"seq-len", CLI_INT, &t.T, "N", "tokens per sequence per step (T)", 1, 1 << 20, 0},
         MODEL_FLAGS(f),
-        {"steps", CLI_INT, &steps, "N", "timed training steps", 1, 1000000, 0},
-        {"warmup", CLI_INT, &warmup, "N", "untimed steps before timing", 0, 1000000, 0},
-        {"dropout", CLI_FLOAT, &dropout, "P", "dropout probability", 0, 0.99, 0},
-        {"lr", CLI_FLOAT, &lr, "LR", "Adam learning rate", 0, 10, 0},
-        {"clip", CLI_FLOAT, &clip, "NORM", "gradient clipping max norm (0 = off)", 0, 1e9, 0},
+        {"steps", CLI_INT, &t.steps, "N", "timed training steps", 1, 1000000, 0},
+        {"warmup", CLI_INT, &t.warmup, "N", "untimed steps before timing", 0, 1000000, 0},
+        {"dropout", CLI_FLOAT, &t.dropout, "P", "dropout probability", 0, 0.99, 0},
+        {"lr", CLI_FLOAT, &t.lr, "LR", "Adam learning rate", 0, 10, 0},
+        {"clip", CLI_FLOAT, &t.clip, "NORM", "gradient clipping max norm (0 = off)", 0, 1e9, 0},
         {0},
     };
     cli_cmd cmd = {"bench train", "[options]",
@@ -139,84 +222,110 @@ static int bench_train(int argc, char **argv) {
     bench_roof roof;
     int rc = start(&cmd, argc, argv, &f, 1, &m, &rng, &roof);
     if (rc >= 0) return rc;
-    const lm_dims d = f.d;
-    const int V = d.V, E = d.E, H = d.H, threads = f.threads;
-    const size_t N = (size_t)B * T;
-    lm_acts *acts = lm_acts_create(d, B, T);
-    float *mo = calloc(m.n_params, sizeof *mo), *vo = calloc(m.n_params, sizeof *vo);
-    float *h = calloc((size_t)B * H, sizeof *h), *c = calloc((size_t)B * H, sizeof *c);
-    int32_t *tok = malloc((N + B) * sizeof *tok);
-    int32_t *in = malloc(N * sizeof *in), *tgt = malloc(N * sizeof *tgt);
-    if (!acts || !mo || !vo || !h || !c || !tok || !in || !tgt) {
-        fprintf(stderr, "lyricmind bench train: out of memory (B=%d T=%d V=%d)\n", B, T, V);
-        rc = LM_EXIT_FAILURE;
-        goto done;
+    bt_bufs b = {0};
+    bt_times r;
+    rc = LM_EXIT_FAILURE;
+    if (bt_alloc(&b, &m, f.d, t.B, t.T))
+        fprintf(stderr, "lyricmind bench train: out of memory (B=%d T=%d V=%d)\n", t.B, t.T, f.d.V);
+    else if (bt_steps(&m, &rng, &t, f.threads, &b, &r))
+        fprintf(stderr, "lyricmind bench train: training step failed\n");
+    else {
+        const double N = (double)t.B * t.T;
+        double tps = N * t.steps / (r.fb + r.clip + r.adam), flops = bench_train_flops_per_token(f.d.V, f.d.E, f.d.H);
+        json_t *o = bt_json(&t, &f, m.n_params, &r, tps, flops);
+        /* the step's FLOPs at this speed over the peak of the threads used (over
+         * CPU time, which sums the threads: over one core's peak) */
+        add_roof(o, &roof, "peak_frac", roof.fma_gflops * f.threads, flops * tps * 1e-9,
+                 flops * N * t.steps / r.cpu * 1e-9 * f.threads);
+        print_line(o);
+        rc = LM_EXIT_OK;
     }
-    lm_adam adam;
-    lm_adam_defaults(&adam);
-    lm_step_opts so = {dropout, &rng, -1, 1.0f / (float)N, NULL, NULL, threads, NULL, NULL};
-    double t_fb = 0, t_clip = 0, t_adam = 0, loss_sum = 0, last_loss = NAN, cpu0 = 0;
-    for (int s = 0; s < warmup + steps; s++) {
-        if (s == warmup) cpu0 = cpu_s();
-        /* B streams of T+1 tokens: in = t[0..T), tgt = t[1..T] per stream */
-        random_tokens(&rng, tok, N + B, V);
-        for (int b = 0; b < B; b++) {
-            memcpy(in + (size_t)b * T, tok + (size_t)b * (T + 1), T * sizeof *in);
-            memcpy(tgt + (size_t)b * T, tok + (size_t)b * (T + 1) + 1, T * sizeof *tgt);
-        }
-        long ntok = 0;
-        double t0 = gen_now_s();
-        if (lm_model_train_window(&m, acts, B, T, in, tgt, h, c, &so, &loss_sum, &ntok)) {
-            fprintf(stderr, "lyricmind bench train: training step failed\n");
-            rc = LM_EXIT_FAILURE;
-            goto done;
-        }
-        double t1 = gen_now_s();
-        lm_grad_clip_threads(m.grads, m.n_params, clip, threads);
-        double t2 = gen_now_s();
-        lm_adam_update_threads(&adam, lr, m.params, m.grads, mo, vo, m.n_params, threads);
-        double t3 = gen_now_s();
-        if (s >= warmup) t_fb += t1 - t0, t_clip += t2 - t1, t_adam += t3 - t2;
-        last_loss = ntok ? loss_sum / (double)ntok : NAN;
-    }
-    double total = t_fb + t_clip + t_adam, cpu = cpu_s() - cpu0;
-    double tps = (double)N * steps / total, flops = bench_train_flops_per_token(V, E, H);
-    json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, "
-                          "s:o, s:o, s:o}",
-                          "bench", "train", "batch", B, "seq_len", T, "vocab", V, "embed", E, "hidden", H,
-                          "threads", threads, "steps", steps, "warmup", warmup, "dropout", io_json_real(dropout),
-                          "params", (json_int_t)m.n_params, "tokens_per_s", io_json_real(tps), "ms_per_step",
-                          io_json_real(1e3 * total / steps), "ms_forward_backward", io_json_real(1e3 * t_fb / steps),
-                          "ms_clip", io_json_real(1e3 * t_clip / steps), "ms_adam", io_json_real(1e3 * t_adam / steps),
-                          "cpu_ms_per_step", io_json_real(1e3 * cpu / steps), "loss", io_json_real(last_loss),
-                          "mflop_per_token", io_json_real(flops * 1e-6), "gflops", io_json_real(flops * tps * 1e-9));
-    /* the step's FLOPs at this speed over the peak of the threads used (over
-     * CPU time, which sums the threads: over one core's peak) */
-    add_roof(o, &roof, "peak_frac", roof.fma_gflops * threads, flops * tps * 1e-9,
-             flops * (double)N * steps / cpu * 1e-9 * threads);
-    print_line(o);
-    rc = LM_EXIT_OK;
-done:
-    free(tok), free(in), free(tgt), free(h), free(c), free(mo), free(vo);
-    lm_acts_free(acts);
+    bt_free(&b);
     lm_model_free(&m);
     return rc;
 }
 
 /* ---- bench generate --------------------------------------------------------- */
 
+/* The settings of bench generate beyond the model's. */
+typedef struct {
+    int tokens, warmup, top_k, exact;
+    float temperature, top_p;
+} bg_flags;
+
+/* The per-token buffers: carried state, logits, step and sampler scratch. */
+typedef struct {
+    float *h, *c, *logits, *step, *samp;
+} bg_bufs;
+
+/* What the timed tokens measured (seconds summed over them). */
+typedef struct {
+    double step, sample, cpu, logprob_sum;
+} bg_times;
+
+static void bg_free(bg_bufs *b) { free(b->h), free(b->c), free(b->logits), free(b->step), free(b->samp); }
+
+static int bg_alloc(bg_bufs *b, lm_dims d) {
+    b->h = calloc((size_t)d.H, sizeof *b->h), b->c = calloc((size_t)d.H, sizeof *b->c);
+    b->logits = malloc((size_t)d.V * sizeof *b->logits);
+    b->step = malloc(lm_model_step_scratch_floats(d) * sizeof(float));
+    b->samp = malloc(lm_sample_scratch_floats(d.V) * sizeof(float));
+    return b->h && b->c && b->logits && b->step && b->samp ? 0 : -1;
+}
+
+/* warmup + tokens steps and draws from token 0 on; the last `tokens` are
+ * timed. -1 (message printed) if a token is out of range. */
+static int bg_tokens(const lm_model *m, lm_rng *rng, const bg_flags *g, bg_bufs *b, bg_times *out) {
+    const int V = m->d.V;
+    lm_sampler smp = {g->temperature, g->top_k, g->top_p};
+    int32_t tok = 0;
+    double logprob_sum = 0, t_step = 0, t_sample = 0, cpu0 = 0;
+    for (int i = 0; i < g->warmup + g->tokens; i++) {
+        if (i == g->warmup) cpu0 = cpu_s();
+        float lp = 0;
+        double t0 = lm_sys_now();
+        if (lm_model_step_token(m, tok, b->h, b->c, b->logits, b->step)) {
+            fprintf(stderr, "lyricmind bench generate: token %d out of range\n", (int)tok);
+            return -1;
+        }
+        double t1 = lm_sys_now();
+        tok = lm_sample(&smp, b->logits, V, rng, b->samp, &lp);
+        double t2 = lm_sys_now();
+        if (i >= g->warmup) logprob_sum += lp, t_step += t1 - t0, t_sample += t2 - t1;
+    }
+    *out = (bg_times){t_step, t_sample, cpu_s() - cpu0, logprob_sum};
+    return 0;
+}
+
+/* The result line of bench generate (without the roofline fields and RSS). */
+static json_t *bg_json(const bg_flags *g, const model_flags *f, const bg_times *r, int f16,
+                             double head_bytes, double gbs) {
+    const int tokens = g->tokens;
+    double dt = r->step + r->sample;
+    return json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, "
+                     "s:o, s:o}",
+                     "bench", "generate", "vocab", f->d.V, "embed", f->d.E, "hidden", f->d.H, "threads", f->threads,
+                     "tokens", tokens, "warmup", g->warmup, "temperature", io_json_real(g->temperature), "top_k",
+                     g->top_k, "top_p", io_json_real(g->top_p), "tokens_per_s", io_json_real(tokens / dt),
+                     "ms_per_token", io_json_real(1e3 * dt / tokens), "ms_step",
+                     io_json_real(1e3 * r->step / tokens), "ms_sample", io_json_real(1e3 * r->sample / tokens),
+                     "cpu_ms_per_token", io_json_real(1e3 * r->cpu / tokens), "mean_logprob",
+                     io_json_real(r->logprob_sum / tokens), "head", f16 == 0 ? "fp16" : "fp32",
+                     "head_mb_per_token", io_json_real(head_bytes * 1e-6), "head_gbs", io_json_real(gbs));
+}
+
 static int bench_generate(int argc, char **argv) {
     model_flags f = {{50000, 64, 128}, 1, 1, 0};
-    int tokens = 200, warmup = 20, top_k = 0, exact = 0;
-    float temperature = 0.8f, top_p = 1.0f; /* the generate command's defaults */
+    /* the generate command's sampler defaults */
+    bg_flags g = {.tokens = 200, .warmup = 20, .top_k = 0, .exact = 0, .temperature = 0.8f, .top_p = 1.0f};
     cli_opt opts[] = {
         MODEL_FLAGS(f),
-        {"tokens", CLI_INT, &tokens, "N", "timed tokens", 1, 100000000, 0},
-        {"warmup", CLI_INT, &warmup, "N", "untimed tokens before timing", 0, 100000000, 0},
-        {"temperature", CLI_FLOAT, &temperature, "T", "sampling temperature (0 = greedy)", 0, 100, 0},
-        {"top-k", CLI_INT, &top_k, "K", "keep the K most likely tokens (0 = all)", 0, 1 << 24, 0},
-        {"top-p", CLI_FLOAT, &top_p, "P", "nucleus mass (1 = all)", 0, 1, 0},
-        {"exact", CLI_BOOL, &exact, NULL, "fp32 output layer (default: fp16 copy, as generate)", 0, 0, 0},
+        {"tokens", CLI_INT, &g.tokens, "N", "timed tokens", 1, 100000000, 0},
+        {"warmup", CLI_INT, &g.warmup, "N", "untimed tokens before timing", 0, 100000000, 0},
+        {"temperature", CLI_FLOAT, &g.temperature, "T", "sampling temperature (0 = greedy)", 0, 100, 0},
+        {"top-k", CLI_INT, &g.top_k, "K", "keep the K most likely tokens (0 = all)", 0, 1 << 24, 0},
+        {"top-p", CLI_FLOAT, &g.top_p, "P", "nucleus mass (1 = all)", 0, 1, 0},
+        {"exact", CLI_BOOL, &g.exact, NULL, "fp32 output layer (default: fp16 copy, as generate)", 0, 0, 0},
         {0},
     };
     cli_cmd cmd = {"bench generate", "[options]",
@@ -230,54 +339,23 @@ static int bench_generate(int argc, char **argv) {
     bench_roof roof;
     int rc = start(&cmd, argc, argv, &f, 0, &m, &rng, &roof);
     if (rc >= 0) return rc;
-    const lm_dims d = f.d;
-    const int V = d.V, E = d.E, H = d.H, threads = f.threads;
-    float *h = calloc((size_t)H, sizeof *h), *c = calloc((size_t)H, sizeof *c);
-    float *logits = malloc((size_t)V * sizeof *logits);
-    float *step_scr = malloc(lm_model_step_scratch_floats(d) * sizeof(float));
-    float *samp_scr = malloc(lm_sample_scratch_floats(V) * sizeof(float));
+    bg_bufs b = {0};
+    bg_times r;
     lm_err e;
-    int f16 = exact ? 1 : lm_model_use_f16_head(&m, &e);
-    if (!h || !c || !logits || !step_scr || !samp_scr || f16 < 0) {
-        fprintf(stderr, "lyricmind bench generate: out of memory (V=%d)\n", V);
-        rc = LM_EXIT_FAILURE;
-        goto done;
+    rc = LM_EXIT_FAILURE;
+    int bad = bg_alloc(&b, f.d);
+    int f16 = g.exact ? 1 : lm_model_use_f16_head(&m, &e);
+    if (bad || f16 < 0) fprintf(stderr, "lyricmind bench generate: out of memory (V=%d)\n", f.d.V);
+    else if (!bg_tokens(&m, &rng, &g, &b, &r)) {
+        double dt = r.step + r.sample;
+        /* the head's weights are read once per token: bytes/token x tokens/s */
+        double head_bytes = (double)f.d.V * f.d.H * (f16 == 0 ? 2 : 4), gbs = head_bytes * g.tokens / dt * 1e-9;
+        json_t *o = bg_json(&g, &f, &r, f16, head_bytes, gbs);
+        add_roof(o, &roof, "bw_frac", roof.triad_gbs, gbs, head_bytes * g.tokens / r.cpu * 1e-9);
+        print_line(o);
+        rc = LM_EXIT_OK;
     }
-    lm_sampler smp = {temperature, top_k, top_p};
-    int32_t tok = 0;
-    double logprob_sum = 0, t_step = 0, t_sample = 0, cpu0 = 0;
-    for (int i = 0; i < warmup + tokens; i++) {
-        if (i == warmup) cpu0 = cpu_s();
-        float lp = 0;
-        double t0 = gen_now_s();
-        if (lm_model_step_token(&m, tok, h, c, logits, step_scr)) {
-            fprintf(stderr, "lyricmind bench generate: token %d out of range\n", (int)tok);
-            rc = LM_EXIT_FAILURE;
-            goto done;
-        }
-        double t1 = gen_now_s();
-        tok = lm_sample(&smp, logits, V, &rng, samp_scr, &lp);
-        double t2 = gen_now_s();
-        if (i >= warmup) logprob_sum += lp, t_step += t1 - t0, t_sample += t2 - t1;
-    }
-    double dt = t_step + t_sample, cpu = cpu_s() - cpu0;
-    /* the head's weights are read once per token: bytes/token x tokens/s */
-    double head_bytes = (double)V * H * (f16 == 0 ? 2 : 4), gbs = head_bytes * tokens / dt * 1e-9;
-    json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, "
-                          "s:o, s:o}",
-                          "bench", "generate", "vocab", V, "embed", E, "hidden", H, "threads", threads, "tokens",
-                          tokens, "warmup", warmup, "temperature", io_json_real(temperature), "top_k", top_k,
-                          "top_p", io_json_real(top_p), "tokens_per_s", io_json_real(tokens / dt), "ms_per_token",
-                          io_json_real(1e3 * dt / tokens), "ms_step", io_json_real(1e3 * t_step / tokens),
-                          "ms_sample", io_json_real(1e3 * t_sample / tokens), "cpu_ms_per_token",
-                          io_json_real(1e3 * cpu / tokens), "mean_logprob", io_json_real(logprob_sum / tokens),
-                          "head", f16 == 0 ? "fp16" : "fp32", "head_mb_per_token", io_json_real(head_bytes * 1e-6),
-                          "head_gbs", io_json_real(gbs));
-    add_roof(o, &roof, "bw_frac", roof.triad_gbs, gbs, head_bytes * tokens / cpu * 1e-9);
-    print_line(o);
-    rc = LM_EXIT_OK;
-done:
-    free(h), free(c), free(logits), free(step_scr), free(samp_scr);
+    bg_free(&b);
     lm_model_free(&m);
     return rc;
 }
@@ -292,19 +370,17 @@ typedef struct {
 static const bench_entry BENCHES[] = {
     {"train", bench_train},
     {"generate", bench_generate},
-    {"corpus", bench_corpus_main},
     {"preprocess", bench_preprocess_main},
     {"allreduce", bench_allreduce_main},
 };
 
 int cmd_bench(int argc, char **argv) {
     cli_opt none[] = {{0}};
-    cli_cmd cmd = {"bench", "<train|generate|corpus|preprocess|allreduce> [options]",
+    cli_cmd cmd = {"bench", "<train|generate|preprocess|allreduce> [options]",
                    "Benchmarks; each prints one JSON line of figures. "
                    "'lyricmind bench <what> --help' lists its flags.\n\n"
                    "  train       full training steps (forward, backward, clip, Adam) on random tokens\n"
                    "  generate    sampling tokens one at a time with carried LSTM state\n"
-                   "  corpus      grow a synthetic corpus from a real one (for preprocess timing)\n"
                    "  preprocess  preprocess a corpus and report throughput\n"
                    "  allreduce   the gradient exchange over MPI, fitted to the ring model",
                    none};

@@ -21,7 +21,6 @@ enum {
     LM_EXIT_OK = 0,
     LM_EXIT_FAILURE = 1,   /* runtime error: bad input file, I/O, ... */
     LM_EXIT_USAGE = 2,     /* bad command line */
-    LM_EXIT_NOT_IMPL = 3,  /* subcommand not implemented yet */
     LM_EXIT_REQUEUE = 75   /* train stopped by a signal after checkpointing (EX_TEMPFAIL) */
 };
 

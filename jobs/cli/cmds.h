@@ -13,8 +13,4 @@ int cmd_export(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
-/* For subcommands a later issue implements: parses --help, then says so. */
-int cmd_not_implemented(const char *name, const char *synopsis, const char *summary,
-                        int argc, char **argv);
-
 #endif

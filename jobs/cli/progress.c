@@ -5,14 +5,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-double progress_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "lm_sys.h"
 
 void progress_fmt_duration(char *buf, size_t n, double s) {
     if (!isfinite(s) || s < 0) snprintf(buf, n, "?");
@@ -40,12 +35,12 @@ void progress_init(progress *p, FILE *out, int tty, double every_s, const char *
 void progress_begin(progress *p, const char *what, double total, const char *unit) {
     if (!p) return;
     p->what = what, p->unit = unit, p->total = total;
-    p->t0 = p->last = progress_now();
+    p->t0 = p->last = lm_sys_now();
 }
 
 void progress_update(progress *p, double done) {
     if (!p || !p->out) return;
-    double now = progress_now();
+    double now = lm_sys_now();
     if (now - p->last < (p->tty ? 0.2 : p->every_s)) return;
     p->last = now;
     char eta[32];
@@ -60,7 +55,7 @@ void progress_update(progress *p, double done) {
 void progress_end(progress *p) {
     if (!p || !p->out) return;
     fprintf(p->out, "%s%s: %s done: %.0f %s in %.1f s\n", p->live ? "\r\033[K" : "", p->cmd, p->what, p->total,
-            p->unit, progress_now() - p->t0);
+            p->unit, lm_sys_now() - p->t0);
     p->live = 0;
     fflush(p->out);
 }

@@ -14,7 +14,6 @@
 
 #include <stdio.h>
 
-double progress_now(void); /* monotonic seconds */
 /* "1h05m" / "3m07s", "?" when s is not a finite non-negative number. */
 void progress_fmt_duration(char *buf, size_t n, double s);
 /* Sets *tty for output on file descriptor fd: LYRICMIND_PROGRESS=bar forces

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "eval_text.h"
+#include "lm_sys.h"
 #include "io_vocab.h"
 
 static const char *const VOWELS[] = {"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER",
@@ -112,11 +113,7 @@ struct eval_rhymer {
     size_t mask;
 };
 
-static uint64_t fnv(const char *s, size_t n) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
-    return h;
-}
+static uint64_t fnv(const char *s, size_t n) { return lm_sys_fnv1a64(LM_SYS_FNV_OFFSET, s, n); }
 
 static int64_t find(const eval_rhymer *r, const char *w, size_t n) {
     for (size_t i = fnv(w, n) & r->mask;; i = (i + 1) & r->mask) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "eval_text.h"
+#include "lm_sys.h"
 
 /* Tokens of the song before its (k+1)-th line: through the break ending
  * line k, or 0 when the song has no words after its first k lines. */
@@ -75,9 +76,9 @@ static int run_task(gen_ctx *x, const eval_task *t, size_t index, const eval_son
     gen_limits lim = {o->max_words, 0};
     long words;
     gen_end end;
-    double t0 = gen_now_s();
+    double t0 = lm_sys_now();
     if (gen_prime(x, prefix, np, seq, e) || gen_continue(x, &rng, &lim, seq, &words, &end, e)) return -1;
-    acc[0] += gen_now_s() - t0;
+    acc[0] += lm_sys_now() - t0;
     acc[1] += (double)words;
     acc[2] += (double)(seq->n - np);
     return 0;

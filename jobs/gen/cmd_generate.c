@@ -17,6 +17,7 @@
 #include "cmds.h"
 #include "gen_lyrics.h"
 #include "io_json.h"
+#include "lm_sys.h"
 
 typedef struct gen_flags {
     const char *checkpoint, *prompt, *genre, *config;
@@ -70,90 +71,126 @@ static json_t *song_json(const gen_model *g, const gen_seq *song, const char *te
                      (json_int_t)words, "ended", gen_end_name(end));
 }
 
-static int run(const gen_flags *f, cli_cmd *cmd) {
+/* What the songs add up to: their JSON objects or joined text, and the
+ * speed figures. */
+typedef struct gen_run {
+    json_t *songs; /* --json: one object per song */
+    gen_text all;  /* text: the songs separated by "---" lines */
+    double secs;   /* sampling time, without rendering */
+    long words, tokens;
+} gen_run;
+
+/* Opens the checkpoint (fp16 head unless --exact) and finds --genre (-1:
+ * drawn by the model); -1 to go on, else the exit code (message printed). */
+static int open_model(const gen_flags *f, cli_cmd *cmd, gen_model *g, int *genre) {
     lm_err e = {{0}};
-    gen_model g;
-    if (gen_model_open(&g, f->checkpoint, &e) || (!f->exact && lm_model_use_f16_head(&g.m, &e) < 0)) {
+    if (gen_model_open(g, f->checkpoint, &e) || (!f->exact && lm_model_use_f16_head(&g->m, &e) < 0)) {
         fprintf(stderr, "lyricmind generate: %s\n", e.msg);
         return LM_EXIT_FAILURE;
     }
-    int rc = LM_EXIT_FAILURE, genre = -1;
-    if (f->genre && (genre = gen_genre_find(g.v, f->genre)) < 0) {
+    *genre = -1;
+    if (f->genre && (*genre = gen_genre_find(g->v, f->genre)) < 0) {
         char known[4096];
-        gen_genre_list(g.v, known, sizeof known);
+        gen_genre_list(g->v, known, sizeof known);
         cli_error(cmd, "unknown genre '%s' (this checkpoint knows: %s)", f->genre, known);
-        gen_model_close(&g);
+        gen_model_close(g);
         return LM_EXIT_USAGE;
     }
-    gen_prompt p = {0};
-    gen_ctx x = {0};
-    json_t *songs = json_array();
-    gen_text all = {0};
-    if (gen_prompt_parse(&p, g.v, f->prompt ? f->prompt : "", &e)) goto fail;
-    if (p.n_unknown) {
-        fprintf(stderr, "lyricmind generate: note: not in the vocabulary, fed to the model as <unk>:");
-        for (size_t i = 0; i < p.n_unknown; i++) fprintf(stderr, "%s %s", i ? "," : "", p.unknown[i]);
-        fprintf(stderr, "\n");
+    return -1;
+}
+
+static void note_unknown(const gen_prompt *p) {
+    if (!p->n_unknown) return;
+    fprintf(stderr, "lyricmind generate: note: not in the vocabulary, fed to the model as <unk>:");
+    for (size_t i = 0; i < p->n_unknown; i++) fprintf(stderr, "%s %s", i ? "," : "", p->unknown[i]);
+    fprintf(stderr, "\n");
+}
+
+/* Samples song i, renders it and adds it to r. */
+static int add_song(gen_ctx *x, const gen_flags *f, int genre, const gen_prompt *p, long i, gen_run *r,
+                    lm_err *e) {
+    gen_seq song = {0};
+    long words = 0;
+    gen_end end;
+    int gi;
+    double t0 = lm_sys_now();
+    int bad = one_song(x, f, genre, p, i, &song, &words, &end, &gi, e);
+    r->secs += lm_sys_now() - t0;
+    gen_text t = {0};
+    if (!bad && song_text(x->g, &song, p, &t)) bad = lm_err_set(e, "out of memory");
+    if (!bad) {
+        r->words += words;
+        r->tokens += (long)(song.n - p->ids.n - 2);
+        if (f->json) json_array_append_new(r->songs, song_json(x->g, &song, t.s ? t.s : "", gi, words, end));
+        else if ((i && gen_text_add(&r->all, "---\n", 4)) || gen_text_add(&r->all, t.s ? t.s : "", t.n))
+            bad = lm_err_set(e, "out of memory");
     }
-    if (gen_ctx_init(&x, &g, f->s, &e)) goto fail;
-    double secs = 0;
-    long total_words = 0, total_tokens = 0;
-    for (long i = 0; i < f->count; i++) {
-        gen_seq song = {0};
-        long words = 0;
-        gen_end end;
-        int gi;
-        double t0 = gen_now_s();
-        int bad = one_song(&x, f, genre, &p, i, &song, &words, &end, &gi, &e);
-        secs += gen_now_s() - t0;
-        gen_text t = {0};
-        if (!bad && song_text(&g, &song, &p, &t)) bad = lm_err_set(&e, "out of memory");
-        if (!bad) {
-            total_words += words;
-            total_tokens += (long)(song.n - p.ids.n - 2);
-            if (f->json) json_array_append_new(songs, song_json(&g, &song, t.s ? t.s : "", gi, words, end));
-            else if ((i && gen_text_add(&all, "---\n", 4)) || gen_text_add(&all, t.s ? t.s : "", t.n))
-                bad = lm_err_set(&e, "out of memory");
-        }
-        gen_text_free(&t);
-        gen_seq_free(&song);
-        if (bad) goto fail;
-    }
-    double wps = secs > 0 ? total_words / secs : 0, tps = secs > 0 ? total_tokens / secs : 0;
-    double rss = gen_peak_rss_mb(), model_mb = (double)gen_model_bytes(&g) / (1024.0 * 1024.0);
+    gen_text_free(&t);
+    gen_seq_free(&song);
+    return bad;
+}
+
+/* The --json object: checkpoint, prompt, settings, songs (taken from r) and
+ * timing. */
+static json_t *run_json(const gen_flags *f, const gen_model *g, int genre, const gen_prompt *p, gen_run *r,
+                        double wps, double tps, double rss, double model_mb) {
+    json_t *unk = json_array();
+    for (size_t i = 0; i < p->n_unknown; i++) json_array_append_new(unk, io_json_str(p->unknown[i]));
+    json_t *songs = r->songs;
+    r->songs = NULL;
+    return json_pack(
+        "{s:o, s:o, s:o, s:o, s:{s:o, s:i, s:o, s:I, s:I, s:I}, s:o, s:{s:o, s:o, s:o, s:I, "
+        "s:I, s:o, s:o, s:i}}",
+        "checkpoint", io_json_str(f->checkpoint), "genre",
+        io_json_str(genre >= 0 ? g->v->genres[genre] : NULL), "prompt", io_json_str(f->prompt),
+        "unknown_words", unk, "settings", "temperature", io_json_real(f->s.temperature), "top_k",
+        f->s.top_k, "top_p", io_json_real(f->s.top_p), "max_words", (json_int_t)f->max_words,
+        "count", (json_int_t)f->count, "seed", (json_int_t)f->seed, "songs", songs, "timing",
+        "seconds", io_json_real(r->secs), "words_per_s", io_json_real(wps), "tokens_per_s", io_json_real(tps),
+        "words", (json_int_t)r->words, "tokens", (json_int_t)r->tokens, "peak_rss_mb",
+        io_json_real(rss), "model_mb", io_json_real(model_mb), "threads",
+        f->threads);
+}
+
+/* The songs on stdout (text or JSON), then the speed line on stderr. */
+static int print_run(const gen_flags *f, const gen_model *g, int genre, const gen_prompt *p, gen_run *r,
+                     lm_err *e) {
+    double wps = r->secs > 0 ? r->words / r->secs : 0, tps = r->secs > 0 ? r->tokens / r->secs : 0;
+    double rss = lm_sys_peak_rss_mb(), model_mb = (double)gen_model_bytes(g) / (1024.0 * 1024.0);
     if (f->json) {
-        json_t *unk = json_array();
-        for (size_t i = 0; i < p.n_unknown; i++) json_array_append_new(unk, io_json_str(p.unknown[i]));
-        json_t *o = json_pack(
-            "{s:o, s:o, s:o, s:o, s:{s:o, s:i, s:o, s:I, s:I, s:I}, s:o, s:{s:o, s:o, s:o, s:I, "
-            "s:I, s:o, s:o, s:i}}",
-            "checkpoint", io_json_str(f->checkpoint), "genre",
-            io_json_str(genre >= 0 ? g.v->genres[genre] : NULL), "prompt", io_json_str(f->prompt),
-            "unknown_words", unk, "settings", "temperature", io_json_real(f->s.temperature), "top_k",
-            f->s.top_k, "top_p", io_json_real(f->s.top_p), "max_words", (json_int_t)f->max_words,
-            "count", (json_int_t)f->count, "seed", (json_int_t)f->seed, "songs", songs, "timing",
-            "seconds", io_json_real(secs), "words_per_s", io_json_real(wps), "tokens_per_s", io_json_real(tps),
-            "words", (json_int_t)total_words, "tokens", (json_int_t)total_tokens, "peak_rss_mb",
-            io_json_real(rss), "model_mb", io_json_real(model_mb), "threads",
-            f->threads);
-        songs = NULL;
-        if (io_json_write_line(stdout, o)) {
-            lm_err_set(&e, "cannot write the JSON output");
-            goto fail;
-        }
+        if (io_json_write_line(stdout, run_json(f, g, genre, p, r, wps, tps, rss, model_mb)))
+            return lm_err_set(e, "cannot write the JSON output");
     } else {
-        fwrite(all.s ? all.s : "", 1, all.n, stdout);
+        fwrite(r->all.s ? r->all.s : "", 1, r->all.n, stdout);
     }
     if (!f->quiet)
         fprintf(stderr,
                 "lyricmind generate: %d song(s), %ld words (%ld tokens) in %.3f s: %.0f words/s, "
                 "%.0f tokens/s on %d thread(s); peak RSS %.1f MB, parameters %.1f MB\n",
-                f->count, total_words, total_tokens, secs, wps, tps, f->threads, rss, model_mb);
+                f->count, r->words, r->tokens, r->secs, wps, tps, f->threads, rss, model_mb);
+    return 0;
+}
+
+static int run(const gen_flags *f, cli_cmd *cmd) {
+    gen_model g;
+    int genre, rc = open_model(f, cmd, &g, &genre);
+    if (rc >= 0) return rc;
+    lm_err e = {{0}};
+    gen_prompt p = {0};
+    gen_ctx x = {0};
+    gen_run r = {.songs = json_array()};
+    rc = LM_EXIT_FAILURE;
+    if (gen_prompt_parse(&p, g.v, f->prompt ? f->prompt : "", &e)) goto fail;
+    note_unknown(&p);
+    if (gen_ctx_init(&x, &g, f->s, &e)) goto fail;
+    for (long i = 0; i < f->count; i++)
+        if (add_song(&x, f, genre, &p, i, &r, &e)) goto fail;
+    if (print_run(f, &g, genre, &p, &r, &e)) goto fail;
     rc = LM_EXIT_OK;
 fail:
     if (rc != LM_EXIT_OK) fprintf(stderr, "lyricmind generate: %s\n", e.msg);
-    json_decref(songs);
-    gen_text_free(&all);
+    json_decref(r.songs);
+    gen_text_free(&r.all);
     gen_ctx_free(&x);
     gen_prompt_free(&p);
     gen_model_close(&g);

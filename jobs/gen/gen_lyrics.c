@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include "lm_vmath.h"
 #include "pp_clean.h"
@@ -59,20 +57,6 @@ void gen_genre_list(const io_vocab *v, char *buf, size_t n) {
         if (w < 0) break;
         at += (size_t)w;
     }
-}
-
-/* ---- clocks ------------------------------------------------------------------- */
-
-double gen_now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-double gen_peak_rss_mb(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_maxrss / 1024.0; /* Linux: kilobytes */
 }
 
 /* ---- sequences and text --------------------------------------------------------- */

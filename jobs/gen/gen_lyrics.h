@@ -112,12 +112,6 @@ const char *gen_end_name(gen_end end); /* "eos", "max-words", "max-tokens" */
 int gen_continue(gen_ctx *x, lm_rng *rng, const gen_limits *lim, gen_seq *out, long *words,
                  gen_end *end, lm_err *e);
 
-/* Monotonic clock in seconds, and the process's peak resident set size in
- * MB (getrusage high-water mark): the speed and memory figures of generate,
- * eval and bench. */
-double gen_now_s(void);
-double gen_peak_rss_mb(void);
-
 /* A growable string. */
 typedef struct gen_text {
     char *s;

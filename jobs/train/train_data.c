@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io_h5.h"
+#include "lm_sys.h"
 #include "lm_rng.h"
 
 /* The current song of one stream, read whole from its shard when entered. */
@@ -19,16 +19,16 @@ typedef struct train_song_cache {
 
 void train_corpus_fingerprint(const io_corpus *c, train_corpus_id *id) {
     memset(id, 0, sizeof *id);
-    uint64_t h = io_fnv1a(IO_FNV_OFFSET, &c->vocab.hash, sizeof c->vocab.hash);
+    uint64_t h = lm_sys_fnv1a64(LM_SYS_FNV_OFFSET, &c->vocab.hash, sizeof c->vocab.hash);
     const io_corpus_split *sp[2] = {&c->train, &c->val};
     for (int k = 0; k < 2; k++) {
         for (int i = 0; i < sp[k]->n_shards; i++) {
             const io_shard *s = &sp[k]->shards[i];
             const char *base = strrchr(s->path, '/');
             base = base ? base + 1 : s->path;
-            uint64_t index = io_fnv1a(IO_FNV_OFFSET, s->song_offsets, (s->n_songs + 1) * sizeof *s->song_offsets);
-            uint64_t v[3] = {s->n_tokens, s->n_songs, io_fnv1a(index, s->song_genre, s->n_songs)};
-            h = io_fnv1a(io_fnv1a(h, base, strlen(base) + 1), v, sizeof v);
+            uint64_t index = lm_sys_fnv1a64(LM_SYS_FNV_OFFSET, s->song_offsets, (s->n_songs + 1) * sizeof *s->song_offsets);
+            uint64_t v[3] = {s->n_tokens, s->n_songs, lm_sys_fnv1a64(index, s->song_genre, s->n_songs)};
+            h = lm_sys_fnv1a64(lm_sys_fnv1a64(h, base, strlen(base) + 1), v, sizeof v);
         }
         id->counts[k][0] = sp[k]->n_shards;
         id->counts[k][1] = (int64_t)sp[k]->n_songs;

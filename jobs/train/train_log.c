@@ -4,6 +4,7 @@
 #include "progress.h"
 
 #include "io_json.h"
+#include "lm_sys.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-double train_log_now(void) { return progress_now(); }
+double train_log_now(void) { return lm_sys_now(); }
 
 /* Start records already in the metrics file (none if it does not exist). */
 static long count_starts(const char *path) {

@@ -13,11 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "io_ckpt.h"
 #include "io_vocab.h"
+#include "lm_sys.h"
 #include "train_banner.h"
 #include "train_ctx.h"
 #include "train_log.h"
@@ -234,11 +234,9 @@ static int save_ckpt(train_ctx *t, const char *settings, train_log *lg, const ch
 /* "peak RSS MB per rank: a, b, ..." (collective). */
 static void peak_rss_report(train_ctx *t, char *out, size_t n) {
     double *v = calloc((size_t)t->world.size, sizeof *v);
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
     lm_err e;
     if (!v) fatal(t, &(lm_err){"out of memory"});
-    v[t->world.rank] = (double)ru.ru_maxrss / 1024.0;
+    v[t->world.rank] = lm_sys_peak_rss_mb();
     if (dist_sum_doubles(&t->world, v, t->world.size, &e)) fatal(t, &e);
     size_t len = (size_t)snprintf(out, n, "peak RSS MB per rank:");
     for (int r = 0; r < t->world.size && len < n; r++)

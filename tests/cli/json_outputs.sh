@@ -4,11 +4,11 @@
 # eval, checkpoint, finished, resume, stopped; skip is covered by
 # test_train_log), eval --json, inspect --json of a shard, the vocabulary and
 # a checkpoint, preprocess's manifest.json and --json, generate --json, and
-# the lines of bench corpus and bench preprocess (bench train/generate: see
-# tests/bench).
+# the lines of make_corpus (tests/bench) and bench preprocess (bench
+# train/generate: see tests/bench).
 # Counts must be JSON integers, flags booleans, reals the shortest decimal
 # that reads back to the same float32 (io_json.h).
-# Env: LM (the binary), SHARED (the shared data dir), PY (python3), WORK.
+# Env: LM (the binary), MAKE_CORPUS (tests/bench's tool), SHARED (the shared data dir), PY (python3), WORK.
 set -euo pipefail
 . "$(cd "$(dirname "$0")/../lib" && pwd)/cases.sh" # fail, expect_rc, one_line_error
 export OPENBLAS_NUM_THREADS=1
@@ -34,8 +34,8 @@ shard=$(ls corpus/*.h5 | grep -v vocab | head -1)
 "$LM" inspect --json "$shard" corpus/vocab.h5 "$ck" > inspect.json
 "$LM" generate --checkpoint run/best.h5 --json --count 2 --max-words 20 --prompt "my old truck" \
   --quiet > gen.json
-# bench corpus / bench preprocess with a quote in the path (was written unescaped)
-"$LM" bench corpus --songs 20 --from "$SHARED/lyrics/nltk-4genre/country.txt" --out 'syn "q".csv' > bench.json
+# make_corpus / bench preprocess with a quote in the path (was written unescaped)
+"$MAKE_CORPUS" --songs 20 --from "$SHARED/lyrics/nltk-4genre/country.txt" --out 'syn "q".csv' > bench.json
 "$LM" bench preprocess --input 'syn "q".csv' --threads 1 >> bench.json
 "$LM" bench train --steps 2 --warmup 1 --vocab 500 --no-roofline > bench-core.json
 "$LM" bench generate --vocab 500 --tokens 10 --warmup 2 >> bench-core.json

@@ -225,9 +225,9 @@ Test(io_classifier, corpus_hash_covers_counts_offsets_and_genres) {
     uint64_t base[2] = {0, 1};
     sp.n_shards = 1, sp.shards = &sh, sp.song_base = base, sp.n_songs = 4;
     uint64_t head[2] = {sh.n_tokens, sh.n_songs};
-    uint64_t h = io_fnv1a(IO_FNV_OFFSET, head, sizeof head);
-    h = io_fnv1a(h, sh.song_offsets, 5 * sizeof(uint64_t));
-    h = io_fnv1a(h, sh.song_genre, 4);
+    uint64_t h = lm_sys_fnv1a64(LM_SYS_FNV_OFFSET, head, sizeof head);
+    h = lm_sys_fnv1a64(h, sh.song_offsets, 5 * sizeof(uint64_t));
+    h = lm_sys_fnv1a64(h, sh.song_genre, 4);
     cr_assert_eq(io_classifier_corpus_hash(&sp), h);
     sh.song_genre[2] ^= 1;
     cr_assert_neq(io_classifier_corpus_hash(&sp), h, "genres not covered");

@@ -1,4 +1,5 @@
-/* bench_markov: synthetic lyrics for the preprocess scale benchmark: an
+/* bench_markov: synthetic lyrics for the preprocess scale benchmark (the
+ * make_corpus tool; a test fixture, not part of lyricmind): an
  * order-2 word Markov model per canonical genre learnt from a real corpus,
  * sampled with seeded lm_rng streams (same corpus + seed = same songs). */
 #ifndef BENCH_MARKOV_H

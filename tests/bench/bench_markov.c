@@ -1,6 +1,6 @@
 /* bench_markov: an order-2 word Markov model per genre, learnt from a real
  * lyrics corpus, that samples synthetic songs for the preprocess scale
- * benchmark ('lyricmind bench corpus').
+ * benchmark (the make_corpus tool of tests/bench, not part of lyricmind).
  *
  * Tokens are the raw whitespace-separated words of each line (case and
  * punctuation kept, so the cleaner does real work on the output) plus a

@@ -1,5 +1,6 @@
 /* cmd_train: 'lyricmind train' flags and job file (defaults < --config INI <
- * flags), then train_run. */
+ * flags), then train_run. Everything the command parses into lives in one
+ * train_cmd_state of cmd_train's, passed down; nothing here is global. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,9 +45,15 @@ void train_config_defaults(train_config *c) {
     c->log_seconds = 10;
 }
 
-static cli_opt g_train_opts[TRAIN_MAX_OPTS];
-static cli_cmd g_train_cmd;
-static char g_train_summary[8192];
+/* The settings, the flag table bound to them, the --help text and the
+ * effective settings text stored in checkpoints. */
+typedef struct train_cmd_state {
+    train_config cfg;
+    cli_opt opts[TRAIN_MAX_OPTS];
+    cli_cmd cmd;
+    char summary[8192];
+    char settings[16384];
+} train_cmd_state;
 
 void train_cli_bind(train_config *c, cli_opt *opts, cli_cmd *cmd) {
     cli_opt t[] = {
@@ -94,13 +101,15 @@ void train_cli_bind(train_config *c, cli_opt *opts, cli_cmd *cmd) {
     };
     _Static_assert(sizeof t / sizeof t[0] <= TRAIN_MAX_OPTS, "TRAIN_MAX_OPTS too small");
     memcpy(opts, t, sizeof t);
-    *cmd = (cli_cmd){"train", "--data DIR --run DIR [options]", g_train_summary, opts};
+    *cmd = (cli_cmd){"train", "--data DIR --run DIR [options]", NULL, opts};
     c->cli = cmd;
 }
 
-cli_cmd *train_cli(train_config *c) {
-    train_cli_bind(c, g_train_opts, &g_train_cmd);
-    size_t n = (size_t)snprintf(g_train_summary, sizeof g_train_summary, "%s",
+/* The flag table and the --help text, bound to st->cfg. */
+static cli_cmd *train_cli(train_cmd_state *st) {
+    train_cli_bind(&st->cfg, st->opts, &st->cmd);
+    st->cmd.summary = st->summary;
+    size_t n = (size_t)snprintf(st->summary, sizeof st->summary, "%s",
         "Trains the LSTM language model data-parallel: run it under mpirun or srun for N ranks\n"
         "(each rank takes --batch-size streams of every global step; gradients are averaged\n"
         "with MPI allreduce). Rank 0 evaluates, schedules the LR, stops early and writes\n"
@@ -108,13 +117,14 @@ cli_cmd *train_cli(train_config *c) {
         "Exit codes: 0 done (epochs, --max-steps, --time-limit or early stop), 1 error,\n"
         "2 bad flags or a resume that changes what must match, 75 stopped by SIGTERM/SIGUSR1/SIGINT\n"
         "after checkpointing (requeue me).\n\n");
-    if (n < sizeof g_train_summary)
-        train_settings_describe(&g_train_cmd, g_train_summary + n, sizeof g_train_summary - n);
-    return &g_train_cmd;
+    if (n < sizeof st->summary) train_settings_describe(&st->cmd, st->summary + n, sizeof st->summary - n);
+    return &st->cmd;
 }
 
 /* The checks of flags that need the job file applied, then the run. */
-static int check_and_run(cli_cmd *cmd, train_config *c, int *argc, char ***argv) {
+static int check_and_run(train_cmd_state *st, int *argc, char ***argv) {
+    cli_cmd *cmd = &st->cmd;
+    train_config *c = &st->cfg;
     if (!c->data) return cli_error(cmd, "--data DIR is required"), LM_EXIT_USAGE;
     if (!c->run) return cli_error(cmd, "--run DIR is required"), LM_EXIT_USAGE;
     if (strcmp(c->state, "carry") && strcmp(c->state, "reset"))
@@ -127,20 +137,26 @@ static int check_and_run(cli_cmd *cmd, train_config *c, int *argc, char ***argv)
         strcmp(c->lr_schedule, "cosine") && strcmp(c->lr_schedule, "plateau"))
         return cli_error(cmd, "--lr-schedule must be constant, step, cosine or plateau, got '%s'", c->lr_schedule),
                LM_EXIT_USAGE;
-    static char settings[16384];
-    c->settings = settings;
-    c->settings_cap = sizeof settings;
-    cli_dump_ini(cmd, settings, sizeof settings);
-    return train_run(c, settings, argc, argv);
+    c->settings = st->settings;
+    c->settings_cap = sizeof st->settings;
+    cli_dump_ini(cmd, st->settings, sizeof st->settings);
+    return train_run(c, st->settings, argc, argv);
+}
+
+static int parse_and_run(train_cmd_state *st, int *argc, char ***argv) {
+    train_config_defaults(&st->cfg);
+    cli_cmd *cmd = train_cli(st);
+    int rc = cli_parse(cmd, *argc, *argv, NULL, 0, NULL);
+    if (rc == CLI_HELP) return LM_EXIT_OK;
+    if (rc != CLI_OK) return LM_EXIT_USAGE;
+    if (cli_load_config(cmd, st->cfg.config)) return LM_EXIT_USAGE;
+    return check_and_run(st, argc, argv);
 }
 
 int cmd_train(int argc, char **argv) {
-    train_config c;
-    train_config_defaults(&c);
-    cli_cmd *cmd = train_cli(&c);
-    int rc = cli_parse(cmd, argc, argv, NULL, 0, NULL);
-    if (rc == CLI_HELP) return LM_EXIT_OK;
-    if (rc != CLI_OK) return LM_EXIT_USAGE;
-    if (cli_load_config(cmd, c.config)) return LM_EXIT_USAGE;
-    return check_and_run(cmd, &c, &argc, &argv);
+    train_cmd_state *st = calloc(1, sizeof *st);
+    if (!st) return fprintf(stderr, "lyricmind train: out of memory\n"), LM_EXIT_FAILURE;
+    int rc = parse_and_run(st, &argc, &argv);
+    free(st);
+    return rc;
 }

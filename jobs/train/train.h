@@ -24,7 +24,7 @@ typedef struct train_config {
     int check_params;   /* debug: verify params identical across ranks */
     int quiet;
     int verbose;        /* start-up: list every setting, not only the non-defaults */
-    /* Filled by train_cli / cmd_train: the flag table bound to this struct
+    /* Filled by cmd_train: the flag table bound to this struct
      * (its seen marks say which settings the user gave) and the buffer of the
      * effective settings text, regenerated in place when a resume takes
      * settings from the checkpoint (train_settings.h). */
@@ -33,10 +33,10 @@ typedef struct train_config {
     size_t settings_cap;
 } train_config;
 
-/* Fills the flag table for cfg (defaults already in cfg). */
+/* The defaults of every setting. */
 void train_config_defaults(train_config *c);
-cli_cmd *train_cli(train_config *c);
-/* The same table bound to c in caller storage (opts: TRAIN_MAX_OPTS entries). */
+/* The flag table bound to c, in caller storage (opts: TRAIN_MAX_OPTS
+ * entries); cmd's summary (the --help text) is the caller's to set. */
 #define TRAIN_MAX_OPTS 64
 void train_cli_bind(train_config *c, cli_opt *opts, cli_cmd *cmd);
 

@@ -63,7 +63,7 @@ void train_banner_print(const train_ctx *t, long steps_per_epoch, long total_ste
 
 int train_banner_write_config(const train_ctx *t, lm_err *e) {
     char text[20000];
-    size_t len = train_banner_config_ini(t->cfg, t->global_step, text, sizeof text);
+    size_t len = train_banner_config_ini(t->cfg, t->rs.global_step, text, sizeof text);
     char path[8192];
     snprintf(path, sizeof path, "%s/config.ini", t->cfg->run);
     if (len >= sizeof text) return lm_err_set(e, "%s: settings too long", path);

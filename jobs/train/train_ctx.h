@@ -1,7 +1,8 @@
 /* train_ctx: the state of one training process, shared by the loop
  * (train_loop.c) and the checkpoint adapter (train_ckpt.c).
- * Invariant: everything that decides what the next step computes lives in
- * the "resumable" block and is saved in checkpoints; dropout masks and data
+ * Invariant: everything that decides what the next step computes is saved in
+ * checkpoints: the parameters, Adam's moments and step, the carried LSTM
+ * states, and the scalars listed once in train_state.h; dropout masks and data
  * order are derived from (seed, epoch, step, stream), so no RNG stream needs
  * saving beyond the seed. */
 #ifndef TRAIN_CTX_H
@@ -26,15 +27,19 @@ typedef struct train_ctx {
     lm_acts *acts;
     float *adam_m, *adam_v;
     float *h, *c;       /* [B,H] carried state of this rank's streams */
-    /* ---- resumable ---- */
-    long epoch, step_in_epoch, global_step;
-    float lr;
-    lm_adam adam;
-    lm_sched sched;
-    lm_early_stop es;
-    double best_val;
-    uint64_t seed;
-    int state_mode;     /* TRAIN_STATE_CARRY / RESET */
+    lm_adam adam;       /* its step is saved in /optim; the rest comes from the settings */
+    lm_sched sched;     /* its cur_lr, best, bad_evals are /state scalars (train_state.h) */
+    lm_early_stop es;   /* its best, bad_evals are /state scalars (train_state.h) */
+    /* The resumable values of train_ctx itself: every field is one line of
+     * TRAIN_STATE_SCALARS (train_state.h); no padding, so that
+     * tests/train/test_train_state.c sees a field added here but not there. */
+    struct train_resumable {
+        long epoch, step_in_epoch, global_step;
+        uint64_t seed;
+        double best_val;
+        float lr;
+        int state_mode; /* TRAIN_STATE_CARRY / RESET (checked on load, not restored) */
+    } rs;
 } train_ctx;
 
 /* Checkpoints (train_ckpt.c). save: rank 0 writes (all ranks must call: the

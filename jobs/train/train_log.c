@@ -13,8 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-double train_log_now(void) { return lm_sys_now(); }
-
 /* Start records already in the metrics file (none if it does not exist). */
 static long count_starts(const char *path) {
     FILE *f = fopen(path, "r");
@@ -37,7 +35,7 @@ int train_log_open(train_log *l, const char *run_dir, int rank, int quiet, int u
     memset(l, 0, sizeof *l);
     l->quiet = quiet;
     l->log_seconds = log_seconds;
-    l->t0 = l->last_print = train_log_now();
+    l->t0 = l->last_print = lm_sys_now();
     l->steps_at_start = start_step;
     if (rank != 0) return 0;
     if (progress_mode(STDOUT_FILENO, under_launcher, &l->tty, err, n)) return -1;
@@ -72,7 +70,7 @@ static void print_progress(train_log *l, const train_step_info *s) {
     l->win_s += s->step_s;
     l->win_steps++;
     if (l->quiet) return;
-    double now = train_log_now();
+    double now = lm_sys_now();
     int last = s->step >= s->total_steps;
     if (now - l->last_print < (l->tty ? 0.2 : l->log_seconds) && !last) return;
     l->last_print = now;

@@ -39,7 +39,6 @@ typedef struct train_log {
 int train_log_open(train_log *l, const char *run_dir, int rank, int quiet, int under_launcher,
                    double log_seconds, long start_step, char *err, size_t errlen);
 void train_log_close(train_log *l);
-double train_log_now(void); /* monotonic seconds */
 
 typedef struct train_step_info {
     long step, total_steps, epoch, epochs, step_in_epoch, steps_per_epoch;

@@ -295,7 +295,7 @@ void train_settings_log_start(const train_ctx *t, train_log *lg) {
     for (int i = 0; i < r->n_changes; i++)
         ch[i] = (train_log_change){r->changes[i].name, r->changes[i].from, r->changes[i].to,
                                    train_change_source(t->cfg, &r->changes[i], src[i], sizeof src[i])};
-    train_start_info si = {t->global_step, t->epoch, t->step_in_epoch, t->world.size, t->B, t->G,
-                           t->global_step > 0 || r->from[0] ? r->from : NULL, r->n_changes, ch};
+    train_start_info si = {t->rs.global_step, t->rs.epoch, t->rs.step_in_epoch, t->world.size, t->B, t->G,
+                           t->rs.global_step > 0 || r->from[0] ? r->from : NULL, r->n_changes, ch};
     train_log_start(lg, &si);
 }

@@ -2,7 +2,8 @@
  * lm_gemm's microkernels instead of BLAS (see lm_layers.h).
  *
  * Logits are kept vocabulary-major, Zt[v][i] for batch row i of a chunk
- * (rows padded to np, a multiple of 32, with zero h rows), so that all three
+ * (rows padded to np, a multiple of the level's tile width lm_gemm_tile_cols(),
+ * with zero h rows), so that all three
  * products need no packing besides h^T (a few hundred KB):
  *   Zt_b = W_b h^T        (A = rows of W, B = rows of h^T)
  *   dW_b = dZt_b h        (A = rows of dZt, B = rows of h)
@@ -44,6 +45,12 @@ typedef struct {
 } fused_scratch;
 
 static int pad32(int n) { return (n + LM_GEMM_NR - 1) / LM_GEMM_NR * LM_GEMM_NR; }
+/* A chunk's rows padded to the level's tile width (<= pad32: the scratch
+ * is carved for pad32(chunk)); pad rows cost FLOPs in the logits product. */
+static int pad_tile(int n) {
+    const int t = (int)lm_gemm_tile_cols();
+    return (n + t - 1) / t * t;
+}
 static int n_blocks(int V) { return (V + LM_HEAD_VBLOCK - 1) / LM_HEAD_VBLOCK; }
 
 int lm_head_fused_ok(int H) { return H > 0 && H % LM_GEMM_NR == 0; }
@@ -235,7 +242,7 @@ double lm_head_fused_forward_backward_hooks(float *dw, float *db, float *dh, con
         int n = N - r0 < chunk ? N - r0 : chunk;
         long c;
         /* a shorter last chunk uses a smaller np inside the same regions */
-        chunk_job j = {&k, dw, db, h + (size_t)r0 * H, w, b, tgt + r0, n, pad32(n), H, V,
+        chunk_job j = {&k, dw, db, h + (size_t)r0 * H, w, b, tgt + r0, n, pad_tile(n), H, V,
                        chunk, ignore_id, r0 > 0, 0, scale, hk, 0, 1};
         loss += chunk_fwd_bwd(&j, dh + (size_t)r0 * H, threads, r0 + n >= N, &c);
         cnt += c;

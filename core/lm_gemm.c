@@ -47,3 +47,14 @@ void lm_gemm_strided(float *c, size_t ldc, const float *a, size_t a_rs, size_t a
     if (!m || !n) return;
     LM_ISA_CALL(gemm, (c, ldc, a, a_rs, a_ks, b, b_ks, m, n, k, accumulate));
 }
+
+void lm_gemm_pack_b(float *bp, const float *b, size_t b_ks, size_t b_js, size_t n_valid, size_t n,
+                    size_t k) {
+    LM_ISA_CALL(pack_b, (bp, b, b_ks, b_js, n_valid, n, k));
+}
+
+void lm_gemm_packed(float *c, size_t ldc, const float *a, size_t a_rs, size_t a_ks, const float *bp,
+                    size_t m, size_t n, size_t k, int accumulate) {
+    if (!m || !n) return;
+    LM_ISA_CALL(gemm_packed, (c, ldc, a, a_rs, a_ks, bp, m, n, k, accumulate));
+}

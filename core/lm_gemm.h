@@ -21,6 +21,15 @@
 
 void lm_gemm_strided(float *c, size_t ldc, const float *a, size_t a_rs, size_t a_ks,
                      const float *b, size_t b_ks, size_t m, size_t n, size_t k, int accumulate);
+/* The same product with B packed once for several calls (a B that every
+ * vocabulary block reuses): lm_gemm_pack_b fills bp (n x k floats) from
+ *   B(kk, j) = j < n_valid ? b[kk * b_ks + j * b_js] : 0   (kk < k, j < n)
+ * in the current level's panel layout, and lm_gemm_packed uses it. Same
+ * sums, so the same results as lm_gemm_strided on that B. */
+void lm_gemm_pack_b(float *bp, const float *b, size_t b_ks, size_t b_js, size_t n_valid, size_t n,
+                    size_t k);
+void lm_gemm_packed(float *c, size_t ldc, const float *a, size_t a_rs, size_t a_ks, const float *bp,
+                    size_t m, size_t n, size_t k, int accumulate);
 /* Columns of the current level's tile (32 at AVX-512, 16 at AVX2, 8 at
  * baseline). */
 size_t lm_gemm_tile_cols(void);

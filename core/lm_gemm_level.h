@@ -58,22 +58,43 @@ LM_TGT __attribute__((noinline)) static void KFN(gemm_tile)(float *c, size_t ldc
 
 static size_t KFN(tile_cols)(void) { return 2 * W; }
 
+/* C[.][j0, j0 + 2W) for all rows: one column tile, B panel at bb (rows bs
+ * floats apart). */
+LM_TGT static void KFN(gemm_panel)(float *c, size_t ldc, const float *a, size_t a_rs,
+                                   size_t a_ks, const float *bb, size_t bs, size_t m, size_t k,
+                                   int accumulate) {
+    for (size_t r0 = 0; r0 < m; r0 += MR)
+        KFN(gemm_tile)(c + r0 * ldc, ldc, a + r0 * a_rs, a_rs, a_ks, bb, bs, m - r0, k, accumulate);
+}
+
 LM_TGT static void KFN(gemm)(float *c, size_t ldc, const float *a, size_t a_rs, size_t a_ks,
                              const float *b, size_t b_ks, size_t m, size_t n, size_t k,
                              int accumulate) {
     float bp[LM_GEMM_PACK_K * 2 * W] __attribute__((aligned(64)));
     const int pack = k <= LM_GEMM_PACK_K && m > MR; /* else read B in place */
     for (size_t j0 = 0; j0 < n; j0 += 2 * W) {
-        const float *bb = b + j0;
-        size_t bs = b_ks;
-        if (pack) {
-            for (size_t kk = 0; kk < k; kk++) memcpy(bp + kk * 2 * W, b + kk * b_ks + j0, sizeof(float) * 2 * W);
-            bb = bp, bs = 2 * W;
-        }
-        for (size_t r0 = 0; r0 < m; r0 += MR)
-            KFN(gemm_tile)(c + r0 * ldc + j0, ldc, a + r0 * a_rs, a_rs, a_ks, bb, bs,
-                           m - r0, k, accumulate);
+        if (pack)
+            for (size_t kk = 0; kk < k; kk++)
+                memcpy(bp + kk * 2 * W, b + kk * b_ks + j0, sizeof(float) * 2 * W);
+        KFN(gemm_panel)(c + j0, ldc, a, a_rs, a_ks, pack ? bp : b + j0, pack ? 2 * W : b_ks, m, k,
+                        accumulate);
     }
+}
+
+/* B packed by KFN(pack_b): panel p holds columns [2W p, 2W p + 2W), k rows. */
+LM_TGT static void KFN(gemm_packed)(float *c, size_t ldc, const float *a, size_t a_rs,
+                                    size_t a_ks, const float *bp, size_t m, size_t n, size_t k,
+                                    int accumulate) {
+    for (size_t j0 = 0; j0 < n; j0 += 2 * W)
+        KFN(gemm_panel)(c + j0, ldc, a, a_rs, a_ks, bp + j0 * k, 2 * W, m, k, accumulate);
+}
+
+LM_TGT static void KFN(pack_b)(float *bp, const float *b, size_t b_ks, size_t b_js,
+                               size_t n_valid, size_t n, size_t k) {
+    for (size_t j0 = 0; j0 < n; j0 += 2 * W)
+        for (size_t kk = 0; kk < k; kk++)
+            for (size_t j = j0; j < j0 + 2 * W; j++)
+                *bp++ = j < n_valid ? b[kk * b_ks + j * b_js] : 0.0f;
 }
 
 #undef vf

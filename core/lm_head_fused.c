@@ -2,11 +2,13 @@
  * lm_gemm's microkernels instead of BLAS (see lm_layers.h).
  *
  * Logits are kept vocabulary-major, Zt[v][i] for batch row i of a chunk
- * (rows padded to np, a multiple of 32, with zero h rows), so that all three
- * products need no packing besides h^T (a few hundred KB):
- *   Zt_b = W_b h^T        (A = rows of W, B = rows of h^T)
- *   dW_b = dZt_b h        (A = rows of dZt, B = rows of h)
- *   dh  += dZt_b^T W_b    (A = columns of dZt, B = rows of W)
+ * (rows padded to np, a multiple of the level's tile width lm_gemm_tile_cols(),
+ * with zero h rows), so that all three
+ * products need no packing besides their B operands:
+ *   Zt_b = W_b h^T        (A = rows of W, B = h^T, packed once per chunk)
+ *   dW_b = dZt_b h        (A = rows of dZt, B = h, packed once per chunk)
+ *   dh  += dZt_b^T W_b    (A = columns of dZt, B = rows of W, packed per
+ *                          block inside lm_gemm_strided)
  * The vocabulary is walked in blocks of LM_HEAD_VBLOCK = 256 rows (a block
  * of logits, 256 KB at 256 batch rows, and of W, 128 KB at H 128, stay in
  * L2; 256 measured 5-10% faster than 128 or 512 here). Pass 1, per
@@ -37,13 +39,20 @@
 #define LM_HEAD_GROUPS 8
 
 typedef struct {
-    float *zt, *ht, *mblk, *sblk; /* [V][np], [H][np], [blocks][np] x 2 */
+    float *zt, *ht, *mblk, *sblk; /* [V][np], h^T packed [H][np], [blocks][np] x 2 */
+    float *hp;                    /* h packed, [chunk][H] */
     float *m, *s, *zt_tgt, *t1;   /* [np] each */
     float *f;                     /* [groups][np] */
     float *dhg;                   /* [groups][chunk][H] */
 } fused_scratch;
 
 static int pad32(int n) { return (n + LM_GEMM_NR - 1) / LM_GEMM_NR * LM_GEMM_NR; }
+/* A chunk's rows padded to the level's tile width (<= pad32: the scratch
+ * is carved for pad32(chunk)); pad rows cost FLOPs in the logits product. */
+static int pad_tile(int n) {
+    const int t = (int)lm_gemm_tile_cols();
+    return (n + t - 1) / t * t;
+}
 static int n_blocks(int V) { return (V + LM_HEAD_VBLOCK - 1) / LM_HEAD_VBLOCK; }
 
 int lm_head_fused_ok(int H) { return H > 0 && H % LM_GEMM_NR == 0; }
@@ -51,7 +60,7 @@ int lm_head_fused_ok(int H) { return H > 0 && H % LM_GEMM_NR == 0; }
 size_t lm_head_fused_scratch_floats(int V, int H, int chunk) {
     size_t np = (size_t)pad32(chunk);
     return np * ((size_t)V + (size_t)H + 2 * (size_t)n_blocks(V) + 4 + LM_HEAD_GROUPS) +
-           (size_t)LM_HEAD_GROUPS * (size_t)chunk * (size_t)H;
+           (size_t)(LM_HEAD_GROUPS + 1) * (size_t)chunk * (size_t)H;
 }
 
 static fused_scratch carve(float *p, int V, int H, int np, int chunk) {
@@ -62,8 +71,8 @@ static fused_scratch carve(float *p, int V, int H, int np, int chunk) {
     k.sblk = p, p += (size_t)n_blocks(V) * np;
     k.m = p, k.s = p + np, k.zt_tgt = p + 2 * np, k.t1 = p + 3 * np, p += 4 * (size_t)np;
     k.f = p, p += (size_t)LM_HEAD_GROUPS * np;
-    k.dhg = p;
-    (void)chunk;
+    k.dhg = p, p += (size_t)LM_HEAD_GROUPS * chunk * H;
+    k.hp = p;
     return k;
 }
 
@@ -91,8 +100,8 @@ static void block_forward(const chunk_job *j, int blk) {
     const int np = j->np, v0 = blk * LM_HEAD_VBLOCK, vb = block_rows(j, blk);
     float *zb = k->zt + (size_t)v0 * np, *mb = k->mblk + (size_t)blk * np;
     float *sb = k->sblk + (size_t)blk * np;
-    lm_gemm_strided(zb, (size_t)np, j->w + (size_t)v0 * j->H, (size_t)j->H, 1, k->ht,
-                    (size_t)np, (size_t)vb, (size_t)np, (size_t)j->H, 0);
+    lm_gemm_packed(zb, (size_t)np, j->w + (size_t)v0 * j->H, (size_t)j->H, 1, k->ht, (size_t)vb,
+                   (size_t)np, (size_t)j->H, 0);
     for (int i = 0; i < np; i++) mb[i] = -INFINITY, sb[i] = 0.0f;
     for (int v = 0; v < vb; v++) lm_vadd_colmax(zb + (size_t)v * np, j->b[v0 + v], mb, (size_t)np);
     for (int i = 0; i < j->n; i++) {
@@ -138,8 +147,8 @@ static void block_backward(const chunk_job *j, int blk, int g, int first) {
         zb[(size_t)t * np + i] -= j->scale;
         j->db[j->tgt[i]] -= j->scale;
     }
-    lm_gemm_strided(j->dw + (size_t)v0 * H, (size_t)H, zb, (size_t)np, 1, j->h, (size_t)H,
-                    (size_t)vb, (size_t)H, (size_t)j->n, j->acc_dw);
+    lm_gemm_packed(j->dw + (size_t)v0 * H, (size_t)H, zb, (size_t)np, 1, k->hp, (size_t)vb,
+                   (size_t)H, (size_t)j->n, j->acc_dw);
     lm_gemm_strided(dh, (size_t)H, zb, 1, (size_t)np, j->w + (size_t)v0 * H, (size_t)H,
                     (size_t)j->n, (size_t)H, (size_t)vb, !first);
 }
@@ -191,8 +200,9 @@ static void run_groups_waves(chunk_job *j, int threads) {
 static double chunk_fwd_bwd(chunk_job *j, float *dh, int threads, int last, long *count) {
     const fused_scratch *k = j->k;
     const int np = j->np, H = j->H, n = j->n;
-    for (int c = 0; c < H; c++)
-        for (int i = 0; i < np; i++) k->ht[(size_t)c * np + i] = i < n ? j->h[(size_t)i * H + c] : 0.0f;
+    /* B of the logits (h^T, zero pad rows) and of dW (h), for every block */
+    lm_gemm_pack_b(k->ht, j->h, 1, (size_t)H, (size_t)n, (size_t)np, (size_t)H);
+    lm_gemm_pack_b(k->hp, j->h, (size_t)H, 1, (size_t)H, (size_t)H, (size_t)n);
     j->pass = 1;
     run_groups(j, threads);
     combine_blocks(j);
@@ -235,7 +245,7 @@ double lm_head_fused_forward_backward_hooks(float *dw, float *db, float *dh, con
         int n = N - r0 < chunk ? N - r0 : chunk;
         long c;
         /* a shorter last chunk uses a smaller np inside the same regions */
-        chunk_job j = {&k, dw, db, h + (size_t)r0 * H, w, b, tgt + r0, n, pad32(n), H, V,
+        chunk_job j = {&k, dw, db, h + (size_t)r0 * H, w, b, tgt + r0, n, pad_tile(n), H, V,
                        chunk, ignore_id, r0 > 0, 0, scale, hk, 0, 1};
         loss += chunk_fwd_bwd(&j, dh + (size_t)r0 * H, threads, r0 + n >= N, &c);
         cnt += c;

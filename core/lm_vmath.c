@@ -27,8 +27,20 @@
 #define VLOAD(v, p) memcpy(&(v), (p), sizeof(v))
 #define VSTORE(p, v) memcpy((p), &(v), sizeof(v))
 #define VSPLAT(a) ((vf){0} + (a))
-/* lane-wise max of two vf variables */
-#define VMAX(a, b) ((vf)(((vi)(a) & ((a) > (b))) | ((vi)(b) & ~((a) > (b)))))
+/* lane-wise max of two vf variables: a > b ? a : b (NaN in either gives
+ * b), which is exactly x86's MAXPS; gcc writes the generic form as a compare
+ * and a blend, so AVX2 names the instruction (same bits, one op instead of
+ * two). VMAX picks the current level's form (LEVEL is set around the
+ * kernels). */
+#define VMAX_GENERIC(a, b) ((vf)(((vi)(a) & ((a) > (b))) | ((vi)(b) & ~((a) > (b)))))
+#define VMAX_avx512 VMAX_GENERIC
+#define VMAX_baseline VMAX_GENERIC
+#if defined(__x86_64__) && defined(__GNUC__)
+#define VMAX_avx2(a, b) ((vf)__builtin_ia32_maxps256((a), (b)))
+#else
+#define VMAX_avx2 VMAX_GENERIC
+#endif
+#define VMAX(a, b) LM_CAT(VMAX_, LEVEL)(a, b)
 
 /* exp(v) = 2^k * p(r), k = round(v / ln2) by the 1.5 * 2^23 trick (no libm
  * call), r = v - k ln2 with ln2 split in two for accuracy, Cephes expf
@@ -68,6 +80,15 @@
         c_ = -c_;                                                             \
         hi_ = -hi_;                                                           \
         c_ = -VMAX(c_, hi_);                                                  \
+        EXP_BODY(vf, Y, c_);                                                  \
+    } while (0)
+
+/* VEXP for V <= 0 or NaN (x minus a max of x): only the lower clamp is
+ * needed, and the results are VEXP's bit for bit. */
+#define VEXP_NONPOS(Y, V)                                                     \
+    do {                                                                      \
+        vf lo_ = VSPLAT(EXP_LO), c_ = (V);                                    \
+        c_ = VMAX(c_, lo_);                                                   \
         EXP_BODY(vf, Y, c_);                                                  \
     } while (0)
 

@@ -31,7 +31,8 @@ void lm_vscale_acc(float *x, size_t n, float a, float *acc);
  * the batch rows): */
 /* x[i] += c; mx[i] = max(mx[i], x[i]). */
 void lm_vadd_colmax(float *x, float c, float *mx, size_t n);
-/* x[i] = exp(x[i] - m[i]); s[i] += x[i]. */
+/* x[i] = exp(x[i] - m[i]); s[i] += x[i]. For x[i] <= m[i] (m[i] a max
+ * over x[i]): larger x[i] are not clamped to lm_vexp's range. */
 void lm_vexp_sub_acc(float *x, const float *m, float *s, size_t n);
 /* x[i] *= f[i]; returns the sum of the new x[i] (in a fixed order). */
 float lm_vmul_sum(float *x, const float *f, size_t n);

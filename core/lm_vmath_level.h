@@ -178,7 +178,7 @@ LM_TGT static void KFN(kexp_sub_acc)(float *x, const float *m, float *s, size_t 
         VLOAD(v, x + i);
         VLOAD(u, m + i);
         v -= u;
-        VEXP(e, v);
+        VEXP_NONPOS(e, v);
         VSTORE(x + i, e);
         VLOAD(u, s + i);
         u += e;

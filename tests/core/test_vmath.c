@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lm_vmath.h"
 
@@ -170,5 +171,28 @@ Test(vmath, gemv_rows_f16_matches_dequantized_double_dot_products) {
             cr_assert(fabs(d - d32) <= 5e-4 * mag + 1e-12, "row %zu: fp16 %g vs fp32 %g", r, d, d32);
         }
         free(A), free(x), free(y), free(Ah);
+    }
+}
+
+/* The head's exp pass (x minus a column max, so <= 0 or NaN) clamps only
+ * from below; that must give lm_vexp's bits, including -inf, NaN and the
+ * scalar tail, and add them to s in place. */
+Test(vmath, exp_sub_acc_is_vexp_of_the_difference_bit_for_bit) {
+    enum { N = 61 };
+    float x[N], m[N], d[N], s[N], s0[N];
+    for (int i = 0; i < N; i++) {
+        m[i] = i % 5 == 0 ? INFINITY : (float)(i % 7) * 13.0f - 40.0f;
+        x[i] = m[i] - (float)i * (float)i * 0.37f;
+        s[i] = s0[i] = (float)i * 0.5f;
+    }
+    x[3] = -INFINITY, x[7] = NAN, x[9] = m[9], x[10] = INFINITY, m[11] = -INFINITY,
+    x[11] = -INFINITY, x[N - 1] = m[N - 1] - 200.0f;
+    for (int i = 0; i < N; i++) d[i] = x[i] - m[i];
+    lm_vexp(d, N);
+    lm_vexp_sub_acc(x, m, s, N);
+    for (int i = 0; i < N; i++) {
+        cr_assert(!memcmp(&x[i], &d[i], sizeof(float)), "[%d]: %.9g, want %.9g", i, x[i], d[i]);
+        float want = s0[i] + d[i];
+        cr_assert(!memcmp(&s[i], &want, sizeof(float)), "s[%d]", i);
     }
 }

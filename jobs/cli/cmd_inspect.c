@@ -1,7 +1,8 @@
-/* cmd_inspect: 'lyricmind inspect FILE...' validates shards, vocabularies,
+/* cmd_inspect: 'lyricmind inspect FILE|DIR...' validates shards, vocabularies,
  * checkpoints and genre classifiers fully and prints a short summary of each.
  *
- * The kind comes from the file's root "kind" attribute. A shard is checked
+ * A corpus directory is opened as one (io_corpus.h), then each of its files
+ * is inspected. The kind comes from the file's root "kind" attribute. A shard is checked
  * against the vocab.h5 beside it when there is one (hash, size, genre ids).
  * Each file's summary is built once as a JSON object, printed either as
  * indented "key: value" lines or (--json) as one JSON line. Exit 0 when every
@@ -223,17 +224,98 @@ static void print_text(const char *path, json_t *o) {
     }
 }
 
+/* One entry: o (file, kind, summary) validated by r; printed as text or a
+ * JSON line, the error on stderr. Returns the count of bad outputs (0/1). */
+static int report(const char *path, json_t *o, int r, const lm_err *e, int as_json) {
+    int bad = r != 0;
+    json_object_set_new(o, "valid", json_boolean(r == 0));
+    if (r) {
+        fprintf(stderr, "lyricmind inspect: %s\n", e->msg);
+        json_object_set_new(o, "error", io_json_str(e->msg));
+    }
+    if (as_json) {
+        if (io_json_write_line(stdout, o)) bad = 1;
+    } else {
+        if (r == 0) print_text(path, o);
+        json_decref(o);
+    }
+    return bad;
+}
+
+/* One file of any kind. */
+static int inspect_path(const char *path, vocab_cache *vc, int as_json) {
+    lm_err e = {{0}};
+    io_file_kind kind;
+    json_t *o = json_object();
+    json_object_set_new(o, "file", io_json_str(path));
+    int r = io_file_detect(path, &kind, &e);
+    if (r == 0) {
+        json_object_set_new(o, "kind", json_string(io_file_kind_name(kind)));
+        r = inspect_kind(kind, path, vc, o, &e);
+    }
+    return report(path, o, r, &e, as_json);
+}
+
+static json_t *split_summary(const io_corpus_split *sp) {
+    json_t *o = json_object();
+    json_object_set_new(o, "shards", json_integer(sp->n_shards));
+    json_object_set_new(o, "songs", json_integer((json_int_t)sp->n_songs));
+    json_object_set_new(o, "tokens", json_integer((json_int_t)sp->n_tokens));
+    return o;
+}
+
+/* Each file of one split, in corpus order. */
+static int inspect_split(const char *dir, const char *split, vocab_cache *vc, int as_json) {
+    char **paths;
+    int n, bad = 0;
+    lm_err e;
+    if (io_corpus_list(dir, split, &paths, &n, &e)) return fprintf(stderr, "lyricmind inspect: %s\n", e.msg), 1;
+    for (int i = 0; i < n; i++) bad += inspect_path(paths[i], vc, as_json);
+    io_corpus_list_free(paths, n);
+    return bad;
+}
+
+/* A corpus directory (io_corpus.h): the directory as a whole (vocab.h5,
+ * both splits, every shard built with that vocabulary), then every file of
+ * it validated in full, as if each had been named. */
+static int inspect_corpus(const char *dir, vocab_cache *vc, int as_json) {
+    lm_err e = {{0}};
+    json_t *o = json_object();
+    json_object_set_new(o, "file", io_json_str(dir));
+    json_object_set_new(o, "kind", json_string("corpus"));
+    io_corpus c;
+    char vocab[4200];
+    snprintf(vocab, sizeof vocab, "%s/%s", dir, IO_CORPUS_VOCAB_FILE);
+    int r = access(vocab, F_OK) != 0
+                ? lm_err_set(&e, "%s is a directory but not a corpus (no %s): inspect takes LyricMind files or "
+                                 "a corpus directory written by 'lyricmind preprocess'", dir, IO_CORPUS_VOCAB_FILE)
+                : io_corpus_open(&c, dir, &e);
+    if (r == 0) {
+        json_object_set_new(o, "vocab_size", json_integer((json_int_t)c.vocab.size));
+        json_object_set_new(o, "train", split_summary(&c.train));
+        json_object_set_new(o, "val", split_summary(&c.val));
+        io_corpus_close(&c);
+    }
+    int bad = report(dir, o, r, &e, as_json);
+    if (r) return bad;
+    bad += inspect_path(vocab, vc, as_json);
+    bad += inspect_split(dir, IO_CORPUS_TRAIN, vc, as_json);
+    return bad + inspect_split(dir, IO_CORPUS_VAL, vc, as_json);
+}
+
 int cmd_inspect(int argc, char **argv) {
     int as_json = 0;
     cli_opt opts[] = {
         {"json", CLI_BOOL, &as_json, NULL, "print one JSON object per file instead of text", 0, 0, 0},
         {0},
     };
-    cli_cmd cmd = {"inspect", "[--json] FILE...",
+    cli_cmd cmd = {"inspect", "[--json] FILE|DIR...",
                    "Validates each LyricMind file fully (shard: attributes, shapes, offsets, every "
                    "token id < V, and the vocab.h5 beside it if any; vocabulary: specials, genres, "
                    "hash; checkpoint: format, shapes, checksums; genre classifier: shapes, settings, "
-                   "checksum, counts) and prints a short summary. "
+                   "checksum, counts) and prints a short summary. A corpus directory (DIR, as "
+                   "'lyricmind preprocess' writes it) is checked as a whole (vocab.h5, both "
+                   "splits, every shard built with that vocabulary), then each of its files. "
                    "Exits 0 when all files are valid, 1 otherwise with one line per bad file.",
                    opts};
     char *files[4096];
@@ -245,31 +327,9 @@ int cmd_inspect(int argc, char **argv) {
     vocab_cache vc = {.state = 0};
     int bad = 0;
     for (int i = 0; i < n; i++) {
-        lm_err e = {{0}};
-        io_file_kind kind;
-        json_t *o = json_object();
-        json_object_set_new(o, "file", io_json_str(files[i]));
         struct stat st;
-        int r = stat(files[i], &st) == 0 && S_ISDIR(st.st_mode)
-                  ? lm_err_set(&e, "%s is a directory: inspect takes files (for a corpus: lyricmind inspect %s/*.h5)",
-                               files[i], files[i])
-                  : io_file_detect(files[i], &kind, &e);
-        if (r == 0) {
-            json_object_set_new(o, "kind", json_string(io_file_kind_name(kind)));
-            r = inspect_kind(kind, files[i], &vc, o, &e);
-        }
-        json_object_set_new(o, "valid", json_boolean(r == 0));
-        if (r) {
-            bad++;
-            fprintf(stderr, "lyricmind inspect: %s\n", e.msg);
-            json_object_set_new(o, "error", io_json_str(e.msg));
-        }
-        if (as_json) {
-            if (io_json_write_line(stdout, o)) bad++;
-        } else {
-            if (r == 0) print_text(files[i], o);
-            json_decref(o);
-        }
+        if (stat(files[i], &st) == 0 && S_ISDIR(st.st_mode)) bad += inspect_corpus(files[i], &vc, as_json);
+        else bad += inspect_path(files[i], &vc, as_json);
     }
     if (vc.state == 2) io_vocab_free(&vc.v);
     fflush(stdout);

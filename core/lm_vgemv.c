@@ -7,6 +7,7 @@
  * fp16 copy that halves the bytes (AVX2 level and up, which have F16C; at
  * baseline, or off x86, lm_vf16_supported() is 0 and callers keep the fp32
  * head). Invariant: results depend only on the inputs and lm_isa_level(). */
+#include "lm_vgemv.h"
 #include "lm_vmath.h"
 #include "lm_clones.h"
 

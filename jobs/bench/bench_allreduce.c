@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "bench_allreduce.h"
+#include "bench_overlap.h"
 #include "cli.h"
 #include "dist.h"
 #include "io_json.h"

@@ -19,14 +19,4 @@ int bench_allreduce_main(int argc, char **argv);
 int bench_median_slowest(const dist_world *w, const double *t, int reps, double *med, lm_err *e);
 void bench_log_uniform_ids(lm_rng *rng, int32_t *ids, size_t n, int V);
 
-/* --overlap on: real training windows, compute alone against blocking and
- * overlapped exchange (bench_overlap.c). Collective; rank 0 prints. */
-typedef struct bench_overlap_cfg {
-    lm_dims d;
-    int B, T, threads, chunk, reps, warmup;
-    long seed;
-    unsigned wire; /* 0 or DIST_GS_WIRE_BF16/FP16 */
-} bench_overlap_cfg;
-int bench_overlap_part(const dist_world *w, const bench_overlap_cfg *f, lm_err *e);
-
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "bench_allreduce.h"
+#include "bench_overlap.h"
 #include "io_json.h"
 #include "lm_rng.h"
 #include "lm_sys.h"

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "io_ckpt.h"
+#include "train_ckpt.h"
 #include "train_ctx.h"
 #include "train_state.h"
 

@@ -11,6 +11,7 @@
 
 #include "io_ckpt.h"
 #include "io_vocab.h"
+#include "train_ckpt.h"
 #include "train_loop.h"
 
 /* What a stop reason reads as in the checkpoint event ("... (why)") and in

@@ -21,6 +21,7 @@
 
 #include "io_ckpt.h"
 #include "lm_sys.h"
+#include "train_ckpt.h"
 #include "train_banner.h"
 #include "train_loop.h"
 #include "train_rundir.h"

@@ -54,6 +54,8 @@ static void make_checkpoint(void) {
 static void drop_checkpoint(void) {
     gen_model_close(&g_model);
     unlink(g_path);
+    *strrchr(g_path, '/') = '\0';
+    rmdir(g_path); /* make_checkpoint's directory */
 }
 
 TestSuite(gen, .init = make_checkpoint, .fini = drop_checkpoint);

@@ -26,7 +26,12 @@ Test(gemm, tile_width_is_the_levels) {
 }
 
 /* C = A B (+ C0) with A stored either way; n one tile wide (not a multiple
- * of 32 below AVX-512) and several tiles; K around the packing limit. */
+ * of 32 below AVX-512) and several tiles; K around the packing limit.
+ * Tolerance: entries are in [-0.5, 0.5), so each product is <= 0.25 and an
+ * fp32 sum of k of them carries rounding of ~2^-24 per add, growing like
+ * sqrt(k) for random signs (~1e-6 at k = 600); 1e-5 (1 + sqrt(k)) leaves
+ * that a wide margin, while a dropped or doubled term (~0.06 on average)
+ * is over 200x that (2.5e-4 at k = 600). */
 Test(gemm, strided_matches_double_reference_within_1e_minus_5) {
     const size_t tc = lm_gemm_tile_cols(), ms[] = {1, 5, 13, 37}, ks[] = {1, 7, 130, 600};
     for (int t = 0; t < 2; t++)
@@ -79,6 +84,8 @@ Test(gemm, pack_b_zeroes_columns_past_n_valid) {
     float a[3] = {1.0f, 2.0f, -1.0f}, c[64];
     lm_gemm_pack_b(bp, b, n, 1, nv, n, k);
     lm_gemm_packed(c, n, a, k, 1, bp, 1, n, k, 0);
+    /* three terms below 1 in size: a few ulps (~2e-7) of rounding at most;
+     * a padding column left unzeroed would be off by ~0.5 */
     for (size_t j = 0; j < n; j++) {
         float want = j < nv ? (b[j] + 2.0f * b[n + j]) - b[2 * n + j] : 0.0f;
         cr_assert(fabsf(c[j] - want) <= 1e-6f, "C[%zu] = %.9g, want %.9g", j, c[j], want);

@@ -46,7 +46,8 @@ static void set_views(float *base, const lm_param_info *info, float **v) {
     for (int i = 0; i < LM_P_COUNT; i++) v[i] = base ? base + info[i].offset : NULL;
 }
 
-int lm_model_init(lm_model *m, lm_dims d, int with_grads, lm_err *e) {
+/* The tensor table and n_params of d (m zeroed first); -1 on bad dims. */
+static int layout(lm_model *m, lm_dims d, lm_err *e) {
     memset(m, 0, sizeof *m);
     if (d.V < 1 || d.E < 1 || d.H < 1 || d.V > (1 << 24) || d.E > 65536 ||
         d.H > 65536)
@@ -67,12 +68,11 @@ int lm_model_init(lm_model *m, lm_dims d, int with_grads, lm_err *e) {
         off += (size_t)t[i].rows * (size_t)(t[i].cols ? t[i].cols : 1);
     }
     m->n_params = off;
-    m->params = alloc_floats(off);
-    m->grads = with_grads ? alloc_floats(off) : NULL;
-    if (!m->params || (with_grads && !m->grads)) {
-        lm_model_free(m);
-        return lm_err_set(e, "lm_model: out of memory for %zu parameters", off);
-    }
+    return 0;
+}
+
+/* The named views into m->params and m->grads. */
+static void bind(lm_model *m) {
     float *pv[LM_P_COUNT], *gv[LM_P_COUNT];
     set_views(m->params, m->info, pv);
     set_views(m->grads, m->info, gv);
@@ -80,13 +80,36 @@ int lm_model_init(lm_model *m, lm_dims d, int with_grads, lm_err *e) {
     m->w_hh = pv[LM_P_W_HH], m->lstm_b = pv[LM_P_LSTM_B], m->emb = pv[LM_P_EMB];
     m->g_fc_w = gv[LM_P_FC_W], m->g_fc_b = gv[LM_P_FC_B], m->g_w_ih = gv[LM_P_W_IH];
     m->g_w_hh = gv[LM_P_W_HH], m->g_lstm_b = gv[LM_P_LSTM_B], m->g_emb = gv[LM_P_EMB];
+}
+
+int lm_model_init(lm_model *m, lm_dims d, int with_grads, lm_err *e) {
+    if (layout(m, d, e)) return -1;
+    m->params = alloc_floats(m->n_params);
+    m->grads = with_grads ? alloc_floats(m->n_params) : NULL;
+    if (!m->params || (with_grads && !m->grads)) {
+        size_t n = m->n_params;
+        lm_model_free(m);
+        return lm_err_set(e, "lm_model: out of memory for %zu parameters", n);
+    }
+    bind(m);
+    return 0;
+}
+
+int lm_model_init_on(lm_model *m, lm_dims d, float *params, float *grads, lm_err *e) {
+    if (layout(m, d, e)) return -1;
+    m->params = params;
+    m->grads = grads;
+    m->borrowed = 1;
+    bind(m);
     return 0;
 }
 
 void lm_model_free(lm_model *m) {
     free(m->fc_w_f16);
-    free(m->params);
-    free(m->grads);
+    if (!m->borrowed) {
+        free(m->params);
+        free(m->grads);
+    }
     memset(m, 0, sizeof *m);
 }
 

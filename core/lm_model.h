@@ -53,10 +53,15 @@ typedef struct lm_model {
     uint16_t *fc_w_f16;
     /* views into grads (NULL when grads is NULL) */
     float *g_fc_w, *g_fc_b, *g_w_ih, *g_w_hh, *g_lstm_b, *g_emb;
+    int borrowed; /* params and grads are the caller's (lm_model_init_on) */
 } lm_model;
 
 /* Allocates (zeroed) buffers. with_grads = 0 for generation/eval. */
 int lm_model_init(lm_model *m, lm_dims d, int with_grads, lm_err *e);
+/* The same over the caller's buffers of lm_model_count_params(d) floats
+ * each, 64-byte aligned (grads may be NULL), used as they are (not zeroed)
+ * and never freed here: a node-shared parameter buffer (dist_shared). */
+int lm_model_init_on(lm_model *m, lm_dims d, float *params, float *grads, lm_err *e);
 void lm_model_free(lm_model *m);
 size_t lm_model_count_params(lm_dims d);
 /* PyTorch default init: embedding N(0,1); LSTM weights and both biases

@@ -21,13 +21,11 @@
 #include "lm_clones.h"
 #include "lm_par.h"
 
-/* Fixed parts (divisible by 1, 2, 3, 4, 6 and 8 threads) and the array size
- * under which the threads are not worth starting (lm_par.h). */
-#define LM_OPTIM_PARTS 24
+/* The array size under which the threads are not worth starting (lm_par.h). */
 #define LM_OPTIM_MIN_PAR ((size_t)1 << 16)
 
 /* Part p of n elements: [lo, hi), boundaries on multiples of 16 floats. */
-static void part_range(size_t n, int p, size_t *lo, size_t *hi) {
+void lm_optim_part_range(size_t n, int p, size_t *lo, size_t *hi) {
     size_t units = (n + 15) / 16;
     size_t a = units * (size_t)p / LM_OPTIM_PARTS * 16, b = units * (size_t)(p + 1) / LM_OPTIM_PARTS * 16;
     *lo = a < n ? a : n;
@@ -83,13 +81,15 @@ typedef struct {
     float *p, *m, *v;
     const float *g;
     size_t n;
+    int part0; /* job k is part part0 + k */
     float b1, omb1, b2, omb2, neg_step, bc2_sqrt, eps, wd, gs;
 } adam_job;
 
-static void adam_part(void *ctx, int part) {
+static void adam_part(void *ctx, int k) {
     const adam_job *j = ctx;
+    const int part = j->part0 + k;
     size_t lo, hi;
-    part_range(j->n, part, &lo, &hi);
+    lm_optim_part_range(j->n, part, &lo, &hi);
     if (j->wd != 0.0f)
         adam_kernel_wd(j->p + lo, j->g + lo, j->m + lo, j->v + lo, hi - lo, j->b1, j->omb1, j->b2,
                        j->omb2, j->neg_step, j->bc2_sqrt, j->eps, j->gs, j->wd);
@@ -98,22 +98,23 @@ static void adam_part(void *ctx, int part) {
                     j->omb2, j->neg_step, j->bc2_sqrt, j->eps, j->gs);
 }
 
-/* Adam with the gradient scaled by gs on the fly (see adam_kernel). */
+/* Adam on parts [p0, p1) with the gradient scaled by gs on the fly (see
+ * adam_kernel). */
 static void adam_scaled(lm_adam *a, float lr, float *params, const float *grads, float *m,
-                        float *v, size_t n, float gs, int threads) {
+                        float *v, size_t n, int p0, int p1, float gs, int threads) {
     a->step++;
     const double t = (double)a->step;
     const double bc1 = 1.0 - pow(a->beta1, t);
     const double bc2 = 1.0 - pow(a->beta2, t);
-    adam_job j = {params, m, v, grads, n, (float)a->beta1, (float)(1.0 - a->beta1),
+    adam_job j = {params, m, v, grads, n, p0, (float)a->beta1, (float)(1.0 - a->beta1),
                   (float)a->beta2, (float)(1.0 - a->beta2), (float)(-((double)lr / bc1)),
                   (float)sqrt(bc2), (float)a->eps, (float)a->weight_decay, gs};
-    lm_par_run(adam_part, &j, LM_OPTIM_PARTS, optim_threads(n, threads));
+    lm_par_run(adam_part, &j, p1 - p0, optim_threads(n, threads));
 }
 
 void lm_adam_update_threads(lm_adam *a, float lr, float *params, const float *grads, float *m,
                             float *v, size_t n, int threads) {
-    adam_scaled(a, lr, params, grads, m, v, n, 1.0f, threads);
+    adam_scaled(a, lr, params, grads, m, v, n, 0, LM_OPTIM_PARTS, 1.0f, threads);
 }
 
 void lm_adam_update(lm_adam *a, float lr, float *params, const float *grads, float *m,
@@ -189,36 +190,54 @@ typedef struct {
     float *g;
     size_t n;
     float c;
-    double sum[LM_OPTIM_PARTS];
+    int part0;       /* sumsq jobs: parts [part0, part1) */
+    int part1;
+    double *sum;     /* [LM_OPTIM_PARTS], by part */
 } clip_job;
 
-/* Job k: the sums of parts 2k and 2k + 1 (LM_OPTIM_PARTS is even). */
+/* Job k: the sums of parts part0 + 2k and part0 + 2k + 1 (the second only
+ * when it is below part1). */
 static void sumsq_pair(void *ctx, int k) {
     clip_job *j = ctx;
+    const int a = j->part0 + 2 * k, b = a + 1;
     size_t lo0, hi0, lo1, hi1;
-    part_range(j->n, 2 * k, &lo0, &hi0);
-    part_range(j->n, 2 * k + 1, &lo1, &hi1);
+    lm_optim_part_range(j->n, a, &lo0, &hi0);
+    if (b >= j->part1) {
+        j->sum[a] = sumsq_d(j->g + lo0, hi0 - lo0);
+        return;
+    }
+    lm_optim_part_range(j->n, b, &lo1, &hi1);
     if (lm_isa_level() == LM_ISA_BASELINE) { /* no 32-byte registers: one at a time */
-        j->sum[2 * k] = sumsq_d(j->g + lo0, hi0 - lo0);
-        j->sum[2 * k + 1] = sumsq_d(j->g + lo1, hi1 - lo1);
+        j->sum[a] = sumsq_d(j->g + lo0, hi0 - lo0);
+        j->sum[b] = sumsq_d(j->g + lo1, hi1 - lo1);
     } else {
-        sumsq2_d(j->g + lo0, hi0 - lo0, j->g + lo1, hi1 - lo1, &j->sum[2 * k]);
+        sumsq2_d(j->g + lo0, hi0 - lo0, j->g + lo1, hi1 - lo1, &j->sum[a]);
     }
 }
 
 static void scale_part(void *ctx, int part) {
     clip_job *j = ctx;
     size_t lo, hi;
-    part_range(j->n, part, &lo, &hi);
+    lm_optim_part_range(j->n, part, &lo, &hi);
     scale_f(j->g + lo, hi - lo, j->c);
 }
 
-double lm_grad_norm_threads(const float *g, size_t n, int threads) {
-    clip_job j = {(float *)g, n, 0.0f, {0}};
-    lm_par_run(sumsq_pair, &j, LM_OPTIM_PARTS / 2, optim_threads(n, threads));
+void lm_grad_sumsq_parts(const float *g, size_t n, int p0, int p1, double *sums, int threads) {
+    if (p1 <= p0) return;
+    clip_job j = {(float *)g, n, 0.0f, p0, p1, sums};
+    lm_par_run(sumsq_pair, &j, (p1 - p0 + 1) / 2, optim_threads(n, threads));
+}
+
+double lm_grad_norm_of_parts(const double *sums) {
     double s = 0.0;
-    for (int p = 0; p < LM_OPTIM_PARTS; p++) s += j.sum[p];
+    for (int p = 0; p < LM_OPTIM_PARTS; p++) s += sums[p];
     return sqrt(s);
+}
+
+double lm_grad_norm_threads(const float *g, size_t n, int threads) {
+    double sums[LM_OPTIM_PARTS];
+    lm_grad_sumsq_parts(g, n, 0, LM_OPTIM_PARTS, sums, threads);
+    return lm_grad_norm_of_parts(sums);
 }
 
 double lm_grad_norm(const float *g, size_t n) { return lm_grad_norm_threads(g, n, 1); }
@@ -228,7 +247,7 @@ double lm_grad_clip_threads(float *g, size_t n, double max_norm, int threads) {
     if (max_norm <= 0.0 || !isfinite(norm)) return norm;
     double coef = max_norm / (norm + 1e-6);
     if (coef >= 1.0) return norm;
-    clip_job j = {g, n, (float)coef, {0}};
+    clip_job j = {g, n, (float)coef, 0, 0, NULL};
     lm_par_run(scale_part, &j, LM_OPTIM_PARTS, optim_threads(n, threads));
     return norm;
 }
@@ -237,13 +256,20 @@ double lm_grad_clip(float *g, size_t n, double max_norm) {
     return lm_grad_clip_threads(g, n, max_norm, 1);
 }
 
+void lm_clip_adam_update_parts(lm_adam *a, float lr, float *params, const float *grads, float *m,
+                               float *v, size_t n, int p0, int p1, double norm, double max_norm,
+                               int threads) {
+    if (!isfinite(norm)) return;
+    double coef = max_norm > 0.0 ? max_norm / (norm + 1e-6) : 1.0;
+    adam_scaled(a, lr, params, grads, m, v, n, p0, p1, coef < 1.0 ? (float)coef : 1.0f, threads);
+}
+
 double lm_clip_adam_update_threads(lm_adam *a, float lr, float *params, const float *grads,
                                    float *m, float *v, size_t n, double max_norm,
                                    int threads) {
     double norm = lm_grad_norm_threads(grads, n, threads);
-    if (!isfinite(norm)) return norm;
-    double coef = max_norm > 0.0 ? max_norm / (norm + 1e-6) : 1.0;
-    adam_scaled(a, lr, params, grads, m, v, n, coef < 1.0 ? (float)coef : 1.0f, threads);
+    lm_clip_adam_update_parts(a, lr, params, grads, m, v, n, 0, LM_OPTIM_PARTS, norm, max_norm,
+                              threads);
     return norm;
 }
 

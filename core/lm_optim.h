@@ -51,6 +51,25 @@ double lm_clip_adam_update_threads(lm_adam *a, float lr, float *params, const fl
                                    float *m, float *v, size_t n, double max_norm,
                                    int threads);
 
+/* ---- the same over a slice of the parts (a sharded optimizer step) -------
+ * Every function above works over LM_OPTIM_PARTS fixed contiguous parts of
+ * its arrays (part p: lm_optim_part_range), never split further. A caller
+ * that owns only parts [p0, p1) of the parameters (dist_shared: each rank of
+ * a host updates its own slice) gets bitwise the whole-array results from:
+ *   lm_grad_sumsq_parts     sums[p] for p in [p0, p1), the rest untouched;
+ *   lm_grad_norm_of_parts   the norm from all LM_OPTIM_PARTS sums, added in
+ *                           part order (lm_grad_norm's own sum);
+ *   lm_clip_adam_update_parts  clip scale and Adam on parts [p0, p1) only
+ *                           (a->step += 1 unless the norm is non-finite, in
+ *                           which case nothing is touched). */
+#define LM_OPTIM_PARTS 24 /* divisible by 1, 2, 3, 4, 6 and 8 threads */
+void lm_optim_part_range(size_t n, int part, size_t *lo, size_t *hi);
+void lm_grad_sumsq_parts(const float *g, size_t n, int p0, int p1, double *sums, int threads);
+double lm_grad_norm_of_parts(const double *sums);
+void lm_clip_adam_update_parts(lm_adam *a, float lr, float *params, const float *grads, float *m,
+                               float *v, size_t n, int p0, int p1, double norm, double max_norm,
+                               int threads);
+
 /* ---- learning-rate schedules ----------------------------------------------- */
 typedef enum {
     LM_SCHED_CONSTANT = 0,

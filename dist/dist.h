@@ -85,6 +85,45 @@ int dist_bcast_bytes(const dist_world *w, void *buf, size_t n, int root,
 int dist_check_identical(const dist_world *w, const float *buf, size_t n,
                          lm_err *e);
 
+/* ---- ranks on one host: shared memory (dist_shared.c) -------------------
+ * When every rank runs on one host the exchange needs no messages: the
+ * parameters and Adam's moments live once, in an MPI shared-memory window
+ * that every rank maps, and each rank's gradient in a segment that the
+ * others read. Each rank owns a slice [lo, hi) of the parameters (the
+ * caller chooses it: train gives each rank whole optimizer parts,
+ * lm_optim_part_range) and runs the optimizer on that slice only. A step:
+ *   1. the backward writes this rank's whole gradient (dist_shared_grads);
+ *   2. dist_shared_reduce: a barrier (every backward done), then grads[lo, hi)
+ *      of this rank := the sum over ranks, added in rank order 0, 1, ... (for
+ *      2 ranks bitwise the MPI sum of dist_grad_sync);
+ *   3. the caller's optimizer on [lo, hi), after one more collective that
+ *      every rank reaches after its step 2 (train: the norm's part sums,
+ *      dist_sum_doubles), so that no rank reads a gradient the next
+ *      backward overwrites;
+ *   4. dist_shared_barrier: every slice written; the next forward may read
+ *      the parameters.
+ * The arrays are page-aligned, n floats each, and zeroed at create (each rank
+ * zeroes its gradient and its slice of m and v; rank 0 the parameters). A
+ * caller that writes the parameters or moments outside its slice (rank 0
+ * initialising or loading them) calls dist_shared_barrier before any other
+ * rank reads them. Collective: create, free, reduce, barrier. */
+typedef struct dist_shared dist_shared;
+/* NULL with e on failure (world size < 2, or MPI could not make the
+ * windows: ranks on several hosts). */
+dist_shared *dist_shared_create(const dist_world *w, size_t n, size_t lo, size_t hi, lm_err *e);
+void dist_shared_free(dist_shared *s);
+float *dist_shared_params(const dist_shared *s);
+float *dist_shared_adam_m(const dist_shared *s);
+float *dist_shared_adam_v(const dist_shared *s);
+float *dist_shared_grads(const dist_shared *s); /* this rank's */
+/* The sum over threads pieces of [lo, hi) (the result does not depend on
+ * threads: each element is summed alone). */
+int dist_shared_reduce(dist_shared *s, int threads, lm_err *e);
+int dist_shared_barrier(dist_shared *s, lm_err *e);
+/* Seconds spent in reduce and barrier since the last call (communication
+ * time in the train log). */
+double dist_shared_take_comm_s(dist_shared *s);
+
 /* ---- gradient synchronisation (dist_grad.c) ---------------------------- */
 
 /* Where things are in the one gradient buffer of n floats:

@@ -169,9 +169,14 @@ static int bt_steps(lm_model *m, lm_rng *rng, const bt_flags *t, int threads, bt
         double t0 = lm_sys_now();
         if (lm_model_train_window(m, b->acts, B, T, b->in, b->tgt, b->h, b->c, &so, &loss_sum, &ntok)) return -1;
         double t1 = lm_sys_now();
-        lm_grad_clip_threads(m->grads, m->n_params, t->clip, threads);
+        /* as train's step: the norm's pass, then clip and Adam in one pass
+         * (lm_clip_adam_update_threads, in its two halves to time them) */
+        double sums[LM_OPTIM_PARTS];
+        lm_grad_sumsq_parts(m->grads, m->n_params, 0, LM_OPTIM_PARTS, sums, threads);
+        double norm = lm_grad_norm_of_parts(sums);
         double t2 = lm_sys_now();
-        lm_adam_update_threads(&adam, t->lr, m->params, m->grads, b->mo, b->vo, m->n_params, threads);
+        lm_clip_adam_update_parts(&adam, t->lr, m->params, m->grads, b->mo, b->vo, m->n_params, 0, LM_OPTIM_PARTS,
+                                  norm, t->clip, threads);
         double t3 = lm_sys_now();
         if (s >= t->warmup) t_fb += t1 - t0, t_clip += t2 - t1, t_adam += t3 - t2;
         last_loss = ntok ? loss_sum / (double)ntok : NAN;

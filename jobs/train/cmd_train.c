@@ -21,6 +21,7 @@ void train_config_defaults(train_config *c) {
     c->accumulate = 1;
     c->wire_dtype = "fp32";
     c->overlap = "auto";
+    c->exchange = "auto";
     c->embed = 64;
     c->hidden = 128;
     c->threads = 1;
@@ -93,6 +94,7 @@ void train_cli_bind(train_config *c, cli_opt *opts, cli_cmd *cmd) {
         {"threads", CLI_INT, &c->threads, "N", "threads per rank for the output layer (results do not depend on it)", 1, 1024, 0},
         {"log-seconds", CLI_DOUBLE, &c->log_seconds, "S", "progress line interval when output is not a terminal", 0.1, 1e6, 0},
         {"wire-dtype", CLI_STR, &c->wire_dtype, "TYPE", "fp32, or bf16|fp16: the output-layer gradient travels in 16 bits (summed in fp32)", 0, 0, 0},
+        {"exchange", CLI_STR, &c->exchange, "HOW", "auto (shared when every rank is on one host, unless --wire-dtype or --overlap on ask for messages), shared: ranks of one host share parameters and optimizer state in memory and each updates its slice, mpi: every rank all-reduces the gradient (same results)", 0, 0, 0},
         {"overlap", CLI_STR, &c->overlap, "WHEN", "auto (on when the ranks span several hosts), on, off: send the output-layer gradient while the backward runs (same results)", 0, 0, 0},
         {"check-params", CLI_BOOL, &c->check_params, NULL, "debug: verify parameters are bitwise identical on all ranks every step", 0, 0, 0},
         {"quiet", CLI_BOOL, &c->quiet, NULL, "no progress output (errors and the summary only)", 0, 0, 0},
@@ -133,6 +135,8 @@ static int check_and_run(train_cmd_state *st, int *argc, char ***argv) {
         return cli_error(cmd, "--wire-dtype must be fp32, bf16 or fp16, got '%s'", c->wire_dtype), LM_EXIT_USAGE;
     if (strcmp(c->overlap, "auto") && strcmp(c->overlap, "on") && strcmp(c->overlap, "off"))
         return cli_error(cmd, "--overlap must be auto, on or off, got '%s'", c->overlap), LM_EXIT_USAGE;
+    if (strcmp(c->exchange, "auto") && strcmp(c->exchange, "shared") && strcmp(c->exchange, "mpi"))
+        return cli_error(cmd, "--exchange must be auto, shared or mpi, got '%s'", c->exchange), LM_EXIT_USAGE;
     if (strcmp(c->lr_schedule, "constant") && strcmp(c->lr_schedule, "step") &&
         strcmp(c->lr_schedule, "cosine") && strcmp(c->lr_schedule, "plateau"))
         return cli_error(cmd, "--lr-schedule must be constant, step, cosine or plateau, got '%s'", c->lr_schedule),

@@ -12,6 +12,7 @@ typedef struct train_config {
     const char *data, *run, *config, *resume, *lr_schedule, *state;
     const char *wire_dtype; /* fp32 | bf16 | fp16: the head gradient on the wire */
     const char *overlap;    /* auto | on | off: the head's exchange during the backward */
+    const char *exchange;   /* auto | shared | mpi: shared memory on one host, or messages */
     int epochs, batch_size, seq_len, embed, hidden, threads, keep;
     float lr, clip, dropout, weight_decay, min_lr;
     long step_size;     float gamma;                /* step schedule */

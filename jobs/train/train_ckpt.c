@@ -14,7 +14,7 @@
 
 #include "io_ckpt.h"
 #include "train_ckpt.h"
-#include "train_ctx.h"
+#include "train_loop.h"
 #include "train_state.h"
 
 /* What rank 0 reads and broadcasts on load, as one unit: the scalars of
@@ -160,9 +160,7 @@ int train_ckpt_load(train_ctx *t, const char *path, lm_err *e) {
         return -1;
     }
     int rc = dist_bcast_bytes(&t->world, &p, sizeof p, 0, e) ||
-             dist_bcast_floats(&t->world, t->model.params, t->model.n_params, 0, e) ||
-             dist_bcast_floats(&t->world, t->adam_m, t->model.n_params, 0, e) ||
-             dist_bcast_floats(&t->world, t->adam_v, t->model.n_params, 0, e) ||
+             train_exchange_share_state(t, 1, e) ||
              dist_bcast_floats(&t->world, h, gh, 0, e) || dist_bcast_floats(&t->world, c, gh, 0, e)
                  ? -1 : 0;
     if (rc == 0) {

@@ -26,6 +26,13 @@ typedef struct train_ctx {
     lm_model model;
     lm_acts *acts;
     float *adam_m, *adam_v;
+    /* The exchange (train_exchange.c): hosts the ranks run on; shm non-NULL
+     * when every rank is on one host and they share params, grads and
+     * moments (then model's buffers and adam_m/v live in it); this rank
+     * updates optimizer parts [p0, p1) (all of them without shm). */
+    int hosts;
+    dist_shared *shm;
+    int p0, p1;
     float *h, *c;       /* [B,H] carried state of this rank's streams */
     lm_adam adam;       /* its step is saved in /optim; the rest comes from the settings */
     lm_sched sched;     /* its cur_lr, best, bad_evals are /state scalars (train_state.h) */

@@ -55,7 +55,7 @@ static lm_step_opts window_opts(const train_ctx *t, const train_loop *lp, int j,
     uint64_t w = (uint64_t)t->rs.global_step * (uint64_t)K + (uint64_t)j;
     lm_rng_seed2(drop, t->rs.seed ^ 0xd50f0a7ULL, (w << 24) + (uint64_t)t->first);
     lm_step_opts o = {c->dropout, drop, IO_TOK_PAD, 1.0f / (float)((double)t->G * t->T * K),
-                      !last ? NULL : K > 1 ? accum_on_head : dist_grad_sync_on_head_grads,
+                      !last || !lp->gs ? NULL : K > 1 ? accum_on_head : dist_grad_sync_on_head_grads,
                       K > 1 ? (void *)hk : (void *)lp->gs, c->threads, NULL, NULL};
     if (last && lp->overlap) { /* the rows go out while the rest of the backward runs */
         o.on_head_rows = K > 1 ? accum_on_rows : dist_grad_sync_on_head_rows;
@@ -74,7 +74,7 @@ void train_step_grads(train_ctx *t, train_loop *lp, long k, double *loss_sum, lo
     for (int j = 0; j < K; j++)
         if (train_plan_batch(&lp->plan, k * K + j, t->first, t->B, lp->in + j * bt, lp->tg + j * bt, &e))
             train_fatal(t, &e);
-    if (dist_grad_sync_tokens(lp->gs, lp->in, (size_t)K * bt, &e)) train_fatal(t, &e);
+    if (lp->gs && dist_grad_sync_tokens(lp->gs, lp->in, (size_t)K * bt, &e)) train_fatal(t, &e);
     dist_grad_layout L = dist_grad_layout_of_model(&t->model);
     accum_hook hk = {lp->gs, t->model.grads, lp->acc, L.head, L.row, 0, 0};
     float *acc = lp->acc;

@@ -1,15 +1,17 @@
 /* train_loop: 'lyricmind train' per rank (DESIGN.md "Training loop"):
  * set-up, the choice of the starting state, and the loop as named steps.
  * Per global step (train_step): read this rank's K x B windows, forward and
- * backward (train_grads.c), sum the gradients over ranks, clip, Adam. The
- * output layer's rows are sent as they become final, overlapping the rest
- * of the backward, when overlap is on (--overlap auto|on|off, docs/dist.md);
- * otherwise the exchange runs after the backward, with the same results.
+ * backward (train_grads.c), sum the gradients over ranks, clip, Adam
+ * (train_exchange.c: in shared memory, each rank its slice, when every rank
+ * is on one host; else an MPI allreduce, whose output-layer rows are sent
+ * as they become final, overlapping the rest of the backward, when overlap
+ * is on: --exchange, --overlap, docs/dist.md), with the same results.
  * Then one small allreduce (agree_step) agrees on the loss, signals and
  * rank 0's clocks; validations (maybe_evaluate, train_finish.c) feed rank
  * 0's decisions {lr, stop, save best}, broadcast; maybe_checkpoint saves.
- * Invariant: every rank holds bitwise-identical parameters and optimizer
- * state, and every collective is reached by all ranks in the same order. */
+ * Invariant: every rank sees bitwise-identical parameters and optimizer
+ * state (on one host: one shared copy), and every collective is reached by
+ * all ranks in the same order. */
 #include <cblas.h>
 #include <errno.h>
 #include <math.h>
@@ -82,11 +84,15 @@ static int setup(train_ctx *t, lm_err *e) {
     t->rs.state_mode = strcmp(c->state, "reset") == 0 ? TRAIN_STATE_RESET : TRAIN_STATE_CARRY;
     if (io_corpus_open(&t->corpus, c->data, e)) return -1;
     t->dims = (lm_dims){(int)t->corpus.vocab.size, c->embed, c->hidden};
-    if (lm_model_init(&t->model, t->dims, 1, e)) return -1;
+    if (train_exchange_open_shared(t, e)) return -1;
+    dist_shared *s = t->shm;
+    if (s ? lm_model_init_on(&t->model, t->dims, dist_shared_params(s), dist_shared_grads(s), e)
+          : lm_model_init(&t->model, t->dims, 1, e))
+        return -1;
     size_t n = t->model.n_params, bh = (size_t)t->B * (size_t)t->dims.H;
     t->acts = lm_acts_create(t->dims, t->B, t->T);
-    t->adam_m = calloc(n, sizeof(float));
-    t->adam_v = calloc(n, sizeof(float));
+    t->adam_m = s ? dist_shared_adam_m(s) : calloc(n, sizeof(float));
+    t->adam_v = s ? dist_shared_adam_v(s) : calloc(n, sizeof(float));
     t->h = calloc(bh, sizeof(float));
     t->c = calloc(bh, sizeof(float));
     if (!t->acts || !t->adam_m || !t->adam_v || !t->h || !t->c)
@@ -160,7 +166,7 @@ static int start_state(train_ctx *t, lm_err *e) {
         lm_rng_seed2(&r, t->rs.seed, 0x1417ULL);
         lm_model_init_weights(&t->model, &r);
     }
-    if (dist_bcast_floats(&t->world, t->model.params, t->model.n_params, 0, e)) train_fatal(t, e);
+    if (train_exchange_share_state(t, 0, e)) train_fatal(t, e);
     return 0;
 }
 
@@ -207,25 +213,6 @@ static void plan_schedule(train_ctx *t, train_loop *lp) {
     lp->prefix_steps = (c->eval_tokens + (long)t->G * t->T - 1) / ((long)t->G * t->T);
 }
 
-/* The gradient exchange: its wire dtype, and overlap (auto: on across
- * hosts, where the exchange is long: docs/scaling.md). -1: e says why. */
-static int open_exchange(train_ctx *t, train_loop *lp, lm_err *e) {
-    const train_config *c = t->cfg;
-    dist_grad_layout L = dist_grad_layout_of_model(&t->model);
-    unsigned wire = !strcmp(c->wire_dtype, "bf16") ? DIST_GS_WIRE_BF16 : !strcmp(c->wire_dtype, "fp16")
-                  ? DIST_GS_WIRE_FP16 : 0;
-    int hosts = 1;
-    if (dist_world_hosts(&t->world, &hosts, e)) train_fatal(t, e);
-    lp->overlap = !strcmp(c->overlap, "on") || (!strcmp(c->overlap, "auto") && hosts > 1);
-    if (t->world.rank == 0 && !c->quiet) {
-        printf("gradient exchange: %d host%s, overlap %s (--overlap %s)\n", hosts, hosts == 1 ? "" : "s",
-               lp->overlap ? "on" : "off", c->overlap);
-        fflush(stdout);
-    }
-    lp->gs = dist_grad_sync_create(&t->world, t->model.grads, &L, wire | (lp->overlap ? DIST_GS_OVERLAP : 0u), e);
-    return lp->gs ? 0 : -1;
-}
-
 /* metrics.jsonl and the progress lines; rank 0 writes RUN/config.ini. */
 static int open_log(train_ctx *t, train_loop *lp, int *log_open, lm_err *e) {
     const train_config *c = t->cfg;
@@ -250,21 +237,18 @@ typedef struct step_result {
     long ntok;
     float lr;
     double norm;      /* the gradient's global L2 norm before clipping */
+    double comm_s;    /* of it, communication (train_exchange_update) */
     double t0, now;   /* the step's start and end (lm_sys_now) */
 } step_result;
 
-/* One optimizer step: forward and backward, the exchange finished, then
- * clip + Adam in one pass (Adam skipped on a non-finite norm). */
+/* One optimizer step: forward and backward, then the exchange, clip and
+ * Adam (skipped on a non-finite norm): train_exchange_update. */
 static step_result train_step(train_ctx *t, train_loop *lp, long k) {
-    const train_config *c = t->cfg;
-    lm_err e = {{0}};
-    step_result r = {0, 0, 0, 0, lm_sys_now(), 0};
+    step_result r = {0, 0, 0, 0, 0, lm_sys_now(), 0};
     train_step_grads(t, lp, k, &r.loss_sum, &r.ntok);
-    if (dist_grad_sync_finish(lp->gs, &e)) train_fatal(t, &e);
     r.lr = t->sched.kind == LM_SCHED_PLATEAU ? t->rs.lr : lm_sched_lr(&t->sched, t->rs.global_step);
     t->rs.lr = r.lr;
-    r.norm = lm_clip_adam_update_threads(&t->adam, r.lr, t->model.params, t->model.grads, t->adam_m, t->adam_v,
-                                         t->model.n_params, c->clip, c->threads);
+    r.norm = train_exchange_update(t, lp, r.lr, &r.comm_s);
     t->rs.global_step++;
     t->rs.step_in_epoch = k + 1;
     lp->steps_here++;
@@ -304,13 +288,11 @@ static step_packet agree_step(train_ctx *t, train_loop *lp, const step_result *r
 
 /* The step's metrics line (and progress line), a "skip" event when Adam skipped it. */
 static void log_step(train_ctx *t, train_loop *lp, const step_result *r, const step_packet *p) {
-    dist_grad_stats st;
-    dist_grad_sync_stats(lp->gs, &st);
     double dt = r->now - r->t0;
     train_step_info si = {t->rs.global_step, lp->total, t->rs.epoch, t->cfg->epochs, t->rs.step_in_epoch, lp->spe,
                           p->tokens > 0 ? p->loss_sum / p->tokens : NAN, r->lr, r->norm,
                           (double)lp->steps_here * t->G * t->T * lp->K / lp->train_s,
-                          r->now > r->t0 ? st.comm_s / dt : 0, dt};
+                          r->now > r->t0 ? r->comm_s / dt : 0, dt};
     train_log_step(&lp->lg, &si);
     if (!isfinite(r->norm))
         train_log_event(&lp->lg, "skip", t->rs.global_step, "non-finite gradient norm; step skipped");
@@ -386,7 +368,7 @@ static int loop(train_ctx *t, const char *settings) {
     if (train_agree(t, open_plans(t, &lp, &e), &e)) goto out;
     plan_schedule(t, &lp);
     train_banner_print(t, lp.spe, lp.total);
-    if (train_agree(t, open_exchange(t, &lp, &e) || open_log(t, &lp, &log_open, &e), &e)) goto out;
+    if (train_agree(t, train_exchange_open(t, &lp, &e) || open_log(t, &lp, &log_open, &e), &e)) goto out;
     alloc_batch(t, &lp);
     lp.t_start = lm_sys_now();
     lp.t_last_ckpt = lp.t_start;
@@ -440,7 +422,9 @@ int train_run(train_config *c, const char *settings, int *argc, char ***argv) {
         train_rundir_close(&rd, before_first && rc != LM_EXIT_OK && rc != LM_EXIT_REQUEUE);
     lm_acts_free(t.acts);
     lm_model_free(&t.model);
-    free(t.adam_m), free(t.adam_v), free(t.h), free(t.c);
+    if (!t.shm) free(t.adam_m), free(t.adam_v);
+    free(t.h), free(t.c);
+    dist_shared_free(t.shm);
     io_corpus_close(&t.corpus);
     dist_world_finalize(&t.world);
     return rc;

@@ -49,6 +49,17 @@ _Noreturn void train_fatal(train_ctx *t, const lm_err *e);
 /* "peak RSS MB per rank: a, b, ..." */
 void train_peak_rss_report(train_ctx *t, char *out, size_t n);
 
+/* train_exchange.c (collective). open_shared: in set-up, before the model
+ * exists: t->hosts, and t->shm when the shared path runs (--exchange).
+ * open: the banner line and the MPI path's dist_grad_sync (lp->gs; NULL
+ * with shm). update: the step's sum over ranks, clip and Adam; returns the
+ * norm before clipping and its communication seconds. share_state: rank 0's
+ * parameters (and moments) are every rank's now (a barrier with shm). */
+int train_exchange_open_shared(train_ctx *t, lm_err *e);
+int train_exchange_open(train_ctx *t, train_loop *lp, lm_err *e);
+double train_exchange_update(train_ctx *t, train_loop *lp, float lr, double *comm_s);
+int train_exchange_share_state(train_ctx *t, int moments, lm_err *e);
+
 /* train_grads.c: forward and backward of optimizer step k of the epoch into
  * model.grads (the exchange started, not finished); this rank's loss sum
  * and token count. */

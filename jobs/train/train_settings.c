@@ -50,6 +50,9 @@ static const struct {
     {"wire-dtype", TRAIN_SET_MAY_CHANGE},
     /* overlap changes when the head's sum travels, not its bits */
     {"overlap", TRAIN_SET_MAY_CHANGE},
+    /* shared memory or messages: where the sum is made, not its bits at
+     * 2 ranks (with 3 or more, MPI's own order may differ in the last bit) */
+    {"exchange", TRAIN_SET_MAY_CHANGE},
     {"verbose", TRAIN_SET_MAY_CHANGE},
 };
 

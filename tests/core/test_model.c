@@ -66,6 +66,30 @@ Test(model, parameter_count_and_buffer_layout) {
     cr_expect(strstr(e.msg, "lm_model") != NULL);
 }
 
+/* A model over the caller's buffers (dist_shared's window): the same
+ * layout and views, the buffers used as they are, and lm_model_free leaves
+ * them to the caller (a free of them here would crash the free() below). */
+Test(model, init_on_borrows_the_callers_buffers) {
+    lm_dims d = {11, 3, 4};
+    size_t n = lm_model_count_params(d);
+    float *p = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
+    float *g = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
+    for (size_t i = 0; i < n; i++) p[i] = (float)i, g[i] = -(float)i;
+    lm_model m;
+    lm_err e;
+    cr_assert_eq(lm_model_init_on(&m, d, p, g, &e), 0);
+    cr_expect_eq(m.n_params, n);
+    cr_expect_eq(m.params, p);
+    cr_expect_eq(m.grads, g);
+    cr_expect_eq(m.emb, p + m.info[LM_P_EMB].offset);
+    cr_expect_eq(m.g_w_hh, g + m.info[LM_P_W_HH].offset);
+    cr_expect_eq(m.fc_b[1], (float)(11 * 4 + 1), "not zeroed");
+    lm_model_free(&m);
+    cr_expect_eq(p[5], 5.0f);
+    cr_expect_eq(lm_model_init_on(&m, (lm_dims){11, 0, 4}, p, g, &e), -1);
+    free(p), free(g);
+}
+
 Test(model, init_weights_follow_pytorch_defaults) {
     lm_model m;
     make_model(&m, (lm_dims){2000, 16, 25}, 1);

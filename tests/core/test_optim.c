@@ -391,3 +391,62 @@ Test(clip, fused_clip_adam_skips_adam_on_nan) {
     cr_expect_eq(p[0], 1.0f);
     cr_expect_eq(m[0], 0.0f);
 }
+
+/* A sharded step (dist_shared: each rank owns parts [24r/p, 24(r+1)/p)):
+ * the part sums of every slice, gathered, give bitwise lm_grad_norm's norm,
+ * and clip + Adam slice by slice bitwise the whole-array fused step, for
+ * 1, 2, 3, 5 (odd part boundaries), 24 and 30 (empty slices) owners, on 1
+ * and 2 threads; a non-finite norm touches nothing. */
+static void sharded_step(int owners, int threads) {
+    const size_t n = 100003;
+    float *g = malloc(n * sizeof *g), *buf = malloc(6 * n * sizeof *buf);
+    float *p1 = buf, *m1 = buf + n, *v1 = buf + 2 * n, *p2 = buf + 3 * n, *m2 = buf + 4 * n, *v2 = buf + 5 * n;
+    for (size_t i = 0; i < n; i++) {
+        g[i] = (float)sin((double)i * 0.41) * (1.0f + (float)(i % 5));
+        p1[i] = p2[i] = (float)cos((double)i * 0.07);
+        m1[i] = m2[i] = 1e-3f * (float)(i % 7), v1[i] = v2[i] = 1e-5f * (float)(i % 4);
+    }
+    lm_adam a1, a2;
+    lm_adam_defaults(&a1), lm_adam_defaults(&a2);
+    double want = lm_clip_adam_update_threads(&a1, 1e-3f, p1, g, m1, v1, n, 1.0, 1);
+    double sums[LM_OPTIM_PARTS];
+    memset(sums, 0xff, sizeof sums); /* NaN: a part nobody wrote shows */
+    for (int r = 0; r < owners; r++)
+        lm_grad_sumsq_parts(g, n, LM_OPTIM_PARTS * r / owners, LM_OPTIM_PARTS * (r + 1) / owners, sums, threads);
+    double got = lm_grad_norm_of_parts(sums);
+    cr_expect_eq(memcmp(&got, &want, sizeof got), 0, "%d owners: norm %.17g != %.17g", owners, got, want);
+    for (int r = 0; r < owners; r++) {
+        lm_adam ar = a2; /* each owner steps its own copy, as each rank does */
+        lm_clip_adam_update_parts(&ar, 1e-3f, p2, g, m2, v2, n, LM_OPTIM_PARTS * r / owners,
+                                  LM_OPTIM_PARTS * (r + 1) / owners, got, 1.0, threads);
+        cr_expect_eq(ar.step, 1, "%d owners: step", owners);
+    }
+    cr_expect_arr_eq(p1, p2, n * sizeof *p1, "%d owners, %d threads: params", owners, threads);
+    cr_expect_arr_eq(m1, m2, n * sizeof *m1, "%d owners: m", owners);
+    cr_expect_arr_eq(v1, v2, n * sizeof *v1, "%d owners: v", owners);
+    lm_clip_adam_update_parts(&a2, 1e-3f, p2, g, m2, v2, n, 0, LM_OPTIM_PARTS, NAN, 1.0, threads);
+    cr_expect_eq(a2.step, 0, "non-finite norm: no step");
+    cr_expect_arr_eq(p1, p2, n * sizeof *p1, "non-finite norm: params untouched");
+    free(g), free(buf);
+}
+
+Test(clip, sharded_step_bitwise_equal_to_the_whole_array) {
+    const int owners[] = {1, 2, 3, 5, 24, 30};
+    for (size_t k = 0; k < sizeof owners / sizeof *owners; k++)
+        for (int t = 1; t <= 2; t++) sharded_step(owners[k], t);
+}
+
+Test(clip, part_ranges_tile_the_array) {
+    const size_t sizes[] = {0, 1, 17, 385, 100003};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        size_t end = 0;
+        for (int p = 0; p < LM_OPTIM_PARTS; p++) {
+            size_t lo, hi;
+            lm_optim_part_range(sizes[k], p, &lo, &hi);
+            cr_expect(lo == end && hi >= lo && lo % 16 == 0, "n %zu part %d: [%zu, %zu) after %zu", sizes[k], p,
+                      lo, hi, end);
+            end = hi;
+        }
+        cr_expect_eq(end, sizes[k], "n %zu: parts end at %zu", sizes[k], end);
+    }
+}

@@ -2,7 +2,8 @@
 """Comparisons for the train tests (run with Debian's python3: h5py, numpy).
 
   compare.py losses RUN_A RUN_B [--rtol X] [--from STEP]   train loss lines equal (bitwise if rtol 0)
-  compare.py params A.h5 B.h5 [--atol X]                   /model tensors equal within atol (0: bitwise)
+  compare.py params A.h5 B.h5 [--atol X] [--optim]         /model tensors equal within atol (0: bitwise);
+                                                           --optim: Adam's m and v (/optim/adam) too
   compare.py evals RUN                                     prints eval lines (debug)
   compare.py field RUN TYPE KEY                            prints KEY of every TYPE line, one per line
 Exits 1 with a message on the first difference."""
@@ -47,16 +48,18 @@ if cmd == "losses":
 elif cmd == "params":
     import h5py
     atol = opt("--atol", 0.0)
+    groups = ["model"] + (["optim/adam/m", "optim/adam/v"] if "--optim" in sys.argv else [])
     with h5py.File(sys.argv[2], "r") as fa, h5py.File(sys.argv[3], "r") as fb:
-        names = sorted(fa["model"].keys())
-        if names != sorted(fb["model"].keys()) or len(names) != 6:
-            fail("tensor names differ: %s" % names)
-        for n in names:
-            x, y = np.asarray(fa["model"][n]), np.asarray(fb["model"][n])
-            d = float(np.max(np.abs(x - y)))
-            if (atol == 0 and not np.array_equal(x, y)) or d > atol:
-                fail("%s: max |diff| %g (atol %g)" % (n, d, atol))
-    print("OK: parameters equal (atol %g)" % atol)
+        for g in groups:
+            names = sorted(fa[g].keys())
+            if names != sorted(fb[g].keys()) or len(names) != 6:
+                fail("%s: tensor names differ: %s" % (g, names))
+            for n in names:
+                x, y = np.asarray(fa[g][n]), np.asarray(fb[g][n])
+                d = float(np.max(np.abs(x - y)))
+                if (atol == 0 and not np.array_equal(x, y)) or d > atol:
+                    fail("%s/%s: max |diff| %g (atol %g)" % (g, n, d, atol))
+    print("OK: %s equal (atol %g)" % (", ".join(groups), atol))
 elif cmd == "field":
     for o in lines(sys.argv[2], sys.argv[3]):
         print(o[sys.argv[4]])

@@ -745,7 +745,7 @@ overlap)
   train 2 acc_off --max-steps 6 --accumulate 2 --overlap off >/dev/null
   train 2 acc_on --max-steps 6 --accumulate 2 --overlap on --check-params >/dev/null
   $CMP params acc_off/ckpt-000000006.h5 acc_on/ckpt-000000006.h5 --atol 0
-  $MPIRUN -np 2 "$LM" train --data "$DATA" --run auto --batch-size 4 --max-steps 2 --eval-tokens 3000 >out.txt
+  $MPIRUN -np 2 "$LM" train --data "$DATA" --run auto --batch-size 4 --max-steps 2 --eval-tokens 3000 --exchange mpi >out.txt
   grep -q '^gradient exchange: 1 host, overlap off (--overlap auto)' out.txt || { cat out.txt; fail "auto on one host"; }
   $MPIRUN -np 2 "$LM" train --data "$DATA" --run forced --batch-size 4 --max-steps 2 --eval-tokens 3000 --overlap on >out.txt
   grep -q '^gradient exchange: 1 host, overlap on (--overlap on)' out.txt || { cat out.txt; fail "--overlap on not applied"; }
@@ -755,6 +755,58 @@ overlap)
   train 2 bf_off --max-steps 6 --wire-dtype bf16 --overlap off >/dev/null
   train 2 bf_on --max-steps 6 --wire-dtype bf16 --overlap on --check-params >/dev/null
   $CMP params bf_off/ckpt-000000006.h5 bf_on/ckpt-000000006.h5 --atol 0
+  ;;
+exchange)
+  # --exchange shared (ranks of one host share parameters, gradients and
+  # Adam's moments in memory; each sums and updates its slice) trains
+  # bitwise like --exchange mpi at 2 ranks: parameters and moments, with
+  # dropout, 2 threads and --accumulate 2. It may change on resume, both
+  # ways. 3 ranks (slices of 8 parts each) resume bit for bit and track the
+  # MPI sum. auto on one host is shared; shared refuses a 16-bit wire and
+  # --overlap on (one line, exit 1).
+  train 2 mpi --max-steps 20 --exchange mpi >/dev/null
+  train 2 shm --max-steps 20 --exchange shared --check-params >/dev/null
+  $CMP losses mpi shm --rtol 0
+  $CMP params mpi/ckpt-000000020.h5 shm/ckpt-000000020.h5 --atol 0 --optim
+  train 2 shm2 --max-steps 20 --exchange shared --threads 2 >/dev/null
+  $CMP params mpi/ckpt-000000020.h5 shm2/ckpt-000000020.h5 --atol 0 --optim
+  train 2 acc_mpi --max-steps 6 --accumulate 2 --exchange mpi >/dev/null
+  train 2 acc_shm --max-steps 6 --accumulate 2 --exchange shared >/dev/null
+  $CMP params acc_mpi/ckpt-000000006.h5 acc_shm/ckpt-000000006.h5 --atol 0 --optim
+  train 2 to_mpi --max-steps 10 --exchange shared >/dev/null
+  train 2 to_mpi --max-steps 20 --exchange mpi >out.txt
+  grep -q '^exchange: shared (checkpoint) -> mpi (command line)' out.txt || { cat out.txt; fail "no change line for --exchange"; }
+  $CMP params mpi/ckpt-000000020.h5 to_mpi/ckpt-000000020.h5 --atol 0 --optim
+  train 2 to_shm --max-steps 10 --exchange mpi >/dev/null
+  train 2 to_shm --max-steps 20 --exchange shared >/dev/null
+  $CMP losses mpi to_shm --rtol 0
+  $CMP params mpi/ckpt-000000020.h5 to_shm/ckpt-000000020.h5 --atol 0 --optim
+  train 3 full3 --max-steps 12 --exchange shared --check-params >/dev/null
+  train 3 split3 --max-steps 6 --exchange shared >/dev/null
+  train 3 split3 --max-steps 12 --exchange shared >/dev/null
+  $CMP losses full3 split3 --rtol 0
+  $CMP params full3/ckpt-000000012.h5 split3/ckpt-000000012.h5 --atol 0 --optim
+  train 3 mpi3 --max-steps 12 --exchange mpi >/dev/null
+  $CMP losses full3 mpi3 --rtol 1e-5
+  $CMP params full3/ckpt-000000012.h5 mpi3/ckpt-000000012.h5 --atol 1e-6
+  $MPIRUN -np 2 "$LM" train --data "$DATA" --run auto --batch-size 4 --max-steps 2 --eval-tokens 3000 >out.txt
+  grep -q '^gradient exchange: 1 host, shared memory (--exchange auto): each rank sums and updates 1/2' out.txt \
+    || { cat out.txt; fail "auto on one host is not shared"; }
+  $MPIRUN -np 2 "$LM" train --data "$DATA" --run auto16 --batch-size 4 --max-steps 2 --eval-tokens 3000 \
+    --wire-dtype bf16 >out.txt
+  grep -q '^gradient exchange: 1 host, overlap off' out.txt || { cat out.txt; fail "auto with a 16-bit wire is not MPI"; }
+  expect_rc 1 $MPIRUN -np 2 "$LM" train --data "$DATA" --run bad16 --batch-size 4 --max-steps 2 --quiet \
+    --exchange shared --wire-dtype bf16
+  # (mpirun adds lines of its own: one line of ours)
+  [ "$(grep -c '^lyricmind train:' err.txt)" = 1 ] && grep -q -- '--exchange shared sums in fp32' err.txt \
+    || { cat err.txt; fail "not one error line for shared with bf16"; }
+  [ ! -e bad16 ] || fail "a refused exchange left its run directory"
+  expect_rc 1 $MPIRUN -np 2 "$LM" train --data "$DATA" --run bad_ov --batch-size 4 --max-steps 2 --quiet \
+    --exchange shared --overlap on
+  [ "$(grep -c '^lyricmind train:' err.txt)" = 1 ] && grep -q -- '--exchange shared sends no messages' err.txt \
+    || { cat err.txt; fail "not one error line for shared with overlap on"; }
+  expect_rc 2 "$LM" train --data "$DATA" --run bad --exchange carrier-pigeon
+  one_line_error "--exchange"
   ;;
 config_commands)
   # --config for generate, eval and preprocess: each reads its own section

@@ -29,6 +29,8 @@ typedef struct {
     int B, T, H;
     void (*progress)(void *ctx); /* backward: after each step of group 0 */
     void *pctx;
+    const float *x, *w_ih; /* forward: the input projection of the group's rows */
+    int E;
 } lstm_job;
 
 void lm_lstm_cell_forward(float *g, const float *b, const float *cp, float *c,
@@ -50,6 +52,9 @@ static void forward_rows(void *ctx, int g) {
     lm_lstm_cache *k = j->k;
     const int T = j->T, H = j->H, G = 4 * H, b0 = g * LM_LSTM_ROWS;
     const int nb = j->B - b0 < LM_LSTM_ROWS ? j->B - b0 : LM_LSTM_ROWS;
+    /* input projection of these rows' nb*T steps: gates = x W_ih^T ([nb T,E] x [E,4H]) */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb * T, G, j->E, 1.0f, j->x + (size_t)b0 * T * j->E,
+                j->E, j->w_ih, j->E, 0.0f, k->gates + (size_t)b0 * T * G, G);
     for (int t = 0; t < T; t++) {
         /* gates[:,t] += hprev[:,t] W_hh^T   ([nb,H] x [H,4H]) */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, G, H, 1.0f,
@@ -73,15 +78,11 @@ void lm_lstm_forward_threads(float *hs, lm_lstm_cache *k, float *hT, float *cT,
                              const float *x, const float *w_ih, const float *w_hh,
                              const float *b, const float *h0, const float *c0, int B,
                              int T, int E, int H, int threads) {
-    const int G = 4 * H;
     for (int bb = 0; bb < B; bb++) {
         memcpy(k->hprev + (size_t)bb * T * H, h0 + (size_t)bb * H, sizeof(float) * H);
         memcpy(k->cprev + (size_t)bb * T * H, c0 + (size_t)bb * H, sizeof(float) * H);
     }
-    /* input projection of all B*T steps: gates [N,4H] = x [N,E] W_ih^T */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B * T, G, E, 1.0f, x,
-                E, w_ih, E, 0.0f, k->gates, G);
-    lstm_job j = {k, hs, hT, cT, NULL, NULL, w_hh, b, NULL, B, T, H, NULL, NULL};
+    lstm_job j = {k, hs, hT, cT, NULL, NULL, w_hh, b, NULL, B, T, H, NULL, NULL, x, w_ih, E};
     lm_par_run(forward_rows, &j, row_groups(B), threads);
 }
 
@@ -129,31 +130,48 @@ static void backward_rows(void *ctx, int g) {
     }
 }
 
+/* The backward's products after BPTT, from dpre [N,4H] (the gates array):
+ * part 0 dW_hh [4H,H] = dpre^T hprev; 1 dW_ih [4H,E] = dpre^T x; 2 db [4H]
+ * = column sums of dpre (rows in order); 3 dx [N,E] = dpre W_ih. Each is
+ * computed whole by one thread, the same calls whatever the thread count;
+ * in this order, 2 threads get about equal FLOPs (dW_hh + db, dW_ih + dx). */
+typedef struct {
+    const float *dpre, *x, *hprev, *w_ih;
+    float *dx, *dw_ih, *dw_hh, *db;
+    int N, E, H;
+} grads_job;
+
+static void weight_grads(void *ctx, int part) {
+    const grads_job *j = ctx;
+    const int N = j->N, E = j->E, H = j->H, G = 4 * H;
+    if (part == 0)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, N, 1.0f, j->dpre, G, j->hprev, H, 0.0f,
+                    j->dw_hh, H);
+    else if (part == 1)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, E, N, 1.0f, j->dpre, G, j->x, E, 0.0f,
+                    j->dw_ih, E);
+    else if (part == 2) {
+        memset(j->db, 0, sizeof(float) * G);
+        for (int n = 0; n < N; n++)
+            for (int jj = 0; jj < G; jj++) j->db[jj] += j->dpre[(size_t)n * G + jj];
+    } else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, E, G, 1.0f, j->dpre, G, j->w_ih, E, 0.0f,
+                    j->dx, E);
+}
+
 void lm_lstm_backward_progress(float *dx, float *dw_ih, float *dw_hh, float *db,
                                const float *dhs, lm_lstm_cache *k, const float *x,
                                const float *w_ih, const float *w_hh, float *scratch,
                                int B, int T, int E, int H, int threads,
                                void (*progress)(void *ctx), void *ctx) {
-    const int G = 4 * H;
     memset(scratch, 0, sizeof(float) * 2 * B * H);
     lstm_job j = {k, NULL, NULL, NULL, scratch, scratch + (size_t)B * H, w_hh, NULL, dhs, B, T, H,
-                  progress, ctx};
+                  progress, ctx, NULL, NULL, E};
     lm_par_run(backward_rows, &j, row_groups(B), threads);
-    const int N = B * T;
-    const float *dpre = k->gates;
-    /* dW_ih [4H,E] = dpre^T x; dW_hh [4H,H] = dpre^T hprev; dx = dpre W_ih */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, E, N, 1.0f, dpre,
-                G, x, E, 0.0f, dw_ih, E);
     if (progress) progress(ctx);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, N, 1.0f, dpre,
-                G, k->hprev, H, 0.0f, dw_hh, H);
+    grads_job gj = {k->gates, x, k->hprev, w_ih, dx, dw_ih, dw_hh, db, B * T, E, H};
+    lm_par_run(weight_grads, &gj, 4, threads);
     if (progress) progress(ctx);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, E, G, 1.0f, dpre,
-                G, w_ih, E, 0.0f, dx, E);
-    if (progress) progress(ctx);
-    memset(db, 0, sizeof(float) * G);
-    for (int n = 0; n < N; n++)
-        for (int jj = 0; jj < G; jj++) db[jj] += dpre[(size_t)n * G + jj];
 }
 
 void lm_lstm_backward_threads(float *dx, float *dw_ih, float *dw_hh, float *db,

@@ -87,9 +87,9 @@ int dist_check_identical(const dist_world *w, const float *buf, size_t n,
 
 /* ---- ranks on one host: shared memory (dist_shared.c) -------------------
  * When every rank runs on one host the exchange needs no messages: the
- * parameters and Adam's moments live once, in an MPI shared-memory window
- * that every rank maps, and each rank's gradient in a segment that the
- * others read. Each rank owns a slice [lo, hi) of the parameters (the
+ * parameters and Adam's moments live once, in a POSIX shared-memory object
+ * that every rank maps, and each rank's gradient beside them, where the
+ * others read it. Each rank owns a slice [lo, hi) of the parameters (the
  * caller chooses it: train gives each rank whole optimizer parts,
  * lm_optim_part_range) and runs the optimizer on that slice only. A step:
  *   1. the backward writes this rank's whole gradient (dist_shared_grads);
@@ -102,14 +102,15 @@ int dist_check_identical(const dist_world *w, const float *buf, size_t n,
  *      backward overwrites;
  *   4. dist_shared_barrier: every slice written; the next forward may read
  *      the parameters.
- * The arrays are page-aligned, n floats each, and zeroed at create (each rank
- * zeroes its gradient and its slice of m and v; rank 0 the parameters). A
- * caller that writes the parameters or moments outside its slice (rank 0
+ * The arrays are page-aligned, n floats each, and start zeroed. A caller
+ * that writes the parameters or moments outside its slice (rank 0
  * initialising or loading them) calls dist_shared_barrier before any other
  * rank reads them. Collective: create, free, reduce, barrier. */
 typedef struct dist_shared dist_shared;
-/* NULL with e on failure (world size < 2, or MPI could not make the
- * windows: ranks on several hosts). */
+/* NULL with e on failure, on every rank alike: world size < 2, no room in
+ * /dev/shm for (3 + size) x n floats (every page is reserved at create, so a
+ * full /dev/shm is this error, not a SIGBUS later), or ranks that cannot
+ * map it (several hosts). */
 dist_shared *dist_shared_create(const dist_world *w, size_t n, size_t lo, size_t hi, lm_err *e);
 void dist_shared_free(dist_shared *s);
 float *dist_shared_params(const dist_shared *s);

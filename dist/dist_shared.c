@@ -1,19 +1,29 @@
 /* dist_shared: the gradient exchange and optimizer state of ranks that share
- * one host, through MPI shared-memory windows instead of messages (dist.h).
+ * one host, in one POSIX shared-memory object instead of messages (dist.h).
  *
- * Two windows on a duplicate of the world's communicator (every rank on one
- * host: MPI_Comm_split_type SHARED gave one group):
- *   state  rank 0's segment holds params | m | v, n_pad floats each; every
- *          rank maps it (MPI_Win_shared_query);
- *   grads  one segment of n_pad floats per rank, each mapped by all.
- * n_pad rounds n up to a 4 KiB multiple so that every array starts on a
- * page (query() rounds each segment's start up to one). Both
- * windows sit in one passive-target epoch (MPI_Win_lock_all) from create to
- * free; dist_shared_barrier is MPI_Win_sync, MPI_Barrier, MPI_Win_sync, the
- * MPI-3 way to order plain loads and stores across the ranks. */
+ * Layout of the object (n_pad floats per array: n rounded up to whole 4 KiB
+ * pages, so that every array starts on a page):
+ *   params | m | v | grads of rank 0 | grads of rank 1 | ...
+ * Rank 0 creates it in /dev/shm (shm_open) and reserves every page up front
+ * with posix_fallocate, so that a full /dev/shm (a container's 64 MB one)
+ * is one clean error on every rank instead of a SIGBUS at first touch; the
+ * pages come zeroed. Every rank maps it; once all have, rank 0 unlinks the
+ * name, so nothing is left behind however the job ends. (MPI-3 shared
+ * windows were the first choice, but Open MPI 4.1's osc/sm hangs the other
+ * ranks in MPI_Win_allocate_shared when its backing directory is full.)
+ * Ordering: dist_shared_barrier is a sequentially consistent fence, an
+ * MPI_Barrier and another fence. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "dist_internal.h"
 #include "lm_par.h"
@@ -21,10 +31,9 @@
 
 struct dist_shared {
     MPI_Comm comm;
-    MPI_Win state_win, grad_win;
-    int state_locked, grad_locked;
     int rank, size;
-    size_t n, lo, hi;
+    size_t n, lo, hi, bytes;
+    void *base; /* the mapping, bytes long (MAP_FAILED: none) */
     float *params, *m, *v;
     float **grads; /* [size]: each rank's gradient */
     double comm_s; /* since the last dist_shared_take_comm_s */
@@ -32,46 +41,52 @@ struct dist_shared {
 
 static size_t pad_floats(size_t n) { return (n * sizeof(float) + 4095) / 4096 * 4096 / sizeof(float); }
 
-/* Allocates a shared window with a segment of `bytes` on this rank. */
-static int alloc_window(dist_shared *s, size_t bytes, MPI_Win *win, void **base, lm_err *e) {
-    MPI_Info info;
-    MPI_Info_create(&info);
-    MPI_Info_set(info, "alloc_shared_noncontig", "true");
-    int rc = dist_mpi_check(MPI_Win_allocate_shared((MPI_Aint)bytes, sizeof(float), info, s->comm, base, win),
-                            "MPI_Win_allocate_shared", e);
-    MPI_Info_free(&info);
-    return rc;
+/* Rank 0: creates the object `name` of s->bytes with every page reserved.
+ * Returns an open fd, or -1 with e (the name is gone again then). */
+static int create_object(dist_shared *s, char *name, size_t cap, lm_err *e) {
+    int fd = -1;
+    for (int k = 0; k < 8 && fd < 0; k++) {
+        snprintf(name, cap, "/lyricmind-%ld-%llx-%d", (long)getpid(),
+                 (unsigned long long)(lm_sys_now() * 1e6), k);
+        fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+        if (fd < 0 && errno != EEXIST) break;
+    }
+    if (fd < 0) return lm_err_set(e, "dist: shm_open %s: %s", name, strerror(errno));
+    int rc = ftruncate(fd, (off_t)s->bytes) ? errno : posix_fallocate(fd, 0, (off_t)s->bytes);
+    if (rc == 0) return fd;
+    struct statvfs st;
+    double free_mb = statvfs("/dev/shm", &st) ? -1 : (double)st.f_bavail * (double)st.f_frsize / 1048576.0;
+    lm_err_set(e, "dist: no room for %.0f MB of shared memory in /dev/shm (%s; %.0f MB free): a bigger /dev/shm "
+                  "(docker run --shm-size), or --exchange mpi", (double)s->bytes / 1048576.0, strerror(rc), free_mb);
+    close(fd);
+    shm_unlink(name);
+    return -1;
 }
 
-/* *out := the first page boundary in rank r's segment of win. Open MPI
- * starts segments 8 bytes past one (a header); every process maps the
- * shared memory at page-aligned addresses, so the rounding skips the same
- * bytes in each. The segments carry one page more for it. */
-static int query(MPI_Win win, int r, float **out, lm_err *e) {
-    MPI_Aint size;
-    int disp;
-    void *base;
-    if (dist_mpi_check(MPI_Win_shared_query(win, r, &size, &disp, &base), "MPI_Win_shared_query", e)) return -1;
-    uintptr_t a = ((uintptr_t)base + 4095) / 4096 * 4096;
-    *out = (float *)a;
-    return 0;
-}
-
-static int map_windows(dist_shared *s, size_t np, lm_err *e) {
-    void *base;
-    float *state;
-    if (alloc_window(s, s->rank == 0 ? 3 * np * sizeof(float) + 4096 : 0, &s->state_win, &base, e) ||
-        alloc_window(s, np * sizeof(float) + 4096, &s->grad_win, &base, e))
+/* Every rank maps rank 0's object; -1 on every rank if any rank failed. */
+static int map_object(dist_shared *s, lm_err *e) {
+    char name[96] = "";
+    int fd = -1, status = 0;
+    if (s->rank == 0 && (fd = create_object(s, name, sizeof name, e)) < 0) status = 1;
+    if (dist_mpi_check(MPI_Bcast(&status, 1, MPI_INT, 0, s->comm), "MPI_Bcast (shared memory)", e) ||
+        dist_mpi_check(MPI_Bcast(name, sizeof name, MPI_CHAR, 0, s->comm), "MPI_Bcast (shared memory)", e))
         return -1;
-    if (dist_mpi_check(MPI_Win_lock_all(MPI_MODE_NOCHECK, s->state_win), "MPI_Win_lock_all", e)) return -1;
-    s->state_locked = 1;
-    if (dist_mpi_check(MPI_Win_lock_all(MPI_MODE_NOCHECK, s->grad_win), "MPI_Win_lock_all", e)) return -1;
-    s->grad_locked = 1;
-    if (query(s->state_win, 0, &state, e)) return -1;
-    s->params = state, s->m = state + np, s->v = state + 2 * np;
-    for (int r = 0; r < s->size; r++)
-        if (query(s->grad_win, r, &s->grads[r], e)) return -1;
-    return 0;
+    if (status) return s->rank == 0 ? -1 : lm_err_set(e, "dist: rank 0 could not create the shared memory");
+    int failed = 0;
+    if (s->rank != 0 && (fd = shm_open(name, O_RDWR, 0)) < 0)
+        failed = lm_err_set(e, "dist: shm_open %s: %s", name, strerror(errno)) != 0;
+    if (!failed) {
+        s->base = mmap(NULL, s->bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (s->base == MAP_FAILED)
+            failed = lm_err_set(e, "dist: mmap of %zu bytes of shared memory: %s", s->bytes, strerror(errno)) != 0;
+    }
+    if (fd >= 0) close(fd);
+    int any = 0;
+    int rc = dist_mpi_check(MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, s->comm), "MPI_Allreduce", e);
+    if (s->rank == 0) shm_unlink(name); /* every rank has mapped it, or gave up */
+    if (rc) return -1;
+    if (any && !failed) lm_err_set(e, "dist: another rank could not map the shared memory");
+    return any ? -1 : 0;
 }
 
 dist_shared *dist_shared_create(const dist_world *w, size_t n, size_t lo, size_t hi, lm_err *e) {
@@ -80,39 +95,29 @@ dist_shared *dist_shared_create(const dist_world *w, size_t n, size_t lo, size_t
         return NULL;
     }
     dist_shared *s = calloc(1, sizeof *s);
-    if (s) s->grads = calloc((size_t)w->size, sizeof *s->grads);
-    if (!s || !s->grads) {
-        free(s);
-        lm_err_set(e, "dist: out of memory for the shared-memory exchange");
+    float **grads = calloc((size_t)w->size, sizeof *grads);
+    int oom = !s || !grads, any = 0;
+    if (dist_mpi_check(MPI_Allreduce(&oom, &any, 1, MPI_INT, MPI_MAX, dist_comm(w)), "MPI_Allreduce", e) || any) {
+        if (any) lm_err_set(e, "dist: out of memory for the shared-memory exchange");
+        free(s), free(grads);
         return NULL;
     }
-    s->comm = MPI_COMM_NULL;
-    s->state_win = s->grad_win = MPI_WIN_NULL;
-    s->rank = w->rank, s->size = w->size, s->n = n, s->lo = lo, s->hi = hi;
-    if (dist_comm_dup(dist_comm(w), &s->comm, e) || map_windows(s, pad_floats(n), e)) {
+    const size_t np = pad_floats(n);
+    *s = (dist_shared){MPI_COMM_NULL, w->rank, w->size, n, lo, hi, (3 + (size_t)w->size) * np * sizeof(float),
+                       MAP_FAILED, NULL, NULL, NULL, grads, 0};
+    if (dist_comm_dup(dist_comm(w), &s->comm, e) || map_object(s, e)) {
         dist_shared_free(s);
         return NULL;
     }
-    /* Each rank first touches (zeroes) what it will write: its gradient and
-     * its slice of the moments. Rank 0 zeroes the parameters, which it
-     * initialises or loads. */
-    memset(s->grads[s->rank], 0, n * sizeof(float));
-    memset(s->m + lo, 0, (hi - lo) * sizeof(float));
-    memset(s->v + lo, 0, (hi - lo) * sizeof(float));
-    if (s->rank == 0) memset(s->params, 0, n * sizeof(float));
-    if (dist_shared_barrier(s, e)) {
-        dist_shared_free(s);
-        return NULL;
-    }
+    float *f = s->base;
+    s->params = f, s->m = f + np, s->v = f + 2 * np;
+    for (int r = 0; r < s->size; r++) s->grads[r] = f + (3 + (size_t)r) * np;
     return s;
 }
 
 void dist_shared_free(dist_shared *s) {
     if (!s) return;
-    if (s->grad_locked) MPI_Win_unlock_all(s->grad_win);
-    if (s->state_locked) MPI_Win_unlock_all(s->state_win);
-    if (s->grad_win != MPI_WIN_NULL) MPI_Win_free(&s->grad_win);
-    if (s->state_win != MPI_WIN_NULL) MPI_Win_free(&s->state_win);
+    if (s->base != MAP_FAILED) munmap(s->base, s->bytes);
     if (s->comm != MPI_COMM_NULL) MPI_Comm_free(&s->comm);
     free(s->grads);
     free(s);
@@ -125,11 +130,9 @@ float *dist_shared_grads(const dist_shared *s) { return s->grads[s->rank]; }
 
 int dist_shared_barrier(dist_shared *s, lm_err *e) {
     double t0 = lm_sys_now();
-    MPI_Win_sync(s->grad_win);
-    MPI_Win_sync(s->state_win);
+    atomic_thread_fence(memory_order_seq_cst);
     int rc = dist_mpi_check(MPI_Barrier(s->comm), "MPI_Barrier (shared memory)", e);
-    MPI_Win_sync(s->grad_win);
-    MPI_Win_sync(s->state_win);
+    atomic_thread_fence(memory_order_seq_cst);
     s->comm_s += lm_sys_now() - t0;
     return rc;
 }

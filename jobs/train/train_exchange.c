@@ -52,7 +52,12 @@ int train_exchange_open_shared(train_ctx *t, lm_err *e) {
     size_t n = lm_model_count_params(t->dims), lo, hi;
     slice_of_rank(t, n, &lo, &hi);
     t->shm = dist_shared_create(&t->world, n, lo, hi, e);
-    return t->shm ? 0 : -1;
+    if (t->shm || !strcmp(c->exchange, "shared")) return t->shm ? 0 : -1;
+    /* auto: the same on every rank (dist_shared_create agrees); rank 0 says why */
+    if (t->world.rank == 0)
+        fprintf(stderr, "lyricmind train: warning: %s; the gradient goes through MPI instead\n", e->msg);
+    t->p0 = 0, t->p1 = LM_OPTIM_PARTS;
+    return 0;
 }
 
 int train_exchange_open(train_ctx *t, train_loop *lp, lm_err *e) {

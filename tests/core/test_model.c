@@ -66,7 +66,7 @@ Test(model, parameter_count_and_buffer_layout) {
     cr_expect(strstr(e.msg, "lm_model") != NULL);
 }
 
-/* A model over the caller's buffers (dist_shared's window): the same
+/* A model over the caller's buffers (dist_shared's memory): the same
  * layout and views, the buffers used as they are, and lm_model_free leaves
  * them to the caller (a free of them here would crash the free() below). */
 Test(model, init_on_borrows_the_callers_buffers) {

@@ -807,6 +807,24 @@ exchange)
     || { cat err.txt; fail "not one error line for shared with overlap on"; }
   expect_rc 2 "$LM" train --data "$DATA" --run bad --exchange carrier-pigeon
   one_line_error "--exchange"
+  # A /dev/shm without room (a container's 64 MB one; here 1 MB in a mount
+  # namespace of this test, Open MPI's own segments moved out of it): auto
+  # trains through MPI after one warning line, shared refuses in one line
+  # and leaves no run directory; neither hangs nor leaves a file behind.
+  printf 'mount -t tmpfs -o size=1m tmpfs /dev/shm && exec "$@"\n' > small_shm.sh
+  small_shm() { unshare --user --map-root-user --mount sh small_shm.sh env OMPI_MCA_btl_vader_backing_directory="$PWD" "$@"; }
+  expect_rc 0 small_shm $MPIRUN -np 2 "$LM" train --data "$DATA" --run small_auto --batch-size 4 --max-steps 2 \
+    --eval-tokens 3000
+  [ "$(grep -c . err.txt)" = 1 ] && grep -q 'warning: dist: no room for [0-9]* MB of shared memory in /dev/shm' err.txt \
+    || { cat err.txt; fail "no single warning for a full /dev/shm"; }
+  grep -q '^gradient exchange: 1 host, overlap off' out.txt || { cat out.txt; fail "full /dev/shm: not MPI"; }
+  [ -f small_auto/ckpt-000000002.h5 ] || fail "full /dev/shm: auto did not train"
+  expect_rc 1 timeout 120 sh -c 'small_shm() { unshare --user --map-root-user --mount sh small_shm.sh env \
+    OMPI_MCA_btl_vader_backing_directory="$PWD" "$@"; }; small_shm "$@"' sh $MPIRUN -np 2 "$LM" train --data "$DATA" \
+    --run small_shared --batch-size 4 --max-steps 2 --quiet --exchange shared
+  [ "$(grep -c '^lyricmind train:' err.txt)" = 1 ] && grep -q 'no room for .* shared memory in /dev/shm' err.txt \
+    || { cat err.txt; fail "not one error line for shared with a full /dev/shm"; }
+  [ ! -e small_shared ] || fail "a refused exchange left its run directory"
   ;;
 config_commands)
   # --config for generate, eval and preprocess: each reads its own section

@@ -94,7 +94,7 @@ void train_cli_bind(train_config *c, cli_opt *opts, cli_cmd *cmd) {
         {"threads", CLI_INT, &c->threads, "N", "threads per rank for the output layer (results do not depend on it)", 1, 1024, 0},
         {"log-seconds", CLI_DOUBLE, &c->log_seconds, "S", "progress line interval when output is not a terminal", 0.1, 1e6, 0},
         {"wire-dtype", CLI_STR, &c->wire_dtype, "TYPE", "fp32, or bf16|fp16: the output-layer gradient travels in 16 bits (summed in fp32)", 0, 0, 0},
-        {"exchange", CLI_STR, &c->exchange, "HOW", "auto (shared when every rank is on one host, unless --wire-dtype or --overlap on ask for messages), shared: ranks of one host share parameters and optimizer state in memory and each updates its slice, mpi: every rank all-reduces the gradient (same results)", 0, 0, 0},
+        {"exchange", CLI_STR, &c->exchange, "HOW", "auto (shared when every rank is on one host, unless --wire-dtype or --overlap on ask for messages), shared: ranks of one host share parameters and optimizer state in memory and each updates its slice, mpi: every rank all-reduces the gradient (bitwise the same at 2 ranks; from 3 the last bit may differ)", 0, 0, 0},
         {"overlap", CLI_STR, &c->overlap, "WHEN", "auto (on when the ranks span several hosts), on, off: send the output-layer gradient while the backward runs (same results)", 0, 0, 0},
         {"check-params", CLI_BOOL, &c->check_params, NULL, "debug: verify parameters are bitwise identical on all ranks every step", 0, 0, 0},
         {"quiet", CLI_BOOL, &c->quiet, NULL, "no progress output (errors and the summary only)", 0, 0, 0},

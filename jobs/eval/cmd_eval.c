@@ -85,7 +85,7 @@ static int get_classifier(const eval_flags *f, const io_corpus *c, progress *pr,
     if (eval_nb_save(nb, r->clf_path, e))
         fprintf(stderr, "lyricmind eval: note: genre classifier not saved: %s\n", e->msg);
 done:
-    for (int g = 0; g < nb->G; g++) r->clf_train_songs += nb->song_counts[g];
+    for (int g = 0; g < nb->f.G; g++) r->clf_train_songs += nb->f.song_counts[g];
     return 0;
 }
 

@@ -27,15 +27,9 @@
 #include "progress.h"
 
 typedef struct eval_nb {
-    int G;
-    uint32_t V;
-    int32_t first_word;
-    double alpha;
-    uint64_t vocab_hash, corpus_hash;
-    double *word_counts; /* [G,V] */
-    double *song_counts; /* [G] */
-    double *log_prior;   /* [G], by eval_nb_finish */
-    double *log_lik;     /* [G,V], by eval_nb_finish */
+    io_classifier f;   /* the counts and settings, as saved (io_classifier.h) */
+    double *log_prior; /* [G], by eval_nb_finish */
+    double *log_lik;   /* [G,V], by eval_nb_finish */
 } eval_nb;
 
 int eval_nb_init(eval_nb *c, int G, uint32_t V, int32_t first_word, uint64_t vocab_hash,

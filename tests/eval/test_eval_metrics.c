@@ -320,8 +320,8 @@ Test(genre, specials_and_unk_are_not_features) {
     int32_t a[] = {IO_TOK_UNK, IO_TOK_NL, 6, 50}, b[] = {IO_TOK_UNK, IO_TOK_NL, 7, 60};
     eval_nb_add(&nb, 0, a, 4);
     eval_nb_add(&nb, 1, b, 4);
-    cr_assert_eq(nb.word_counts[IO_TOK_UNK], 0.0);
-    cr_assert_eq(nb.word_counts[50], 1.0);
+    cr_assert_eq(nb.f.word_counts[IO_TOK_UNK], 0.0);
+    cr_assert_eq(nb.f.word_counts[50], 1.0);
     eval_nb_free(&nb);
 }
 
@@ -339,10 +339,10 @@ Test(genre, file_round_trip_and_damage) {
     toy_accuracy(0, &nb);
     char *path = tmp_file("genre-classifier.h5");
     lm_err e = {{0}};
-    nb.corpus_hash = 7;
+    nb.f.corpus_hash = 7;
     cr_assert_eq(eval_nb_save(&nb, path, &e), 0, "%s", e.msg);
     cr_assert_eq(eval_nb_load(&back, path, 42, CV, 7, &e), 0, "%s", e.msg);
-    cr_assert_eq(back.corpus_hash, 7);
+    cr_assert_eq(back.f.corpus_hash, 7);
     cr_assert_eq(memcmp(back.log_lik, nb.log_lik, sizeof(double) * 2 * CV), 0);
     cr_assert_eq(memcmp(back.log_prior, nb.log_prior, sizeof(double) * 2), 0);
     eval_nb_free(&back);

@@ -32,8 +32,8 @@ static void slice_of_rank(train_ctx *t, size_t n, size_t *lo, size_t *hi) {
     const int P = LM_OPTIM_PARTS, r = t->world.rank, s = t->world.size;
     t->p0 = P * r / s;
     t->p1 = P * (r + 1) / s;
-    size_t a = n, b = n, x;
-    if (t->p0 < P) lm_optim_part_range(n, t->p0, &a, &x);
+    size_t a, b, x;
+    lm_optim_part_range(n, t->p0, &a, &x); /* p0 < P: r < s */
     if (t->p1 > t->p0) lm_optim_part_range(n, t->p1 - 1, &x, &b);
     else b = a;
     *lo = a, *hi = b;

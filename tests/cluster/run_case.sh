@@ -125,6 +125,16 @@ train_2host)
   emu -k 2 -- "$LM" train --run auto --data "$DATA" --batch-size 4 --max-steps 1 --eval-tokens 2000 >auto.out 2>&1 ||
     { cat auto.out; fail "2-host run, not quiet"; }
   grep -q '^gradient exchange: 2 hosts, overlap on (--overlap auto)' auto.out || { cat auto.out; fail "auto not on across hosts"; }
+  # (the one-host run above took the shared-memory exchange, the 2-host ones
+  # MPI: bitwise alike.) Shared memory across hosts is refused in one line.
+  set +e
+  emu -k 2 -- "$LM" train --run refused --data "$DATA" --batch-size 4 --max-steps 1 --quiet --exchange shared \
+    >refused.out 2>&1; rc=$?
+  set -e
+  [ $rc = 1 ] && [ "$(grep -c '^lyricmind train:' refused.out)" = 1 ] &&
+    grep -q -- '--exchange shared needs every rank on one host; the ranks run on 2 hosts' refused.out ||
+    { cat refused.out; fail "--exchange shared across hosts: exit $rc, not one error line"; }
+  [ ! -e refused ] || fail "a refused exchange left its run directory"
   ;;
 kill_resume)
   emu -k 2 --shell -- "$0" kill_resume_inner || fail "kill_resume failed (see above)"

@@ -38,7 +38,14 @@ typedef struct lm_lstm_cache {
     float *hprev; /* [B,T,H] h_{t-1}, the state entering step t */
     float *cprev; /* [B,T,H] c_{t-1} */
     float *tc;    /* [B,T,H] tanh(c_t) */
+    float *wt;    /* [4H*(H+E)] scratch for W_hh and W_ih packed once per
+                     window, for lm_gemm's microkernels (lm_lstm_packed_ok);
+                     NULL, or sizes not ok: every product goes through BLAS */
 } lm_lstm_cache;
+
+/* Whether hidden size H takes the own microkernels (H % 32 == 0; the
+ * products whose width is E also need E % 32 == 0, else they use BLAS). */
+int lm_lstm_packed_ok(int H);
 
 /* x [B,T,E], w_ih [4H,E], w_hh [4H,H], b [4H], h0, c0 [B,H] -> hs [B,T,H],
  * final state hT, cT [B,H] (may alias h0, c0). One GEMM projects the input of

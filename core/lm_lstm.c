@@ -9,10 +9,17 @@
  * The recurrence is split over fixed groups of LM_LSTM_ROWS sequences (rows
  * of the batch): each group's per-step GEMMs and cell updates depend only on
  * its own rows, so the groups run on up to `threads` threads (lm_par) with
- * the same calls, hence the same bits, for every thread count. */
+ * the same calls, hence the same bits, for every thread count.
+ *
+ * The per-step products ([4 rows,H] x [H,4H] forward, [4 rows,4H] x [4H,H]
+ * backward) are too small for BLAS, which packs all of W_hh on every call:
+ * with k->wt they run on lm_gemm's microkernels against W_hh packed once per
+ * window (forward and backward each pack it their way), which is also what
+ * lets two threads scale (each group packed its own copy before). */
 #include <cblas.h>
 #include <string.h>
 
+#include "lm_gemm.h"
 #include "lm_layers.h"
 #include "lm_par.h"
 #include "lm_vmath.h"
@@ -21,11 +28,18 @@
 
 static int row_groups(int B) { return (B + LM_LSTM_ROWS - 1) / LM_LSTM_ROWS; }
 
+int lm_lstm_packed_ok(int H) { return H > 0 && H % LM_GEMM_NR == 0; }
+
+static const float *packed_w(const lm_lstm_cache *k, int H) {
+    return k->wt && lm_lstm_packed_ok(H) ? k->wt : NULL;
+}
+
 /* What a group of rows needs from the window (forward and backward). */
 typedef struct {
     lm_lstm_cache *k;
     float *hs, *hT, *cT, *dh_next, *dc_next;
     const float *w_hh, *b, *dhs;
+    const float *wt; /* k->wt when packed (lm_lstm_packed_ok), else NULL: BLAS */
     int B, T, H;
     void (*progress)(void *ctx); /* backward: after each step of group 0 */
     void *pctx;
@@ -53,13 +67,23 @@ static void forward_rows(void *ctx, int g) {
     const int T = j->T, H = j->H, G = 4 * H, b0 = g * LM_LSTM_ROWS;
     const int nb = j->B - b0 < LM_LSTM_ROWS ? j->B - b0 : LM_LSTM_ROWS;
     /* input projection of these rows' nb*T steps: gates = x W_ih^T ([nb T,E] x [E,4H]) */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb * T, G, j->E, 1.0f, j->x + (size_t)b0 * T * j->E,
-                j->E, j->w_ih, j->E, 0.0f, k->gates + (size_t)b0 * T * G, G);
+    const float *x = j->x + (size_t)b0 * T * j->E;
+    if (j->wt)
+        lm_gemm_packed(k->gates + (size_t)b0 * T * G, (size_t)G, x, (size_t)j->E, 1,
+                       j->wt + (size_t)G * H, (size_t)nb * T, (size_t)G, (size_t)j->E, 0);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb * T, G, j->E, 1.0f, x, j->E,
+                    j->w_ih, j->E, 0.0f, k->gates + (size_t)b0 * T * G, G);
     for (int t = 0; t < T; t++) {
         /* gates[:,t] += hprev[:,t] W_hh^T   ([nb,H] x [H,4H]) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, G, H, 1.0f,
-                    k->hprev + ((size_t)b0 * T + t) * H, T * H, j->w_hh, H, 1.0f,
-                    k->gates + ((size_t)b0 * T + t) * G, T * G);
+        const float *hp = k->hprev + ((size_t)b0 * T + t) * H;
+        float *gt = k->gates + ((size_t)b0 * T + t) * G;
+        if (j->wt)
+            lm_gemm_packed(gt, (size_t)T * G, hp, (size_t)T * H, 1, j->wt, (size_t)nb, (size_t)G,
+                           (size_t)H, 1);
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, G, H, 1.0f, hp, T * H,
+                        j->w_hh, H, 1.0f, gt, T * G);
         for (int bb = b0; bb < b0 + nb; bb++) {
             size_t r = (size_t)bb * T + t; /* row (b,t) */
             float *h = j->hs + r * H;
@@ -82,7 +106,13 @@ void lm_lstm_forward_threads(float *hs, lm_lstm_cache *k, float *hT, float *cT,
         memcpy(k->hprev + (size_t)bb * T * H, h0 + (size_t)bb * H, sizeof(float) * H);
         memcpy(k->cprev + (size_t)bb * T * H, c0 + (size_t)bb * H, sizeof(float) * H);
     }
-    lstm_job j = {k, hs, hT, cT, NULL, NULL, w_hh, b, NULL, B, T, H, NULL, NULL, x, w_ih, E};
+    const float *wt = packed_w(k, H);
+    const size_t G = 4 * (size_t)H;
+    if (wt) { /* B(h, g) = W_hh[g][h], then B(e, g) = W_ih[g][e] */
+        lm_gemm_pack_b(k->wt, w_hh, 1, (size_t)H, G, G, (size_t)H);
+        lm_gemm_pack_b(k->wt + G * H, w_ih, 1, (size_t)E, G, G, (size_t)E);
+    }
+    lstm_job j = {k, hs, hT, cT, NULL, NULL, w_hh, b, NULL, wt, B, T, H, NULL, NULL, x, w_ih, E};
     lm_par_run(forward_rows, &j, row_groups(B), threads);
 }
 
@@ -122,10 +152,14 @@ static void backward_rows(void *ctx, int g) {
             cell_backward(k->gates + r * G, j->dhs + r * H, k->tc + r * H, k->cprev + r * H,
                           j->dh_next + (size_t)bb * H, j->dc_next + (size_t)bb * H, H);
         }
-        if (t > 0) /* none into h0 */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, H, G, 1.0f,
-                        k->gates + ((size_t)b0 * T + t) * G, T * G, j->w_hh, H, 0.0f,
-                        j->dh_next + (size_t)b0 * H, H);
+        const float *dp = k->gates + ((size_t)b0 * T + t) * G;
+        float *dn = j->dh_next + (size_t)b0 * H;
+        if (t > 0 && j->wt) /* none into h0 */
+            lm_gemm_packed(dn, (size_t)H, dp, (size_t)T * G, 1, j->wt, (size_t)nb, (size_t)H,
+                           (size_t)G, 0);
+        else if (t > 0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, H, G, 1.0f, dp, T * G,
+                        j->w_hh, H, 0.0f, dn, H);
         if (g == 0 && j->progress) j->progress(j->pctx); /* part 0 runs on the caller */
     }
 }
@@ -139,24 +173,31 @@ typedef struct {
     const float *dpre, *x, *hprev, *w_ih;
     float *dx, *dw_ih, *dw_hh, *db;
     int N, E, H;
+    int own_h, own_e; /* lm_gemm for the products H wide, and E wide */
 } grads_job;
 
 static void weight_grads(void *ctx, int part) {
     const grads_job *j = ctx;
-    const int N = j->N, E = j->E, H = j->H, G = 4 * H;
-    if (part == 0)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, N, 1.0f, j->dpre, G, j->hprev, H, 0.0f,
-                    j->dw_hh, H);
+    const size_t N = (size_t)j->N, E = (size_t)j->E, H = (size_t)j->H, G = 4 * H;
+    if (part == 0 && j->own_h)
+        lm_gemm_strided(j->dw_hh, H, j->dpre, 1, G, j->hprev, H, G, H, N, 0);
+    else if (part == 0)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)G, (int)H, (int)N, 1.0f, j->dpre,
+                    (int)G, j->hprev, (int)H, 0.0f, j->dw_hh, (int)H);
+    else if (part == 1 && j->own_e)
+        lm_gemm_strided(j->dw_ih, E, j->dpre, 1, G, j->x, E, G, E, N, 0);
     else if (part == 1)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, E, N, 1.0f, j->dpre, G, j->x, E, 0.0f,
-                    j->dw_ih, E);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)G, (int)E, (int)N, 1.0f, j->dpre,
+                    (int)G, j->x, (int)E, 0.0f, j->dw_ih, (int)E);
     else if (part == 2) {
         memset(j->db, 0, sizeof(float) * G);
-        for (int n = 0; n < N; n++)
-            for (int jj = 0; jj < G; jj++) j->db[jj] += j->dpre[(size_t)n * G + jj];
-    } else
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, E, G, 1.0f, j->dpre, G, j->w_ih, E, 0.0f,
-                    j->dx, E);
+        for (size_t n = 0; n < N; n++)
+            for (size_t jj = 0; jj < G; jj++) j->db[jj] += j->dpre[n * G + jj];
+    } else if (j->own_e)
+        lm_gemm_strided(j->dx, E, j->dpre, G, 1, j->w_ih, E, N, E, G, 0);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)E, (int)G, 1.0f, j->dpre,
+                    (int)G, j->w_ih, (int)E, 0.0f, j->dx, (int)E);
 }
 
 void lm_lstm_backward_progress(float *dx, float *dw_ih, float *dw_hh, float *db,
@@ -165,11 +206,15 @@ void lm_lstm_backward_progress(float *dx, float *dw_ih, float *dw_hh, float *db,
                                int B, int T, int E, int H, int threads,
                                void (*progress)(void *ctx), void *ctx) {
     memset(scratch, 0, sizeof(float) * 2 * B * H);
-    lstm_job j = {k, NULL, NULL, NULL, scratch, scratch + (size_t)B * H, w_hh, NULL, dhs, B, T, H,
-                  progress, ctx, NULL, NULL, E};
+    const float *wt = packed_w(k, H);
+    /* B(g, h) = W_hh[g][h] */
+    if (wt) lm_gemm_pack_b(k->wt, w_hh, (size_t)H, 1, (size_t)H, (size_t)H, 4 * (size_t)H);
+    lstm_job j = {k, NULL, NULL, NULL, scratch, scratch + (size_t)B * H, w_hh, NULL, dhs, wt, B, T,
+                  H, progress, ctx, NULL, NULL, E};
     lm_par_run(backward_rows, &j, row_groups(B), threads);
     if (progress) progress(ctx);
-    grads_job gj = {k->gates, x, k->hprev, w_ih, dx, dw_ih, dw_hh, db, B * T, E, H};
+    grads_job gj = {k->gates, x, k->hprev, w_ih, dx, dw_ih, dw_hh, db, B * T, E, H, wt != NULL,
+                    wt && E % LM_GEMM_NR == 0};
     lm_par_run(weight_grads, &gj, 4, threads);
     if (progress) progress(ctx);
 }

@@ -25,7 +25,7 @@ struct lm_acts {
     float *buf;        /* one allocation, carved below */
     float *x, *dx;     /* [B,T,E] */
     float *hs, *hd, *mask, *dh; /* [B,T,H] */
-    lm_lstm_cache k;   /* gates [B,T,4H]; hprev, cprev, tc [B,T,H] */
+    lm_lstm_cache k;   /* gates [B,T,4H]; hprev, cprev, tc [B,T,H]; wt [4H*(H+E)] */
     float *lstm_scratch; /* [2,B,H] */
     float *logits;     /* [chunk,V], or the fused head's scratch */
 };
@@ -156,9 +156,9 @@ lm_acts *lm_acts_create_chunked(lm_dims d, int B, int T, int chunk_rows) {
     if (lm_head_fused_ok(d.H) && lm_head_fused_scratch_floats(d.V, d.H, chunk_rows) > head)
         head = lm_head_fused_scratch_floats(d.V, d.H, chunk_rows);
     const size_t sz[] = {N * E, N * E, N * H, N * H, N * H, N * H, N * 4 * H,
-                         N * H, N * H, N * H, 2 * (size_t)B * H, head};
+                         N * H, N * H, N * H, 4 * H * (H + E), 2 * (size_t)B * H, head};
     float **dst[] = {&a->x, &a->dx, &a->hs, &a->hd, &a->mask, &a->dh,
-                     &a->k.gates, &a->k.hprev, &a->k.cprev, &a->k.tc,
+                     &a->k.gates, &a->k.hprev, &a->k.cprev, &a->k.tc, &a->k.wt,
                      &a->lstm_scratch, &a->logits};
     size_t total = 0;
     for (size_t i = 0; i < sizeof sz / sizeof *sz; i++) total += (sz[i] + 15) / 16 * 16;

@@ -25,7 +25,7 @@ typedef struct fwd {
 
 static void fwd_free(fwd *f) {
     free(f->in), free(f->tgt), free(f->x), free(f->hs), free(f->h), free(f->c), free(f->logits);
-    free(f->k.gates), free(f->k.hprev), free(f->k.cprev), free(f->k.tc);
+    free(f->k.gates), free(f->k.hprev), free(f->k.cprev), free(f->k.tc), free(f->k.wt);
 }
 
 static int fwd_init(fwd *f, const lm_model *m, int B, int T, lm_err *e) {
@@ -43,8 +43,9 @@ static int fwd_init(fwd *f, const lm_model *m, int B, int T, lm_err *e) {
     f->k.hprev = malloc(N * H * sizeof(float));
     f->k.cprev = malloc(N * H * sizeof(float));
     f->k.tc = malloc(N * H * sizeof(float));
+    f->k.wt = malloc(4 * H * (H + E) * sizeof(float)); /* the same kernels as train's */
     if (!f->in || !f->tgt || !f->x || !f->hs || !f->h || !f->c || !f->logits || !f->k.gates ||
-        !f->k.hprev || !f->k.cprev || !f->k.tc) {
+        !f->k.hprev || !f->k.cprev || !f->k.tc || !f->k.wt) {
         fwd_free(f);
         return lm_err_set(e, "out of memory for evaluation windows (%d x %d, V=%zu)", B, T, V);
     }

@@ -49,7 +49,8 @@ typedef struct {
     lm_lstm_cache k;
 } lstm_case;
 
-static void lstm_case_init(lstm_case *c, int B, int T, int E, int H, uint64_t seed) {
+/* packed: give the cache its wt scratch (lm_gemm's kernels where H allows) */
+static void lstm_case_init(lstm_case *c, int B, int T, int E, int H, uint64_t seed, int packed) {
     lm_rng r;
     lm_rng_seed(&r, seed);
     size_t N = (size_t)B * T;
@@ -65,12 +66,13 @@ static void lstm_case_init(lstm_case *c, int B, int T, int E, int H, uint64_t se
     c->hT = malloc(sizeof(float) * B * H);
     c->cT = malloc(sizeof(float) * B * H);
     c->k = (lm_lstm_cache){malloc(sizeof(float) * N * 4 * H), malloc(sizeof(float) * N * H),
-                           malloc(sizeof(float) * N * H), malloc(sizeof(float) * N * H)};
+                           malloc(sizeof(float) * N * H), malloc(sizeof(float) * N * H),
+                           packed ? malloc(sizeof(float) * 4 * H * (H + E)) : NULL};
 }
 
 static void lstm_case_free(lstm_case *c) {
     float *p[] = {c->x, c->w_ih, c->w_hh, c->b, c->h0, c->c0, c->R, c->hs, c->hT, c->cT,
-                  c->k.gates, c->k.hprev, c->k.cprev, c->k.tc};
+                  c->k.gates, c->k.hprev, c->k.cprev, c->k.tc, c->k.wt};
     for (size_t i = 0; i < sizeof p / sizeof *p; i++) free(p[i]);
 }
 
@@ -84,9 +86,9 @@ static double lstm_loss(lstm_case *c) {
 
 static double lstm_loss_ctx(void *c) { return lstm_loss(c); }
 
-static void lstm_fd(int B, int T, int E, int H, uint64_t seed) {
+static void lstm_fd(int B, int T, int E, int H, uint64_t seed, int packed) {
     lstm_case c;
-    lstm_case_init(&c, B, T, E, H, seed);
+    lstm_case_init(&c, B, T, E, H, seed, packed);
     size_t N = (size_t)B * T;
     float *dx = malloc(sizeof(float) * N * E), *dw_ih = malloc(sizeof(float) * 4 * H * E);
     float *dw_hh = malloc(sizeof(float) * 4 * H * H), *db = malloc(sizeof(float) * 4 * H);
@@ -101,13 +103,58 @@ static void lstm_fd(int B, int T, int E, int H, uint64_t seed) {
     lstm_case_free(&c);
 }
 
-Test(lstm, backward_matches_finite_differences_2x4x3x5) { lstm_fd(2, 4, 3, 5, 1); }
-Test(lstm, backward_matches_finite_differences_3x3x4x2) { lstm_fd(3, 3, 4, 2, 2); }
-Test(lstm, backward_matches_finite_differences_1x7x2x6) { lstm_fd(1, 7, 2, 6, 3); }
+Test(lstm, backward_matches_finite_differences_2x4x3x5) { lstm_fd(2, 4, 3, 5, 1, 0); }
+Test(lstm, backward_matches_finite_differences_3x3x4x2) { lstm_fd(3, 3, 4, 2, 2, 0); }
+Test(lstm, backward_matches_finite_differences_1x7x2x6) { lstm_fd(1, 7, 2, 6, 3, 0); }
+/* lm_gemm's kernels: every product (E 32), and the H-wide ones only (E 5) */
+Test(lstm, packed_backward_matches_finite_differences_2x4x32x32) { lstm_fd(2, 4, 32, 32, 4, 1); }
+Test(lstm, packed_backward_matches_finite_differences_5x3x5x32) { lstm_fd(5, 3, 5, 32, 5, 1); }
+
+/* Forward and backward of one case: hs, hT, cT, then dx, dw_ih, dw_hh, db
+ * concatenated into out (threads as given). */
+static void lstm_run(lstm_case *c, int threads, float *out) {
+    const int B = c->B, T = c->T, E = c->E, H = c->H;
+    const size_t N = (size_t)B * T;
+    float *scratch = malloc(sizeof(float) * 2 * B * H);
+    lm_lstm_forward_threads(c->hs, &c->k, c->hT, c->cT, c->x, c->w_ih, c->w_hh, c->b, c->h0,
+                            c->c0, B, T, E, H, threads);
+    float *o = out;
+    memcpy(o, c->hs, sizeof(float) * N * H), o += N * H;
+    memcpy(o, c->hT, sizeof(float) * B * H), o += B * H;
+    memcpy(o, c->cT, sizeof(float) * B * H), o += B * H;
+    float *dx = o, *dw_ih = dx + N * E, *dw_hh = dw_ih + 4 * H * E, *db = dw_hh + 4 * H * H;
+    lm_lstm_backward_threads(dx, dw_ih, dw_hh, db, c->R, &c->k, c->x, c->w_ih, c->w_hh, scratch,
+                             B, T, E, H, threads);
+    free(scratch);
+}
+
+/* The packed path computes the same function as BLAS (to rounding), and its
+ * results do not depend on the thread count (B 9: three row groups). */
+Test(lstm, packed_products_match_blas_and_ignore_the_thread_count) {
+    const int B = 9, T = 6, E = 32, H = 64;
+    const size_t n = (size_t)B * T * H + 2 * B * H + (size_t)B * T * E + 4 * H * E + 4 * H * H + 4 * H;
+    lstm_case pk, bl;
+    lstm_case_init(&pk, B, T, E, H, 6, 1);
+    lstm_case_init(&bl, B, T, E, H, 6, 0);
+    float *p1 = malloc(sizeof(float) * n), *p2 = malloc(sizeof(float) * n);
+    float *p3 = malloc(sizeof(float) * n), *ref = malloc(sizeof(float) * n);
+    lstm_run(&pk, 1, p1), lstm_run(&pk, 2, p2), lstm_run(&pk, 3, p3), lstm_run(&bl, 1, ref);
+    cr_expect_arr_eq(p2, p1, sizeof(float) * n, "2 threads differ from 1");
+    cr_expect_arr_eq(p3, p1, sizeof(float) * n, "3 threads differ from 1");
+    double worst = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)p1[i] - ref[i]) / (1.0 + fabs((double)ref[i]));
+        worst = d > worst ? d : worst;
+    }
+    cr_expect_lt(worst, 1e-5, "packed and BLAS differ by %g (relative)", worst);
+    cr_expect_gt(worst, 0.0, "the packed path must not be BLAS itself");
+    free(p1), free(p2), free(p3), free(ref);
+    lstm_case_free(&pk), lstm_case_free(&bl);
+}
 
 Test(lstm, final_state_may_alias_initial_state_and_backward_overwrites) {
     lstm_case c;
-    lstm_case_init(&c, 2, 3, 2, 3, 9);
+    lstm_case_init(&c, 2, 3, 2, 3, 9, 0);
     lstm_loss(&c);
     float hT[6], cT[6];
     memcpy(hT, c.hT, sizeof hT), memcpy(cT, c.cT, sizeof cT);

@@ -142,7 +142,7 @@ static void check_forward(const char *which) {
     float *x = malloc(sizeof(float) * N * E), *hs = malloc(sizeof(float) * N * H);
     float *logits = malloc(sizeof(float) * N * V);
     lm_lstm_cache k = {malloc(sizeof(float) * N * 4 * H), malloc(sizeof(float) * N * H),
-                       malloc(sizeof(float) * N * H), malloc(sizeof(float) * N * H)};
+                       malloc(sizeof(float) * N * H), malloc(sizeof(float) * N * H), NULL};
     initial_state(which, h, c);
     lm_embedding_forward(x, in, m.emb, N, E);
     lm_lstm_forward(hs, &k, h, c, x, m.w_ih, m.w_hh, m.lstm_b, h, c, B, T, E, H);

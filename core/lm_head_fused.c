@@ -85,6 +85,7 @@ typedef struct {
     int n, np, H, V, chunk, ignore_id, acc_dw, pass;
     float scale;
     const lm_head_hooks *hk; /* NULL: no callbacks */
+    lm_par_pool *pool;
     int g0, ngroups, nthreads; /* lm_par_run parts: groups [g0, g0 + ngroups) (group_part) */
 } chunk_job;
 
@@ -187,7 +188,7 @@ static void run_groups_range(chunk_job *j, int g0, int g1, int threads) {
     j->g0 = g0;
     j->ngroups = g1 - g0;
     j->nthreads = threads < 1 ? 1 : threads > g1 - g0 ? g1 - g0 : threads;
-    lm_par_run(group_part, j, g1 - g0, threads);
+    lm_par_run_on(j->pool, group_part, j, g1 - g0, threads);
 }
 
 static void run_groups(chunk_job *j, int threads) { run_groups_range(j, 0, LM_HEAD_GROUPS, threads); }
@@ -242,7 +243,8 @@ double lm_head_fused_forward_backward_hooks(float *dw, float *db, float *dh, con
                                             const int32_t *tgt, const float *w, const float *b,
                                             int N, int H, int V, int ignore_id, float scale,
                                             float *scratch, int chunk, int threads,
-                                            const lm_head_hooks *hk, long *count) {
+                                            lm_par_pool *pool, const lm_head_hooks *hk,
+                                            long *count) {
     fused_scratch k = carve(scratch, V, H, pad32(chunk), chunk);
     double loss = 0.0;
     long cnt = 0;
@@ -256,7 +258,7 @@ double lm_head_fused_forward_backward_hooks(float *dw, float *db, float *dh, con
         long c;
         /* a shorter last chunk uses a smaller np inside the same regions */
         chunk_job j = {&k, dw, db, h + (size_t)r0 * H, w, b, tgt + r0, n, pad_tile(n), H, V,
-                       chunk, ignore_id, r0 > 0, 0, scale, hk, 0, 1, 1};
+                       chunk, ignore_id, r0 > 0, 0, scale, hk, pool, 0, 1, 1};
         loss += chunk_fwd_bwd(&j, dh + (size_t)r0 * H, threads, r0 + n >= N, &c);
         cnt += c;
     }
@@ -269,5 +271,5 @@ double lm_head_fused_forward_backward(float *dw, float *db, float *dh, const flo
                                       int H, int V, int ignore_id, float scale, float *scratch,
                                       int chunk, int threads, long *count) {
     return lm_head_fused_forward_backward_hooks(dw, db, dh, h, tgt, w, b, N, H, V, ignore_id, scale,
-                                                scratch, chunk, threads, NULL, count);
+                                                scratch, chunk, threads, NULL, NULL, count);
 }

@@ -19,6 +19,8 @@
 
 #include "lm_rng.h"
 
+typedef struct lm_par_pool lm_par_pool; /* lm_par.h: where threads come from (NULL: per call) */
+
 /* ---- embedding -------------------------------------------------------------
  * out [N,E] = emb[in[n], :];  in [N] ids in [0,V), emb [V,E]. */
 void lm_embedding_forward(float *out, const int32_t *in, const float *emb,
@@ -69,18 +71,18 @@ void lm_lstm_backward(float *dx, float *dw_ih, float *dw_hh, float *db,
 void lm_lstm_forward_threads(float *hs, lm_lstm_cache *k, float *hT, float *cT,
                              const float *x, const float *w_ih, const float *w_hh,
                              const float *b, const float *h0, const float *c0, int B,
-                             int T, int E, int H, int threads);
+                             int T, int E, int H, int threads, lm_par_pool *pool);
 void lm_lstm_backward_threads(float *dx, float *dw_ih, float *dw_hh, float *db,
                               const float *dhs, lm_lstm_cache *k, const float *x,
                               const float *w_ih, const float *w_hh, float *scratch,
-                              int B, int T, int E, int H, int threads);
+                              int B, int T, int E, int H, int threads, lm_par_pool *pool);
 /* The same, calling progress(ctx) (when not NULL) from the calling thread
  * after each timestep of its rows and after each weight-gradient GEMM, so a
  * caller can let MPI advance transfers in flight. Same results. */
 void lm_lstm_backward_progress(float *dx, float *dw_ih, float *dw_hh, float *db,
                                const float *dhs, lm_lstm_cache *k, const float *x,
                                const float *w_ih, const float *w_hh, float *scratch,
-                               int B, int T, int E, int H, int threads,
+                               int B, int T, int E, int H, int threads, lm_par_pool *pool,
                                void (*progress)(void *ctx), void *ctx);
 /* One cell update for one sequence, shared by the window forward and token
  * generation: g [4H] holds pre - b on entry and the activated gates on exit;
@@ -166,7 +168,8 @@ double lm_head_fused_forward_backward_hooks(float *dw, float *db, float *dh,
                                             const float *w, const float *b, int N,
                                             int H, int V, int ignore_id, float scale,
                                             float *scratch, int chunk, int threads,
-                                            const lm_head_hooks *hk, long *count);
+                                            lm_par_pool *pool, const lm_head_hooks *hk,
+                                            long *count);
 /* Loss only, same chunking; see lm_softmax_xent_forward for the ids. */
 double lm_head_forward(const float *h, const int32_t *tgt, const float *w,
                        const float *b, int N, int H, int V, int ignore_id,

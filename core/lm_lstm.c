@@ -40,6 +40,7 @@ typedef struct {
     float *hs, *hT, *cT, *dh_next, *dc_next;
     const float *w_hh, *b, *dhs;
     const float *wt; /* k->wt when packed (lm_lstm_packed_ok), else NULL: BLAS */
+    lm_par_pool *pool;
     int B, T, H;
     void (*progress)(void *ctx); /* backward: after each step of group 0 */
     void *pctx;
@@ -101,7 +102,7 @@ static void forward_rows(void *ctx, int g) {
 void lm_lstm_forward_threads(float *hs, lm_lstm_cache *k, float *hT, float *cT,
                              const float *x, const float *w_ih, const float *w_hh,
                              const float *b, const float *h0, const float *c0, int B,
-                             int T, int E, int H, int threads) {
+                             int T, int E, int H, int threads, lm_par_pool *pool) {
     for (int bb = 0; bb < B; bb++) {
         memcpy(k->hprev + (size_t)bb * T * H, h0 + (size_t)bb * H, sizeof(float) * H);
         memcpy(k->cprev + (size_t)bb * T * H, c0 + (size_t)bb * H, sizeof(float) * H);
@@ -112,15 +113,15 @@ void lm_lstm_forward_threads(float *hs, lm_lstm_cache *k, float *hT, float *cT,
         lm_gemm_pack_b(k->wt, w_hh, 1, (size_t)H, G, G, (size_t)H);
         lm_gemm_pack_b(k->wt + G * H, w_ih, 1, (size_t)E, G, G, (size_t)E);
     }
-    lstm_job j = {k, hs, hT, cT, NULL, NULL, w_hh, b, NULL, wt, B, T, H, NULL, NULL, x, w_ih, E};
-    lm_par_run(forward_rows, &j, row_groups(B), threads);
+    lstm_job j = {k, hs, hT, cT, NULL, NULL, w_hh, b, NULL, wt, pool, B, T, H, NULL, NULL, x, w_ih, E};
+    lm_par_run_on(pool, forward_rows, &j, row_groups(B), threads);
 }
 
 void lm_lstm_forward(float *hs, lm_lstm_cache *k, float *hT, float *cT,
                      const float *x, const float *w_ih, const float *w_hh,
                      const float *b, const float *h0, const float *c0, int B,
                      int T, int E, int H) {
-    lm_lstm_forward_threads(hs, k, hT, cT, x, w_ih, w_hh, b, h0, c0, B, T, E, H, 1);
+    lm_lstm_forward_threads(hs, k, hT, cT, x, w_ih, w_hh, b, h0, c0, B, T, E, H, 1, NULL);
 }
 
 /* One cell's backward: g [4H] (activated gates) becomes d pre-activation;
@@ -203,33 +204,33 @@ static void weight_grads(void *ctx, int part) {
 void lm_lstm_backward_progress(float *dx, float *dw_ih, float *dw_hh, float *db,
                                const float *dhs, lm_lstm_cache *k, const float *x,
                                const float *w_ih, const float *w_hh, float *scratch,
-                               int B, int T, int E, int H, int threads,
+                               int B, int T, int E, int H, int threads, lm_par_pool *pool,
                                void (*progress)(void *ctx), void *ctx) {
     memset(scratch, 0, sizeof(float) * 2 * B * H);
     const float *wt = packed_w(k, H);
     /* B(g, h) = W_hh[g][h] */
     if (wt) lm_gemm_pack_b(k->wt, w_hh, (size_t)H, 1, (size_t)H, (size_t)H, 4 * (size_t)H);
-    lstm_job j = {k, NULL, NULL, NULL, scratch, scratch + (size_t)B * H, w_hh, NULL, dhs, wt, B, T,
-                  H, progress, ctx, NULL, NULL, E};
-    lm_par_run(backward_rows, &j, row_groups(B), threads);
+    lstm_job j = {k, NULL, NULL, NULL, scratch, scratch + (size_t)B * H, w_hh, NULL, dhs, wt, pool, B,
+                  T, H, progress, ctx, NULL, NULL, E};
+    lm_par_run_on(pool, backward_rows, &j, row_groups(B), threads);
     if (progress) progress(ctx);
     grads_job gj = {k->gates, x, k->hprev, w_ih, dx, dw_ih, dw_hh, db, B * T, E, H, wt != NULL,
                     wt && E % LM_GEMM_NR == 0};
-    lm_par_run(weight_grads, &gj, 4, threads);
+    lm_par_run_on(pool, weight_grads, &gj, 4, threads);
     if (progress) progress(ctx);
 }
 
 void lm_lstm_backward_threads(float *dx, float *dw_ih, float *dw_hh, float *db,
                               const float *dhs, lm_lstm_cache *k, const float *x,
                               const float *w_ih, const float *w_hh, float *scratch,
-                              int B, int T, int E, int H, int threads) {
+                              int B, int T, int E, int H, int threads, lm_par_pool *pool) {
     lm_lstm_backward_progress(dx, dw_ih, dw_hh, db, dhs, k, x, w_ih, w_hh, scratch, B, T, E, H, threads,
-                              NULL, NULL);
+                              pool, NULL, NULL);
 }
 
 void lm_lstm_backward(float *dx, float *dw_ih, float *dw_hh, float *db,
                       const float *dhs, lm_lstm_cache *k, const float *x,
                       const float *w_ih, const float *w_hh, float *scratch,
                       int B, int T, int E, int H) {
-    lm_lstm_backward_threads(dx, dw_ih, dw_hh, db, dhs, k, x, w_ih, w_hh, scratch, B, T, E, H, 1);
+    lm_lstm_backward_threads(dx, dw_ih, dw_hh, db, dhs, k, x, w_ih, w_hh, scratch, B, T, E, H, 1, NULL);
 }

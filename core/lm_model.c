@@ -212,7 +212,7 @@ int lm_model_train_window(lm_model *m, lm_acts *a, int B, int T,
     const int N = B * T, V = m->d.V, E = m->d.E, H = m->d.H;
     lm_embedding_forward(a->x, in, m->emb, N, E);
     lm_lstm_forward_threads(a->hs, &a->k, h, c, a->x, m->w_ih, m->w_hh, m->lstm_b, h,
-                            c, B, T, E, H, o->threads);
+                            c, B, T, E, H, o->threads, o->pool);
     const float *hd = a->hs;
     if (o->dropout > 0.0f) {
         lm_dropout_forward(a->hd, a->mask, a->hs, (size_t)N * H, o->dropout,
@@ -225,7 +225,7 @@ int lm_model_train_window(lm_model *m, lm_acts *a, int B, int T,
         lm_head_hooks hk = {o->on_head_rows, o->on_progress, o->ctx};
         *loss_sum = lm_head_fused_forward_backward_hooks(
             m->g_fc_w, m->g_fc_b, a->dh, hd, tgt, m->fc_w, m->fc_b, N, H, V,
-            o->pad_id, o->loss_scale, a->logits, a->chunk, o->threads, &hk, &cnt);
+            o->pad_id, o->loss_scale, a->logits, a->chunk, o->threads, o->pool, &hk, &cnt);
     } else {
         *loss_sum = lm_head_forward_backward(
             m->g_fc_w, m->g_fc_b, a->dh, hd, tgt, m->fc_w, m->fc_b, N, H, V,
@@ -238,7 +238,7 @@ int lm_model_train_window(lm_model *m, lm_acts *a, int B, int T,
         lm_dropout_backward(a->dh, a->dh, a->mask, (size_t)N * H);
     lm_lstm_backward_progress(a->dx, m->g_w_ih, m->g_w_hh, m->g_lstm_b, a->dh, &a->k, a->x,
                               m->w_ih, m->w_hh, a->lstm_scratch, B, T, E, H, o->threads,
-                              o->on_progress, o->ctx);
+                              o->pool, o->on_progress, o->ctx);
     memset(m->g_emb, 0, sizeof(float) * (size_t)V * E);
     lm_embedding_backward(m->g_emb, a->dx, in, N, E);
     return 0;

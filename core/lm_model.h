@@ -25,6 +25,8 @@
 #include "lm_err.h"
 #include "lm_rng.h"
 
+typedef struct lm_par_pool lm_par_pool; /* lm_par.h */
+
 typedef struct lm_dims {
     int V, E, H;
 } lm_dims;
@@ -103,6 +105,9 @@ typedef struct lm_step_opts {
      * same with and without them. */
     void (*on_head_rows)(void *ctx, int row0, int row1);
     void (*on_progress)(void *ctx);
+    /* Where the `threads` come from (lm_par.h): a pool the caller keeps for
+     * its steps, or NULL (threads started per call). Same results. */
+    lm_par_pool *pool;
 } lm_step_opts;
 
 /* Forward, loss and backward over one window.

@@ -101,7 +101,8 @@ static void adam_part(void *ctx, int k) {
 /* Adam on parts [p0, p1) with the gradient scaled by gs on the fly (see
  * adam_kernel). */
 static void adam_scaled(lm_adam *a, float lr, float *params, const float *grads, float *m,
-                        float *v, size_t n, int p0, int p1, float gs, int threads) {
+                        float *v, size_t n, int p0, int p1, float gs, int threads,
+                        lm_par_pool *pool) {
     a->step++;
     const double t = (double)a->step;
     const double bc1 = 1.0 - pow(a->beta1, t);
@@ -109,17 +110,17 @@ static void adam_scaled(lm_adam *a, float lr, float *params, const float *grads,
     adam_job j = {params, m, v, grads, n, p0, (float)a->beta1, (float)(1.0 - a->beta1),
                   (float)a->beta2, (float)(1.0 - a->beta2), (float)(-((double)lr / bc1)),
                   (float)sqrt(bc2), (float)a->eps, (float)a->weight_decay, gs};
-    lm_par_run(adam_part, &j, p1 - p0, optim_threads(n, threads));
+    lm_par_run_on(pool, adam_part, &j, p1 - p0, optim_threads(n, threads));
 }
 
 void lm_adam_update_threads(lm_adam *a, float lr, float *params, const float *grads, float *m,
-                            float *v, size_t n, int threads) {
-    adam_scaled(a, lr, params, grads, m, v, n, 0, LM_OPTIM_PARTS, 1.0f, threads);
+                            float *v, size_t n, int threads, lm_par_pool *pool) {
+    adam_scaled(a, lr, params, grads, m, v, n, 0, LM_OPTIM_PARTS, 1.0f, threads, pool);
 }
 
 void lm_adam_update(lm_adam *a, float lr, float *params, const float *grads, float *m,
                     float *v, size_t n) {
-    lm_adam_update_threads(a, lr, params, grads, m, v, n, 1);
+    lm_adam_update_threads(a, lr, params, grads, m, v, n, 1, NULL);
 }
 
 /* ---- clipping ---------------------------------------------------------- */
@@ -222,10 +223,11 @@ static void scale_part(void *ctx, int part) {
     scale_f(j->g + lo, hi - lo, j->c);
 }
 
-void lm_grad_sumsq_parts(const float *g, size_t n, int p0, int p1, double *sums, int threads) {
+void lm_grad_sumsq_parts(const float *g, size_t n, int p0, int p1, double *sums, int threads,
+                         lm_par_pool *pool) {
     if (p1 <= p0) return;
     clip_job j = {(float *)g, n, 0.0f, p0, p1, sums};
-    lm_par_run(sumsq_pair, &j, (p1 - p0 + 1) / 2, optim_threads(n, threads));
+    lm_par_run_on(pool, sumsq_pair, &j, (p1 - p0 + 1) / 2, optim_threads(n, threads));
 }
 
 double lm_grad_norm_of_parts(const double *sums) {
@@ -234,42 +236,43 @@ double lm_grad_norm_of_parts(const double *sums) {
     return sqrt(s);
 }
 
-double lm_grad_norm_threads(const float *g, size_t n, int threads) {
+double lm_grad_norm_threads(const float *g, size_t n, int threads, lm_par_pool *pool) {
     double sums[LM_OPTIM_PARTS];
-    lm_grad_sumsq_parts(g, n, 0, LM_OPTIM_PARTS, sums, threads);
+    lm_grad_sumsq_parts(g, n, 0, LM_OPTIM_PARTS, sums, threads, pool);
     return lm_grad_norm_of_parts(sums);
 }
 
-double lm_grad_norm(const float *g, size_t n) { return lm_grad_norm_threads(g, n, 1); }
+double lm_grad_norm(const float *g, size_t n) { return lm_grad_norm_threads(g, n, 1, NULL); }
 
-double lm_grad_clip_threads(float *g, size_t n, double max_norm, int threads) {
-    double norm = lm_grad_norm_threads(g, n, threads);
+double lm_grad_clip_threads(float *g, size_t n, double max_norm, int threads, lm_par_pool *pool) {
+    double norm = lm_grad_norm_threads(g, n, threads, pool);
     if (max_norm <= 0.0 || !isfinite(norm)) return norm;
     double coef = max_norm / (norm + 1e-6);
     if (coef >= 1.0) return norm;
     clip_job j = {g, n, (float)coef, 0, 0, NULL};
-    lm_par_run(scale_part, &j, LM_OPTIM_PARTS, optim_threads(n, threads));
+    lm_par_run_on(pool, scale_part, &j, LM_OPTIM_PARTS, optim_threads(n, threads));
     return norm;
 }
 
 double lm_grad_clip(float *g, size_t n, double max_norm) {
-    return lm_grad_clip_threads(g, n, max_norm, 1);
+    return lm_grad_clip_threads(g, n, max_norm, 1, NULL);
 }
 
 void lm_clip_adam_update_parts(lm_adam *a, float lr, float *params, const float *grads, float *m,
                                float *v, size_t n, int p0, int p1, double norm, double max_norm,
-                               int threads) {
+                               int threads, lm_par_pool *pool) {
     if (!isfinite(norm)) return;
     double coef = max_norm > 0.0 ? max_norm / (norm + 1e-6) : 1.0;
-    adam_scaled(a, lr, params, grads, m, v, n, p0, p1, coef < 1.0 ? (float)coef : 1.0f, threads);
+    adam_scaled(a, lr, params, grads, m, v, n, p0, p1, coef < 1.0 ? (float)coef : 1.0f, threads,
+                pool);
 }
 
 double lm_clip_adam_update_threads(lm_adam *a, float lr, float *params, const float *grads,
                                    float *m, float *v, size_t n, double max_norm,
-                                   int threads) {
-    double norm = lm_grad_norm_threads(grads, n, threads);
+                                   int threads, lm_par_pool *pool) {
+    double norm = lm_grad_norm_threads(grads, n, threads, pool);
     lm_clip_adam_update_parts(a, lr, params, grads, m, v, n, 0, LM_OPTIM_PARTS, norm, max_norm,
-                              threads);
+                              threads, pool);
     return norm;
 }
 

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+typedef struct lm_par_pool lm_par_pool; /* lm_par.h */
+
 /* ---- Adam (PyTorch semantics, bias-corrected, L2 weight decay added to the
  * gradient as torch.optim.Adam does; decay 0 by default). ---------------- */
 typedef struct lm_adam {
@@ -26,7 +28,7 @@ void lm_adam_update(lm_adam *a, float lr, float *params, const float *grads,
 /* The same on up to `threads` threads (elementwise over fixed parts: the
  * result is bitwise that of lm_adam_update for every thread count). */
 void lm_adam_update_threads(lm_adam *a, float lr, float *params, const float *grads,
-                            float *m, float *v, size_t n, int threads);
+                            float *m, float *v, size_t n, int threads, lm_par_pool *pool);
 
 /* ---- clipping ------------------------------------------------------------ */
 /* L2 norm of g[0..n) accumulated in double: sums of squares over 24 fixed
@@ -37,9 +39,11 @@ double lm_grad_norm(const float *g, size_t n);
  * caller decides to skip the step). Returns the norm before clipping. */
 double lm_grad_clip(float *g, size_t n, double max_norm);
 /* Both on up to `threads` threads; bitwise the same results for every
- * thread count (the parts and their order do not depend on it). */
-double lm_grad_norm_threads(const float *g, size_t n, int threads);
-double lm_grad_clip_threads(float *g, size_t n, double max_norm, int threads);
+ * thread count (the parts and their order do not depend on it). Every
+ * *_threads and *_parts function takes the pool its threads come from
+ * (lm_par_run_on; NULL: threads started per call). */
+double lm_grad_norm_threads(const float *g, size_t n, int threads, lm_par_pool *pool);
+double lm_grad_clip_threads(float *g, size_t n, double max_norm, int threads, lm_par_pool *pool);
 /* lm_grad_clip_threads then, if the norm is finite, lm_adam_update_threads,
  * with one pass over the gradient less: the clip's scale is applied inside
  * Adam's pass, so params, m and v (and a->step) end bitwise as after the
@@ -49,7 +53,7 @@ double lm_grad_clip_threads(float *g, size_t n, double max_norm, int threads);
  * on every step that clips. */
 double lm_clip_adam_update_threads(lm_adam *a, float lr, float *params, const float *grads,
                                    float *m, float *v, size_t n, double max_norm,
-                                   int threads);
+                                   int threads, lm_par_pool *pool);
 
 /* ---- the same over a slice of the parts (a sharded optimizer step) -------
  * Every function above works over LM_OPTIM_PARTS fixed contiguous parts of
@@ -64,11 +68,12 @@ double lm_clip_adam_update_threads(lm_adam *a, float lr, float *params, const fl
  *                           which case nothing is touched). */
 #define LM_OPTIM_PARTS 24 /* divisible by 1, 2, 3, 4, 6 and 8 threads */
 void lm_optim_part_range(size_t n, int part, size_t *lo, size_t *hi);
-void lm_grad_sumsq_parts(const float *g, size_t n, int p0, int p1, double *sums, int threads);
+void lm_grad_sumsq_parts(const float *g, size_t n, int p0, int p1, double *sums, int threads,
+                         lm_par_pool *pool);
 double lm_grad_norm_of_parts(const double *sums);
 void lm_clip_adam_update_parts(lm_adam *a, float lr, float *params, const float *grads, float *m,
                                float *v, size_t n, int p0, int p1, double norm, double max_norm,
-                               int threads);
+                               int threads, lm_par_pool *pool);
 
 /* ---- learning-rate schedules ----------------------------------------------- */
 typedef enum {

@@ -1,9 +1,12 @@
-/* lm_par: per-call worker threads over fixed work parts (see lm_par.h). */
+/* lm_par: worker threads over fixed work parts, per call or from a pool
+ * (see lm_par.h). */
 #include "lm_par.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 
-#define LM_PAR_MAX_THREADS 64
+#include "lm_sys.h"
 
 typedef struct {
     lm_par_fn fn;
@@ -11,24 +14,148 @@ typedef struct {
     int t, n, parts;
 } par_worker;
 
-static void *par_work(void *p) {
-    const par_worker *w = p;
+static void par_stripe(const par_worker *w) {
     for (int part = w->t; part < w->parts; part += w->n) w->fn(w->ctx, part);
+}
+
+static void *par_work(void *p) {
+    par_stripe(p);
     return NULL;
+}
+
+static int clamp_threads(int parts, int threads) {
+    if (threads > parts) threads = parts;
+    if (threads > LM_PAR_MAX_THREADS) threads = LM_PAR_MAX_THREADS;
+    return threads < 1 ? 1 : threads;
 }
 
 void lm_par_run(lm_par_fn fn, void *ctx, int parts, int threads) {
     if (parts <= 0) return;
-    if (threads > parts) threads = parts;
-    if (threads > LM_PAR_MAX_THREADS) threads = LM_PAR_MAX_THREADS;
-    if (threads < 1) threads = 1;
+    threads = clamp_threads(parts, threads);
     pthread_t tid[LM_PAR_MAX_THREADS];
     par_worker wk[LM_PAR_MAX_THREADS];
     int started = 1;
     for (int t = 0; t < threads; t++) wk[t] = (par_worker){fn, ctx, t, threads, parts};
     for (int t = 1; t < threads; t++, started++)
         if (pthread_create(&tid[t], NULL, par_work, &wk[t])) break;
-    for (int t = started; t < threads; t++) par_work(&wk[t]); /* threads never started */
-    par_work(&wk[0]);
+    for (int t = started; t < threads; t++) par_stripe(&wk[t]); /* threads never started */
+    par_stripe(&wk[0]);
     for (int t = 1; t < started; t++) pthread_join(tid[t], NULL);
+}
+
+/* ---- the pool ------------------------------------------------------------
+ * A job is published by bumping gen (release) after its fields are set;
+ * each worker runs its stripe and decrements pending (release); the caller
+ * waits for pending == 0 (acquire): every worker answers, those past the
+ * job's thread count too. Workers that saw no new job for
+ * LM_PAR_SPIN_US sleep on cv; the caller broadcasts under mu, which is
+ * also what a sleeper re-checks gen under, so no wake-up is lost. */
+struct lm_par_pool {
+    int size; /* threads, the caller included */
+    pthread_t tid[LM_PAR_MAX_THREADS];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    atomic_ulong gen;
+    atomic_int pending;
+    int quit;
+    lm_par_fn fn; /* the job */
+    void *ctx;
+    int parts, threads;
+};
+
+typedef struct {
+    lm_par_pool *pool;
+    int t;
+} pool_arg;
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static unsigned long pool_wait(lm_par_pool *p, unsigned long seen) {
+    unsigned long g;
+    double t0 = lm_sys_now();
+    for (unsigned spins = 0; (g = atomic_load_explicit(&p->gen, memory_order_acquire)) == seen;) {
+        cpu_relax();
+        if (++spins % 64 || lm_sys_now() - t0 < LM_PAR_SPIN_US * 1e-6) continue;
+        pthread_mutex_lock(&p->mu);
+        while ((g = atomic_load_explicit(&p->gen, memory_order_acquire)) == seen)
+            pthread_cond_wait(&p->cv, &p->mu);
+        pthread_mutex_unlock(&p->mu);
+        break;
+    }
+    return g;
+}
+
+static void *pool_main(void *arg) {
+    pool_arg a = *(pool_arg *)arg;
+    free(arg);
+    lm_par_pool *p = a.pool;
+    for (unsigned long seen = 0;;) {
+        seen = pool_wait(p, seen);
+        if (p->quit) return NULL;
+        par_worker w = {p->fn, p->ctx, a.t, p->threads, p->parts};
+        if (a.t < w.n) par_stripe(&w);
+        /* every worker answers, so the next job's fields are written only
+         * once nobody reads this one's */
+        atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
+    }
+}
+
+static void pool_publish(lm_par_pool *p) {
+    pthread_mutex_lock(&p->mu);
+    atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+lm_par_pool *lm_par_pool_create(int threads) {
+    if (threads < 2) return NULL;
+    if (threads > LM_PAR_MAX_THREADS) threads = LM_PAR_MAX_THREADS;
+    lm_par_pool *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->size = 1;
+    for (int t = 1; t < threads; t++, p->size++) {
+        pool_arg *a = malloc(sizeof *a);
+        if (a) *a = (pool_arg){p, t};
+        if (!a || pthread_create(&p->tid[t], NULL, pool_main, a)) {
+            free(a);
+            lm_par_pool_free(p);
+            return NULL;
+        }
+    }
+    return p;
+}
+
+void lm_par_pool_free(lm_par_pool *p) {
+    if (!p) return;
+    p->quit = 1;
+    pool_publish(p);
+    for (int t = 1; t < p->size; t++) pthread_join(p->tid[t], NULL);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}
+
+void lm_par_run_on(lm_par_pool *p, lm_par_fn fn, void *ctx, int parts, int threads) {
+    if (!p) {
+        lm_par_run(fn, ctx, parts, threads);
+        return;
+    }
+    if (parts <= 0) return;
+    threads = clamp_threads(parts, threads > p->size ? p->size : threads);
+    par_worker self = {fn, ctx, 0, threads, parts};
+    if (threads == 1) {
+        par_stripe(&self);
+        return;
+    }
+    p->fn = fn, p->ctx = ctx, p->parts = parts, p->threads = threads;
+    atomic_store_explicit(&p->pending, p->size - 1, memory_order_relaxed);
+    pool_publish(p);
+    par_stripe(&self);
+    while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) cpu_relax();
 }

@@ -26,6 +26,7 @@
 #include "lm_isa.h"
 #include "lm_model.h"
 #include "lm_optim.h"
+#include "lm_par.h"
 #include "lm_rng.h"
 #include "lm_sample.h"
 #include "lm_sys.h"
@@ -147,15 +148,15 @@ static int bt_alloc(bt_bufs *b, const lm_model *m, lm_dims d, int B, int T) {
     return b->acts && b->mo && b->vo && b->h && b->c && b->tok && b->in && b->tgt ? 0 : -1;
 }
 
-/* warmup + steps training steps on fresh random tokens; only the last
- * `steps` are timed. -1 if a step fails. */
-static int bt_steps(lm_model *m, lm_rng *rng, const bt_flags *t, int threads, bt_bufs *b,
-                       bt_times *out) {
+/* warmup + steps training steps on fresh random tokens, on pool's threads
+ * (as train); only the last `steps` are timed. -1 if a step fails. */
+static int bt_steps(lm_model *m, lm_rng *rng, const bt_flags *t, int threads, lm_par_pool *pool,
+                    bt_bufs *b, bt_times *out) {
     const int B = t->B, T = t->T;
     const size_t N = (size_t)B * T;
     lm_adam adam;
     lm_adam_defaults(&adam);
-    lm_step_opts so = {t->dropout, rng, -1, 1.0f / (float)N, NULL, NULL, threads, NULL, NULL};
+    lm_step_opts so = {t->dropout, rng, -1, 1.0f / (float)N, NULL, NULL, threads, NULL, NULL, pool};
     double t_fb = 0, t_clip = 0, t_adam = 0, loss_sum = 0, last_loss = NAN, cpu0 = 0;
     for (int s = 0; s < t->warmup + t->steps; s++) {
         if (s == t->warmup) cpu0 = cpu_s();
@@ -172,11 +173,11 @@ static int bt_steps(lm_model *m, lm_rng *rng, const bt_flags *t, int threads, bt
         /* as train's step: the norm's pass, then clip and Adam in one pass
          * (lm_clip_adam_update_threads, in its two halves to time them) */
         double sums[LM_OPTIM_PARTS];
-        lm_grad_sumsq_parts(m->grads, m->n_params, 0, LM_OPTIM_PARTS, sums, threads);
+        lm_grad_sumsq_parts(m->grads, m->n_params, 0, LM_OPTIM_PARTS, sums, threads, pool);
         double norm = lm_grad_norm_of_parts(sums);
         double t2 = lm_sys_now();
         lm_clip_adam_update_parts(&adam, t->lr, m->params, m->grads, b->mo, b->vo, m->n_params, 0, LM_OPTIM_PARTS,
-                                  norm, t->clip, threads);
+                                  norm, t->clip, threads, pool);
         double t3 = lm_sys_now();
         if (s >= t->warmup) t_fb += t1 - t0, t_clip += t2 - t1, t_adam += t3 - t2;
         last_loss = ntok ? loss_sum / (double)ntok : NAN;
@@ -230,9 +231,10 @@ static int bench_train(int argc, char **argv) {
     bt_bufs b = {0};
     bt_times r;
     rc = LM_EXIT_FAILURE;
+    lm_par_pool *pool = lm_par_pool_create(f.threads); /* as train keeps one */
     if (bt_alloc(&b, &m, f.d, t.B, t.T))
         fprintf(stderr, "lyricmind bench train: out of memory (B=%d T=%d V=%d)\n", t.B, t.T, f.d.V);
-    else if (bt_steps(&m, &rng, &t, f.threads, &b, &r))
+    else if (bt_steps(&m, &rng, &t, f.threads, pool, &b, &r))
         fprintf(stderr, "lyricmind bench train: training step failed\n");
     else {
         const double N = (double)t.B * t.T;
@@ -246,6 +248,7 @@ static int bench_train(int argc, char **argv) {
         rc = LM_EXIT_OK;
     }
     bt_free(&b);
+    lm_par_pool_free(pool);
     lm_model_free(&m);
     return rc;
 }

@@ -25,6 +25,7 @@ typedef struct train_ctx {
     int B, T, G, first; /* this rank owns streams [first, first+B) of G */
     lm_model model;
     lm_acts *acts;
+    lm_par_pool *pool;  /* --threads' workers, kept for the whole run (NULL: 1 thread) */
     float *adam_m, *adam_v;
     /* The exchange (train_exchange.c): hosts the ranks run on; shm non-NULL
      * when every rank is on one host and they share params, grads and

@@ -90,13 +90,13 @@ static double shared_update(train_ctx *t, float lr, double *comm_s) {
     lm_err e = {{0}};
     double sums[LM_OPTIM_PARTS] = {0};
     if (dist_shared_reduce(t->shm, c->threads, &e)) train_fatal(t, &e);
-    lm_grad_sumsq_parts(t->model.grads, n, t->p0, t->p1, sums, c->threads);
+    lm_grad_sumsq_parts(t->model.grads, n, t->p0, t->p1, sums, c->threads, t->pool);
     double t0 = lm_sys_now();
     if (dist_sum_doubles(&t->world, sums, LM_OPTIM_PARTS, &e)) train_fatal(t, &e);
     double norm = lm_grad_norm_of_parts(sums);
     double t1 = lm_sys_now();
     lm_clip_adam_update_parts(&t->adam, lr, t->model.params, t->model.grads, t->adam_m, t->adam_v, n, t->p0,
-                              t->p1, norm, c->clip, c->threads);
+                              t->p1, norm, c->clip, c->threads, t->pool);
     if (dist_shared_barrier(t->shm, &e)) train_fatal(t, &e);
     *comm_s = dist_shared_take_comm_s(t->shm) + (t1 - t0);
     return norm;
@@ -111,7 +111,7 @@ double train_exchange_update(train_ctx *t, train_loop *lp, float lr, double *com
     dist_grad_sync_stats(lp->gs, &st);
     *comm_s = st.comm_s;
     return lm_clip_adam_update_threads(&t->adam, lr, t->model.params, t->model.grads, t->adam_m, t->adam_v,
-                                       t->model.n_params, c->clip, c->threads);
+                                       t->model.n_params, c->clip, c->threads, t->pool);
 }
 
 int train_exchange_share_state(train_ctx *t, int moments, lm_err *e) {

@@ -56,7 +56,7 @@ static lm_step_opts window_opts(const train_ctx *t, const train_loop *lp, int j,
     lm_rng_seed2(drop, t->rs.seed ^ 0xd50f0a7ULL, (w << 24) + (uint64_t)t->first);
     lm_step_opts o = {c->dropout, drop, IO_TOK_PAD, 1.0f / (float)((double)t->G * t->T * K),
                       !last || !lp->gs ? NULL : K > 1 ? accum_on_head : dist_grad_sync_on_head_grads,
-                      K > 1 ? (void *)hk : (void *)lp->gs, c->threads, NULL, NULL};
+                      K > 1 ? (void *)hk : (void *)lp->gs, c->threads, NULL, NULL, t->pool};
     if (last && lp->overlap) { /* the rows go out while the rest of the backward runs */
         o.on_head_rows = K > 1 ? accum_on_rows : dist_grad_sync_on_head_rows;
         o.on_progress = K > 1 ? accum_on_progress : dist_grad_sync_on_progress;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "io_ckpt.h"
+#include "lm_par.h"
 #include "lm_sys.h"
 #include "train_ckpt.h"
 #include "train_banner.h"
@@ -406,6 +407,7 @@ int train_run(train_config *c, const char *settings, int *argc, char ***argv) {
      * LSTM's small GEMMs stay on one thread and resuming with another
      * --threads continues bit for bit. */
     openblas_set_num_threads(1);
+    t.pool = lm_par_pool_create(c->threads); /* NULL: threads per call (same results) */
     install_signals();
     int rc = LM_EXIT_FAILURE;
     train_rundir rd = {.lock.fd = -1};
@@ -421,6 +423,7 @@ int train_run(train_config *c, const char *settings, int *argc, char ***argv) {
     if (t.world.rank == 0)
         train_rundir_close(&rd, before_first && rc != LM_EXIT_OK && rc != LM_EXIT_REQUEUE);
     lm_acts_free(t.acts);
+    lm_par_pool_free(t.pool);
     lm_model_free(&t.model);
     if (!t.shm) free(t.adam_m), free(t.adam_v);
     free(t.h), free(t.c);

@@ -117,14 +117,14 @@ static void lstm_run(lstm_case *c, int threads, float *out) {
     const size_t N = (size_t)B * T;
     float *scratch = malloc(sizeof(float) * 2 * B * H);
     lm_lstm_forward_threads(c->hs, &c->k, c->hT, c->cT, c->x, c->w_ih, c->w_hh, c->b, c->h0,
-                            c->c0, B, T, E, H, threads);
+                            c->c0, B, T, E, H, threads, NULL);
     float *o = out;
     memcpy(o, c->hs, sizeof(float) * N * H), o += N * H;
     memcpy(o, c->hT, sizeof(float) * B * H), o += B * H;
     memcpy(o, c->cT, sizeof(float) * B * H), o += B * H;
     float *dx = o, *dw_ih = dx + N * E, *dw_hh = dw_ih + 4 * H * E, *db = dw_hh + 4 * H * H;
     lm_lstm_backward_threads(dx, dw_ih, dw_hh, db, c->R, &c->k, c->x, c->w_ih, c->w_hh, scratch,
-                             B, T, E, H, threads);
+                             B, T, E, H, threads, NULL);
     free(scratch);
 }
 

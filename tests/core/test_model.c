@@ -9,6 +9,7 @@
 
 #include "lm_model.h"
 #include "lm_optim.h"
+#include "lm_par.h"
 
 static void make_model(lm_model *m, lm_dims d, uint64_t seed) {
     lm_err e;
@@ -346,9 +347,10 @@ Test(model, bad_windows_are_refused_without_touching_state) {
     lm_model_free(&m), lm_model_free(&inf);
 }
 
-/* Steps of train window + clip + Adam with `threads` threads from the same
- * start; the parameters left in a fresh copy of the model. */
-static float *params_after_steps(int threads) {
+/* Steps of train window + clip + Adam with `threads` threads (from pool
+ * when not NULL) from the same start; the parameters left in a fresh copy
+ * of the model. */
+static float *params_after_steps(int threads, lm_par_pool *pool) {
     /* H % 32: fused head; B 9: three LSTM row groups, the last one short */
     const int B = 9, T = 5, V = 3001, H = 32, steps = 3;
     lm_model m;
@@ -362,13 +364,14 @@ static float *params_after_steps(int threads) {
     lm_adam adam;
     lm_adam_defaults(&adam);
     lm_rng_seed(&drop, 77);
-    lm_step_opts o = {.dropout = 0.3f, .rng = &drop, .pad_id = -1, .loss_scale = 0.05f, .threads = threads};
+    lm_step_opts o = {.dropout = 0.3f, .rng = &drop, .pad_id = -1, .loss_scale = 0.05f, .threads = threads,
+                      .pool = pool};
     for (int s = 0; s < steps; s++) {
         double L;
         long n;
         cr_assert_eq(lm_model_train_window(&m, a, B, T, in, tgt, h, c, &o, &L, &n), 0);
-        lm_grad_clip_threads(m.grads, m.n_params, 0.5, threads);
-        lm_adam_update_threads(&adam, 1e-2f, m.params, m.grads, mo, vo, m.n_params, threads);
+        lm_grad_clip_threads(m.grads, m.n_params, 0.5, threads, pool);
+        lm_adam_update_threads(&adam, 1e-2f, m.params, m.grads, mo, vo, m.n_params, threads, pool);
         random_ids(in, B * T, V, &r);
     }
     float *p = malloc(sizeof(float) * m.n_params);
@@ -382,15 +385,21 @@ static float *params_after_steps(int threads) {
 /* --threads changes nothing: the output layer, the LSTM recurrence, the
  * clip norm and Adam split their work in fixed parts, so every thread count gives the same
  * bits (and the updates did move the parameters). */
-Test(model, whole_steps_bitwise_equal_for_1_2_3_threads) {
+Test(model, whole_steps_bitwise_equal_for_1_2_3_threads_with_and_without_a_pool) {
     lm_model ref;
     make_model(&ref, (lm_dims){3001, 16, 32}, 21);
-    float *p1 = params_after_steps(1);
+    float *p1 = params_after_steps(1, NULL);
     cr_expect(memcmp(p1, ref.params, sizeof(float) * ref.n_params) != 0, "steps moved the parameters");
     for (int t = 2; t <= 3; t++) {
-        float *pt = params_after_steps(t);
+        float *pt = params_after_steps(t, NULL);
         cr_expect_arr_eq(pt, p1, sizeof(float) * ref.n_params, "%d threads differ from 1", t);
         free(pt);
+        lm_par_pool *pool = lm_par_pool_create(t);
+        cr_assert_not_null(pool);
+        pt = params_after_steps(t, pool);
+        cr_expect_arr_eq(pt, p1, sizeof(float) * ref.n_params, "%d threads of a pool differ from 1", t);
+        free(pt);
+        lm_par_pool_free(pool);
     }
     free(p1);
     lm_model_free(&ref);

@@ -288,8 +288,8 @@ Test(threads, clip_and_adam_bitwise_equal_for_any_thread_count) {
         memcpy(g, g0, n * sizeof *g), memcpy(p, p0, n * sizeof *p);
         lm_adam a;
         lm_adam_defaults(&a);
-        double norm = lm_grad_clip_threads(g, n, 1.0, threads[k]);
-        for (int s = 0; s < 3; s++) lm_adam_update_threads(&a, 1e-3f, p, g, m, v, n, threads[k]);
+        double norm = lm_grad_clip_threads(g, n, 1.0, threads[k], NULL);
+        for (int s = 0; s < 3; s++) lm_adam_update_threads(&a, 1e-3f, p, g, m, v, n, threads[k], NULL);
         if (k == 0) {
             ref = p, ref_norm = norm;
             cr_expect(norm > 1.0, "clipping happened");
@@ -334,7 +334,7 @@ Test(clip, norm_bitwise_equal_to_the_serial_order) {
     for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
         for (int t = 1; t <= 3; t++) {
             double want = norm_in_order(g, sizes[k]);
-            double got = lm_grad_norm_threads(g, sizes[k], t);
+            double got = lm_grad_norm_threads(g, sizes[k], t, NULL);
             cr_expect_eq(memcmp(&got, &want, sizeof got), 0, "n %zu, %d threads: %.17g != %.17g",
                          sizes[k], t, got, want);
         }
@@ -359,9 +359,9 @@ static void clip_adam_both_ways(double max_norm, double wd, float gscale, int th
     lm_adam a1, a2;
     lm_adam_defaults(&a1), lm_adam_defaults(&a2);
     a1.weight_decay = a2.weight_decay = wd;
-    double n1 = lm_grad_clip_threads(g1, n, max_norm, threads);
-    lm_adam_update_threads(&a1, 1e-3f, p1, g1, m1, v1, n, threads);
-    double n2 = lm_clip_adam_update_threads(&a2, 1e-3f, p2, g0, m2, v2, n, max_norm, threads);
+    double n1 = lm_grad_clip_threads(g1, n, max_norm, threads, NULL);
+    lm_adam_update_threads(&a1, 1e-3f, p1, g1, m1, v1, n, threads, NULL);
+    double n2 = lm_clip_adam_update_threads(&a2, 1e-3f, p2, g0, m2, v2, n, max_norm, threads, NULL);
     cr_expect_eq(n1, n2, "norm");
     cr_expect_eq(a1.step, a2.step, "step");
     cr_expect_arr_eq(p1, p2, n * sizeof *p1, "params (max_norm %g, wd %g)", max_norm, wd);
@@ -385,7 +385,7 @@ Test(clip, fused_clip_adam_skips_adam_on_nan) {
     float g[4] = {1.0f, NAN, 0.0f, 2.0f}, p[4] = {1, 2, 3, 4}, m[4] = {0}, v[4] = {0};
     lm_adam a;
     lm_adam_defaults(&a);
-    double norm = lm_clip_adam_update_threads(&a, 1e-3f, p, g, m, v, 4, 1.0, 1);
+    double norm = lm_clip_adam_update_threads(&a, 1e-3f, p, g, m, v, 4, 1.0, 1, NULL);
     cr_expect(isnan(norm));
     cr_expect_eq(a.step, 0);
     cr_expect_eq(p[0], 1.0f);
@@ -408,23 +408,23 @@ static void sharded_step(int owners, int threads) {
     }
     lm_adam a1, a2;
     lm_adam_defaults(&a1), lm_adam_defaults(&a2);
-    double want = lm_clip_adam_update_threads(&a1, 1e-3f, p1, g, m1, v1, n, 1.0, 1);
+    double want = lm_clip_adam_update_threads(&a1, 1e-3f, p1, g, m1, v1, n, 1.0, 1, NULL);
     double sums[LM_OPTIM_PARTS];
     memset(sums, 0xff, sizeof sums); /* NaN: a part nobody wrote shows */
     for (int r = 0; r < owners; r++)
-        lm_grad_sumsq_parts(g, n, LM_OPTIM_PARTS * r / owners, LM_OPTIM_PARTS * (r + 1) / owners, sums, threads);
+        lm_grad_sumsq_parts(g, n, LM_OPTIM_PARTS * r / owners, LM_OPTIM_PARTS * (r + 1) / owners, sums, threads, NULL);
     double got = lm_grad_norm_of_parts(sums);
     cr_expect_eq(memcmp(&got, &want, sizeof got), 0, "%d owners: norm %.17g != %.17g", owners, got, want);
     for (int r = 0; r < owners; r++) {
         lm_adam ar = a2; /* each owner steps its own copy, as each rank does */
         lm_clip_adam_update_parts(&ar, 1e-3f, p2, g, m2, v2, n, LM_OPTIM_PARTS * r / owners,
-                                  LM_OPTIM_PARTS * (r + 1) / owners, got, 1.0, threads);
+                                  LM_OPTIM_PARTS * (r + 1) / owners, got, 1.0, threads, NULL);
         cr_expect_eq(ar.step, 1, "%d owners: step", owners);
     }
     cr_expect_arr_eq(p1, p2, n * sizeof *p1, "%d owners, %d threads: params", owners, threads);
     cr_expect_arr_eq(m1, m2, n * sizeof *m1, "%d owners: m", owners);
     cr_expect_arr_eq(v1, v2, n * sizeof *v1, "%d owners: v", owners);
-    lm_clip_adam_update_parts(&a2, 1e-3f, p2, g, m2, v2, n, 0, LM_OPTIM_PARTS, NAN, 1.0, threads);
+    lm_clip_adam_update_parts(&a2, 1e-3f, p2, g, m2, v2, n, 0, LM_OPTIM_PARTS, NAN, 1.0, threads, NULL);
     cr_expect_eq(a2.step, 0, "non-finite norm: no step");
     cr_expect_arr_eq(p1, p2, n * sizeof *p1, "non-finite norm: params untouched");
     free(g), free(buf);

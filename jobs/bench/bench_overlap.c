@@ -43,7 +43,7 @@ static int one_step(ov_state *s, int k, double *step_s, double *wait_s, lm_err *
     memset(s->h, 0, bh * sizeof *s->h);
     memset(s->c, 0, bh * sizeof *s->c);
     dist_grad_sync *gs = s->gs[k];
-    lm_step_opts o = {0, NULL, -1, 1.0f / (float)((double)n * s->w->size), NULL, NULL, f->threads, NULL, NULL};
+    lm_step_opts o = {0, NULL, -1, 1.0f / (float)((double)n * s->w->size), NULL, NULL, f->threads, NULL, NULL, NULL};
     if (gs) {
         o.ctx = gs;
         o.on_head_grads = dist_grad_sync_on_head_grads;

@@ -2,6 +2,7 @@
  * (see lm_par.h). */
 #include "lm_par.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -47,16 +48,21 @@ void lm_par_run(lm_par_fn fn, void *ctx, int parts, int threads) {
  * A job is published by bumping gen (release) after its fields are set;
  * each worker runs its stripe and decrements pending (release); the caller
  * waits for pending == 0 (acquire): every worker answers, those past the
- * job's thread count too. Workers that saw no new job for
- * LM_PAR_SPIN_US sleep on cv; the caller broadcasts under mu, which is
- * also what a sleeper re-checks gen under, so no wake-up is lost. */
+ * job's thread count too. Workers that saw no new job for spin_us sleep on
+ * cv; the caller broadcasts under mu, which is also what a sleeper
+ * re-checks gen under, so no wake-up is lost. A caller that does not spin
+ * (spin_us 0) sets caller_sleeps and sleeps on done_cv; the last worker to answer
+ * signals it under mu when it sees the flag (both sequentially consistent:
+ * the worker's decrement and the caller's flag cannot both go unseen). */
 struct lm_par_pool {
     int size; /* threads, the caller included */
     pthread_t tid[LM_PAR_MAX_THREADS];
+    double spin_s;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv, done_cv;
     atomic_ulong gen;
     atomic_int pending;
+    atomic_int caller_sleeps; /* set under mu while the caller waits on done_cv */
     int quit;
     lm_par_fn fn; /* the job */
     void *ctx;
@@ -74,19 +80,32 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-static unsigned long pool_wait(lm_par_pool *p, unsigned long seen) {
-    unsigned long g;
-    double t0 = lm_sys_now();
-    for (unsigned spins = 0; (g = atomic_load_explicit(&p->gen, memory_order_acquire)) == seen;) {
+static int gen_moved(lm_par_pool *p, unsigned long seen) {
+    return atomic_load_explicit(&p->gen, memory_order_acquire) != seen;
+}
+
+static int all_answered(lm_par_pool *p, unsigned long unused) {
+    (void)unused;
+    return atomic_load(&p->pending) == 0;
+}
+
+/* Spins until ready(p, arg) for up to spin_s seconds (64 pauses at
+ * least), then sleeps on cond under mu until it is, with *flag set
+ * meanwhile when given. */
+static void wait_for(lm_par_pool *p, double spin_s, int (*ready)(lm_par_pool *, unsigned long),
+                     unsigned long arg, pthread_cond_t *cond, atomic_int *flag) {
+    double t0 = spin_s > 0.0 ? lm_sys_now() : 0.0;
+    for (unsigned spins = 1; !ready(p, arg); spins++) {
+        if (spins % 64 == 0 && lm_sys_now() - t0 >= spin_s) {
+            pthread_mutex_lock(&p->mu);
+            if (flag) atomic_store(flag, 1);
+            while (!ready(p, arg)) pthread_cond_wait(cond, &p->mu);
+            if (flag) atomic_store(flag, 0);
+            pthread_mutex_unlock(&p->mu);
+            return;
+        }
         cpu_relax();
-        if (++spins % 64 || lm_sys_now() - t0 < LM_PAR_SPIN_US * 1e-6) continue;
-        pthread_mutex_lock(&p->mu);
-        while ((g = atomic_load_explicit(&p->gen, memory_order_acquire)) == seen)
-            pthread_cond_wait(&p->cv, &p->mu);
-        pthread_mutex_unlock(&p->mu);
-        break;
     }
-    return g;
 }
 
 static void *pool_main(void *arg) {
@@ -94,13 +113,18 @@ static void *pool_main(void *arg) {
     free(arg);
     lm_par_pool *p = a.pool;
     for (unsigned long seen = 0;;) {
-        seen = pool_wait(p, seen);
+        wait_for(p, p->spin_s, gen_moved, seen, &p->cv, NULL);
+        seen = atomic_load_explicit(&p->gen, memory_order_acquire);
         if (p->quit) return NULL;
         par_worker w = {p->fn, p->ctx, a.t, p->threads, p->parts};
         if (a.t < w.n) par_stripe(&w);
         /* every worker answers, so the next job's fields are written only
          * once nobody reads this one's */
-        atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
+        if (atomic_fetch_sub(&p->pending, 1) == 1 && atomic_load(&p->caller_sleeps)) {
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->done_cv);
+            pthread_mutex_unlock(&p->mu);
+        }
     }
 }
 
@@ -111,13 +135,15 @@ static void pool_publish(lm_par_pool *p) {
     pthread_mutex_unlock(&p->mu);
 }
 
-lm_par_pool *lm_par_pool_create(int threads) {
+lm_par_pool *lm_par_pool_create(int threads, int spin_us) {
     if (threads < 2) return NULL;
     if (threads > LM_PAR_MAX_THREADS) threads = LM_PAR_MAX_THREADS;
     lm_par_pool *p = calloc(1, sizeof *p);
     if (!p) return NULL;
+    p->spin_s = spin_us > 0 ? spin_us * 1e-6 : 0.0;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
+    pthread_cond_init(&p->done_cv, NULL);
     p->size = 1;
     for (int t = 1; t < threads; t++, p->size++) {
         pool_arg *a = malloc(sizeof *a);
@@ -137,6 +163,7 @@ void lm_par_pool_free(lm_par_pool *p) {
     pool_publish(p);
     for (int t = 1; t < p->size; t++) pthread_join(p->tid[t], NULL);
     pthread_cond_destroy(&p->cv);
+    pthread_cond_destroy(&p->done_cv);
     pthread_mutex_destroy(&p->mu);
     free(p);
 }
@@ -157,5 +184,8 @@ void lm_par_run_on(lm_par_pool *p, lm_par_fn fn, void *ctx, int parts, int threa
     atomic_store_explicit(&p->pending, p->size - 1, memory_order_relaxed);
     pool_publish(p);
     par_stripe(&self);
-    while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) cpu_relax();
+    /* a worker late by more than the spin (its core taken away for a
+     * while) must not cost the caller a wake-up on top: with spinning on,
+     * the caller spins until the answers come */
+    wait_for(p, p->spin_s > 0.0 ? INFINITY : 0.0, all_answered, 0, &p->done_cv, &p->caller_sleeps);
 }

@@ -12,8 +12,11 @@
  * development VM, mostly the wait for the idle core to wake. A pool
  * (lm_par_pool_create, owned by the caller: jobs/ make one per process
  * that trains) keeps its workers between calls; after each job they spin
- * for up to LM_PAR_SPIN_US before they sleep, so the calls of one training
- * step (7 of them, a few hundred microseconds apart) find them awake. A
+ * for up to spin_us (LM_PAR_SPIN_US: 1 ms) before they sleep, so the calls
+ * of one training step (7 of them, a few hundred microseconds apart) find
+ * them awake, and the caller spins until they answer. Spinning
+ * only pays when every thread has a core of its own: on an oversubscribed
+ * host a caller passes spin_us 0, and workers and caller sleep at once. A
  * pool serves one calling thread at a time. */
 #ifndef LM_PAR_H
 #define LM_PAR_H
@@ -30,11 +33,12 @@ typedef struct lm_par_pool lm_par_pool;
  * parts run on the calling thread. Returns when every part is done. */
 void lm_par_run(lm_par_fn fn, void *ctx, int parts, int threads);
 
-/* A pool of threads - 1 workers (threads in [2, LM_PAR_MAX_THREADS]); NULL
- * when threads < 2 or a worker cannot be started (callers then pass NULL
- * on: lm_par_run_on falls back to lm_par_run). Free with lm_par_pool_free
- * (joins the workers). */
-lm_par_pool *lm_par_pool_create(int threads);
+/* A pool of threads - 1 workers (threads in [2, LM_PAR_MAX_THREADS]) that
+ * spin spin_us (>= 0) microseconds before they sleep; NULL when threads < 2
+ * or a worker cannot be started (callers then pass NULL on: lm_par_run_on
+ * falls back to lm_par_run). Free with lm_par_pool_free (joins the
+ * workers). */
+lm_par_pool *lm_par_pool_create(int threads, int spin_us);
 void lm_par_pool_free(lm_par_pool *pool);
 /* lm_par_run on the pool's workers: the same parts on the same threads
  * numbering; threads beyond the pool's size are capped to it. pool NULL:

@@ -1,6 +1,6 @@
 /* lm_sys: small system idioms every room uses, in one place so that every
  * copy gives the same numbers: a monotonic clock, the process's peak
- * resident set, and FNV-1a 64 (the checksum of checkpoints, shard indexes,
+ * resident set, the CPUs it may run on, and FNV-1a 64 (the checksum of checkpoints, shard indexes,
  * vocabularies and the ranks' agreement checks). No state, no I/O. */
 #ifndef LM_SYS_H
 #define LM_SYS_H
@@ -15,6 +15,11 @@ double lm_sys_now(void);
 /* The process's peak resident set in MiB so far: getrusage(RUSAGE_SELF)
  * ru_maxrss (kilobytes on Linux) / 1024; it counts every thread. */
 double lm_sys_peak_rss_mb(void);
+
+/* The CPUs this process may run on: its affinity mask's count
+ * (sched_getaffinity: what mpirun/srun binding or taskset left it), else
+ * the online CPUs; at least 1. */
+int lm_sys_cpus(void);
 
 /* FNV-1a 64 continued from h over len bytes of data: start with
  * LM_SYS_FNV_OFFSET; feeding a buffer in pieces gives the hash of the whole. */

@@ -231,7 +231,8 @@ static int bench_train(int argc, char **argv) {
     bt_bufs b = {0};
     bt_times r;
     rc = LM_EXIT_FAILURE;
-    lm_par_pool *pool = lm_par_pool_create(f.threads); /* as train keeps one */
+    /* as train keeps one; spinning only when each thread has a CPU */
+    lm_par_pool *pool = lm_par_pool_create(f.threads, f.threads <= lm_sys_cpus() ? LM_PAR_SPIN_US : 0);
     if (bt_alloc(&b, &m, f.d, t.B, t.T))
         fprintf(stderr, "lyricmind bench train: out of memory (B=%d T=%d V=%d)\n", t.B, t.T, f.d.V);
     else if (bt_steps(&m, &rng, &t, f.threads, pool, &b, &r))

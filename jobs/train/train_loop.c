@@ -74,6 +74,17 @@ void train_fatal(train_ctx *t, const lm_err *e) {
     dist_world_abort(&t->world, LM_EXIT_FAILURE);
 }
 
+/* The pool's spin: LM_PAR_SPIN_US when every thread of this host's ranks
+ * has a CPU of its own (ranks here x --threads within the online CPUs, and
+ * --threads within this process's affinity), else 0: spinning workers
+ * would take the CPUs of the other ranks' threads. */
+static int pool_spin_us(const train_ctx *t) {
+    const int here = (t->world.size + t->hosts - 1) / (t->hosts > 0 ? t->hosts : 1);
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    int fits = t->cfg->threads <= lm_sys_cpus() && (long)here * t->cfg->threads <= online;
+    return fits ? LM_PAR_SPIN_US : 0;
+}
+
 static int setup(train_ctx *t, lm_err *e) {
     const train_config *c = t->cfg;
     if (train_settings_resume(t, e)) return -1;
@@ -86,6 +97,7 @@ static int setup(train_ctx *t, lm_err *e) {
     if (io_corpus_open(&t->corpus, c->data, e)) return -1;
     t->dims = (lm_dims){(int)t->corpus.vocab.size, c->embed, c->hidden};
     if (train_exchange_open_shared(t, e)) return -1;
+    t->pool = lm_par_pool_create(c->threads, pool_spin_us(t)); /* NULL: threads per call, same bits */
     dist_shared *s = t->shm;
     if (s ? lm_model_init_on(&t->model, t->dims, dist_shared_params(s), dist_shared_grads(s), e)
           : lm_model_init(&t->model, t->dims, 1, e))
@@ -407,7 +419,6 @@ int train_run(train_config *c, const char *settings, int *argc, char ***argv) {
      * LSTM's small GEMMs stay on one thread and resuming with another
      * --threads continues bit for bit. */
     openblas_set_num_threads(1);
-    t.pool = lm_par_pool_create(c->threads); /* NULL: threads per call (same results) */
     install_signals();
     int rc = LM_EXIT_FAILURE;
     train_rundir rd = {.lock.fd = -1};

@@ -394,7 +394,7 @@ Test(model, whole_steps_bitwise_equal_for_1_2_3_threads_with_and_without_a_pool)
         float *pt = params_after_steps(t, NULL);
         cr_expect_arr_eq(pt, p1, sizeof(float) * ref.n_params, "%d threads differ from 1", t);
         free(pt);
-        lm_par_pool *pool = lm_par_pool_create(t);
+        lm_par_pool *pool = lm_par_pool_create(t, LM_PAR_SPIN_US);
         cr_assert_not_null(pool);
         pt = params_after_steps(t, pool);
         cr_expect_arr_eq(pt, p1, sizeof(float) * ref.n_params, "%d threads of a pool differ from 1", t);

@@ -46,13 +46,15 @@ Test(par, per_call_threads_run_each_part_once_on_its_stripe) {
 }
 
 Test(par, a_pool_below_two_threads_is_null_and_null_runs_per_call) {
-    cr_expect_null(lm_par_pool_create(1));
-    cr_expect_null(lm_par_pool_create(0));
+    cr_expect_null(lm_par_pool_create(1, LM_PAR_SPIN_US));
+    cr_expect_null(lm_par_pool_create(0, 0));
     check_run(NULL, 7, 3, LM_PAR_MAX_THREADS);
 }
 
-Test(par, a_pool_serves_many_calls_and_caps_threads_to_its_size) {
-    lm_par_pool *pool = lm_par_pool_create(3);
+/* spin_us LM_PAR_SPIN_US, and 0: workers and caller sleep on their
+ * condition variables at once (an oversubscribed host) */
+static void many_calls(int spin_us) {
+    lm_par_pool *pool = lm_par_pool_create(3, spin_us);
     cr_assert_not_null(pool);
     for (int call = 0; call < 2000; call++) {
         int parts = 1 + call % 13, threads = call % 6; /* 0..5: some above the size */
@@ -61,8 +63,11 @@ Test(par, a_pool_serves_many_calls_and_caps_threads_to_its_size) {
     lm_par_pool_free(pool);
 }
 
+Test(par, a_pool_serves_many_calls_and_caps_threads_to_its_size) { many_calls(LM_PAR_SPIN_US); }
+Test(par, a_pool_that_never_spins_serves_them_too) { many_calls(0); }
+
 Test(par, sleeping_workers_wake_for_the_next_call) {
-    lm_par_pool *pool = lm_par_pool_create(2);
+    lm_par_pool *pool = lm_par_pool_create(2, LM_PAR_SPIN_US);
     cr_assert_not_null(pool);
     for (int k = 0; k < 5; k++) {
         check_run(pool, 8, 2, 2);

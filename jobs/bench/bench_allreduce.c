@@ -286,7 +286,7 @@ int bench_allreduce_main(int argc, char **argv) {
         {"wire-dtype", CLI_STR, &f.wire, "TYPE", "fp32, bf16 or fp16: the head's format in the step (as train)", 0, 0, 0},
         {"overlap", CLI_STR, &f.overlap, "WHEN", "off, or on: the step through the overlap engine, then real training "
                                                  "windows: compute alone, blocking and overlapped exchange", 0, 0, 0},
-        {"threads", CLI_INT, &f.threads, "N", "--overlap on: threads of the output layer (as train)", 1, 1024, 0},
+        {"threads", CLI_INT, &f.threads, "N", "--overlap on: threads of the step, as train --threads", 1, 1024, 0},
         {"chunk", CLI_INT, &f.chunk, "ROWS", "--overlap on: rows of logits per output-layer pass (train: 256)", 1, 1 << 20, 0},
         {0},
     };

@@ -55,7 +55,7 @@ typedef struct {
     {"vocab", CLI_INT, &(f).d.V, "N", "vocabulary size (V)", 2, 1 << 24, 0},                 \
     {"embed", CLI_INT, &(f).d.E, "N", "embedding size (E)", 1, 65536, 0},                    \
     {"hidden", CLI_INT, &(f).d.H, "N", "LSTM hidden size (H)", 1, 65536, 0},                 \
-    {"threads", CLI_INT, &(f).threads, "N", "threads of the output layer (OpenBLAS: 1, as train)", 1, 1024, 0}, \
+    {"threads", CLI_INT, &(f).threads, "N", "train: threads of the whole step, as train --threads (OpenBLAS: 1)", 1, 1024, 0}, \
     {"seed", CLI_LONG, &(f).seed, "S", "seed for the weights and every random draw", 0, 0, 0}, \
     {"no-roofline", CLI_BOOL, &(f).no_roof, NULL,                                            \
      "skip measuring the host's FMA peak and triad bandwidth (no roofline fractions)", 0, 0, 0}

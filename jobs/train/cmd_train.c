@@ -91,7 +91,7 @@ void train_cli_bind(train_config *c, cli_opt *opts, cli_cmd *cmd) {
         {"time-limit", CLI_DOUBLE, &c->time_limit, "MIN", "checkpoint and stop after MIN minutes of this run (0: none)", 0, 1e9, 0},
         {"seed", CLI_LONG, &c->seed, "S", "seed of initialisation, data order and dropout", 0, 9.2e18, 0},
         {"resume", CLI_STR, &c->resume, "WHAT", "auto (newest valid checkpoint in --run), none, or a checkpoint PATH", 0, 0, 0},
-        {"threads", CLI_INT, &c->threads, "N", "threads per rank for the output layer (results do not depend on it)", 1, 1024, 0},
+        {"threads", CLI_INT, &c->threads, "N", "threads per rank for the whole step: output layer, LSTM, clip, Adam (results do not depend on it)", 1, 1024, 0},
         {"log-seconds", CLI_DOUBLE, &c->log_seconds, "S", "progress line interval when output is not a terminal", 0.1, 1e6, 0},
         {"wire-dtype", CLI_STR, &c->wire_dtype, "TYPE", "fp32, or bf16|fp16: the output-layer gradient travels in 16 bits (summed in fp32)", 0, 0, 0},
         {"exchange", CLI_STR, &c->exchange, "HOW", "auto (shared when every rank is on one host, unless --wire-dtype or --overlap on ask for messages), shared: ranks of one host share parameters and optimizer state in memory and each updates its slice, mpi: every rank all-reduces the gradient (bitwise the same at 2 ranks; from 3 the last bit may differ)", 0, 0, 0},

@@ -12,10 +12,10 @@
  * the same calls, hence the same bits, for every thread count.
  *
  * The per-step products ([4 rows,H] x [H,4H] forward, [4 rows,4H] x [4H,H]
- * backward) are too small for BLAS, which packs all of W_hh on every call:
- * with k->wt they run on lm_gemm's microkernels against W_hh packed once per
- * window (forward and backward each pack it their way), which is also what
- * lets two threads scale (each group packed its own copy before). */
+ * backward) are too small for BLAS, which packs all of W_hh on every call
+ * (each group its own copy, so threads scaled 1.5x): with k->wt every
+ * product runs on lm_gemm's microkernels, W_hh and W_ih packed once per
+ * window (forward and backward each pack W_hh their way). */
 #include <cblas.h>
 #include <string.h>
 
@@ -40,7 +40,6 @@ typedef struct {
     float *hs, *hT, *cT, *dh_next, *dc_next;
     const float *w_hh, *b, *dhs;
     const float *wt; /* k->wt when packed (lm_lstm_packed_ok), else NULL: BLAS */
-    lm_par_pool *pool;
     int B, T, H;
     void (*progress)(void *ctx); /* backward: after each step of group 0 */
     void *pctx;
@@ -113,7 +112,7 @@ void lm_lstm_forward_threads(float *hs, lm_lstm_cache *k, float *hT, float *cT,
         lm_gemm_pack_b(k->wt, w_hh, 1, (size_t)H, G, G, (size_t)H);
         lm_gemm_pack_b(k->wt + G * H, w_ih, 1, (size_t)E, G, G, (size_t)E);
     }
-    lstm_job j = {k, hs, hT, cT, NULL, NULL, w_hh, b, NULL, wt, pool, B, T, H, NULL, NULL, x, w_ih, E};
+    lstm_job j = {k, hs, hT, cT, NULL, NULL, w_hh, b, NULL, wt, B, T, H, NULL, NULL, x, w_ih, E};
     lm_par_run_on(pool, forward_rows, &j, row_groups(B), threads);
 }
 
@@ -210,8 +209,8 @@ void lm_lstm_backward_progress(float *dx, float *dw_ih, float *dw_hh, float *db,
     const float *wt = packed_w(k, H);
     /* B(g, h) = W_hh[g][h] */
     if (wt) lm_gemm_pack_b(k->wt, w_hh, (size_t)H, 1, (size_t)H, (size_t)H, 4 * (size_t)H);
-    lstm_job j = {k, NULL, NULL, NULL, scratch, scratch + (size_t)B * H, w_hh, NULL, dhs, wt, pool, B,
-                  T, H, progress, ctx, NULL, NULL, E};
+    lstm_job j = {k, NULL, NULL, NULL, scratch, scratch + (size_t)B * H, w_hh, NULL, dhs, wt, B, T, H,
+                  progress, ctx, NULL, NULL, E};
     lm_par_run_on(pool, backward_rows, &j, row_groups(B), threads);
     if (progress) progress(ctx);
     grads_job gj = {k->gates, x, k->hprev, w_ih, dx, dw_ih, dw_hh, db, B * T, E, H, wt != NULL,

@@ -169,12 +169,12 @@ void lm_par_pool_free(lm_par_pool *p) {
 }
 
 void lm_par_run_on(lm_par_pool *p, lm_par_fn fn, void *ctx, int parts, int threads) {
-    if (!p) {
+    if (parts <= 0) return;
+    threads = clamp_threads(parts, threads);
+    if (!p || threads > p->size) { /* the same numbering, threads of its own */
         lm_par_run(fn, ctx, parts, threads);
         return;
     }
-    if (parts <= 0) return;
-    threads = clamp_threads(parts, threads > p->size ? p->size : threads);
     par_worker self = {fn, ctx, 0, threads, parts};
     if (threads == 1) {
         par_stripe(&self);

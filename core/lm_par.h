@@ -40,9 +40,10 @@ void lm_par_run(lm_par_fn fn, void *ctx, int parts, int threads);
  * workers). */
 lm_par_pool *lm_par_pool_create(int threads, int spin_us);
 void lm_par_pool_free(lm_par_pool *pool);
-/* lm_par_run on the pool's workers: the same parts on the same threads
- * numbering; threads beyond the pool's size are capped to it. pool NULL:
- * lm_par_run. */
+/* lm_par_run on the pool's workers: the same parts on the same thread
+ * numbering. pool NULL, or more threads than the pool has: lm_par_run (so
+ * the numbering never changes: callers rely on part 0 mod n being the
+ * calling thread's). */
 void lm_par_run_on(lm_par_pool *pool, lm_par_fn fn, void *ctx, int parts, int threads);
 
 #endif

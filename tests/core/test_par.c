@@ -1,7 +1,8 @@
 /* lm_par: per-call threads and the pool run every part exactly once, on
  * the documented thread (thread t: parts t, t + n, ...; the caller is
  * thread 0), through many calls, thread counts above and below the pool's
- * size, and workers that fell asleep between calls. */
+ * size (above: threads of the call's own, the same numbering), and workers
+ * that fell asleep between calls. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -57,13 +58,13 @@ static void many_calls(int spin_us) {
     lm_par_pool *pool = lm_par_pool_create(3, spin_us);
     cr_assert_not_null(pool);
     for (int call = 0; call < 2000; call++) {
-        int parts = 1 + call % 13, threads = call % 6; /* 0..5: some above the size */
-        check_run(pool, parts, threads, 3);
+        int parts = 1 + call % 13, threads = call % 6; /* 0..5: above 3, threads per call */
+        check_run(pool, parts, threads, LM_PAR_MAX_THREADS);
     }
     lm_par_pool_free(pool);
 }
 
-Test(par, a_pool_serves_many_calls_and_caps_threads_to_its_size) { many_calls(LM_PAR_SPIN_US); }
+Test(par, a_pool_serves_many_calls_and_more_threads_than_it_has) { many_calls(LM_PAR_SPIN_US); }
 Test(par, a_pool_that_never_spins_serves_them_too) { many_calls(0); }
 
 Test(par, sleeping_workers_wake_for_the_next_call) {

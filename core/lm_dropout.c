@@ -14,8 +14,9 @@ void lm_dropout_forward(float *out, float *mask, const float *in, size_t n,
         return;
     }
     const float keep = 1.0f / (1.0f - p);
+    lm_rng_fill_uniform(rng, mask, n); /* the draws of n lm_rng_uniform calls */
     for (size_t i = 0; i < n; i++) {
-        mask[i] = lm_rng_uniform(rng) < p ? 0.0f : keep;
+        mask[i] = mask[i] < p ? 0.0f : keep;
         out[i] = in[i] * mask[i];
     }
 }

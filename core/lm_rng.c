@@ -31,8 +31,8 @@ void lm_rng_seed2(lm_rng *r, uint64_t seed, uint64_t stream) {
     lm_rng_seed(r, splitmix64(&x) ^ splitmix64(&y));
 }
 
-uint64_t lm_rng_u64(lm_rng *r) {
-    uint64_t *s = r->s;
+/* One xoshiro256** step on s[4]: the next output. */
+static inline uint64_t xoshiro_next(uint64_t *s) {
     const uint64_t result = rotl(s[1] * 5, 7) * 9;
     const uint64_t t = s[1] << 17;
     s[2] ^= s[0];
@@ -54,7 +54,15 @@ uint64_t lm_rng_below(lm_rng *r, uint64_t n) {
     }
 }
 
+uint64_t lm_rng_u64(lm_rng *r) { return xoshiro_next(r->s); }
+
 float lm_rng_uniform(lm_rng *r) { return (float)(lm_rng_u64(r) >> 40) * 0x1p-24f; }
+
+void lm_rng_fill_uniform(lm_rng *r, float *u, size_t n) {
+    uint64_t s[4] = {r->s[0], r->s[1], r->s[2], r->s[3]};
+    for (size_t i = 0; i < n; i++) u[i] = (float)(xoshiro_next(s) >> 40) * 0x1p-24f;
+    for (int k = 0; k < 4; k++) r->s[k] = s[k];
+}
 
 double lm_rng_uniform_d(lm_rng *r) { return (double)(lm_rng_u64(r) >> 11) * 0x1p-53; }
 

@@ -5,6 +5,7 @@
 #ifndef LM_RNG_H
 #define LM_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct lm_rng {
@@ -19,6 +20,9 @@ uint64_t lm_rng_u64(lm_rng *r);
 uint64_t lm_rng_below(lm_rng *r, uint64_t n);
 /* Uniform float in [0, 1), 24 random bits. */
 float lm_rng_uniform(lm_rng *r);
+/* u[0..n) = n successive lm_rng_uniform draws (the same values, the state
+ * left the same), with the state kept in registers meanwhile. */
+void lm_rng_fill_uniform(lm_rng *r, float *u, size_t n);
 /* Uniform double in [0, 1), 53 random bits. */
 double lm_rng_uniform_d(lm_rng *r);
 /* Standard normal (Box-Muller, no cached spare so the state is just s[]). */

@@ -159,3 +159,20 @@ Test(rng, shuffle_is_unbiased_chi_square) {
     for (int k = 0; k < 5; k++) chi += (pos[k] - e) * (pos[k] - e) / e;
     cr_expect_lt(chi, 18.47, "chi-square %.2f", chi);
 }
+
+/* The bulk draw is the same sequence as one call per value, and leaves the
+ * state where those calls would (dropout masks depend on it). */
+Test(rng, fill_uniform_equals_successive_uniform_calls) {
+    lm_rng a, b;
+    lm_rng_seed(&a, 99);
+    b = a;
+    float u[1000];
+    lm_rng_fill_uniform(&a, u, 1000);
+    for (int i = 0; i < 1000; i++) {
+        float v = lm_rng_uniform(&b);
+        cr_assert(memcmp(&u[i], &v, sizeof v) == 0, "draw %d: %a against %a", i, u[i], v);
+    }
+    cr_expect_arr_eq(a.s, b.s, sizeof a.s);
+    lm_rng_fill_uniform(&a, u, 0); /* nothing drawn, state kept */
+    cr_expect_arr_eq(a.s, b.s, sizeof a.s);
+}

@@ -157,6 +157,10 @@ lm_par_pool *lm_par_pool_create(int threads, int spin_us) {
     return p;
 }
 
+int lm_par_spin_us(int threads, int host_threads, int cpus, int online) {
+    return threads <= cpus && host_threads <= online ? LM_PAR_SPIN_US : 0;
+}
+
 void lm_par_pool_free(lm_par_pool *p) {
     if (!p) return;
     p->quit = 1;

@@ -40,6 +40,11 @@ void lm_par_run(lm_par_fn fn, void *ctx, int parts, int threads);
  * workers). */
 lm_par_pool *lm_par_pool_create(int threads, int spin_us);
 void lm_par_pool_free(lm_par_pool *pool);
+/* The spin_us for a pool of `threads` when host_threads threads run on
+ * this host in all (every rank's): LM_PAR_SPIN_US when each has a CPU of
+ * its own (threads <= cpus, the process's affinity, lm_sys_cpus, and
+ * host_threads <= online, lm_sys_online_cpus), else 0. */
+int lm_par_spin_us(int threads, int host_threads, int cpus, int online);
 /* lm_par_run on the pool's workers: the same parts on the same thread
  * numbering. pool NULL, or more threads than the pool has: lm_par_run (so
  * the numbering never changes: callers rely on part 0 mod n being the

@@ -22,6 +22,10 @@ double lm_sys_peak_rss_mb(void) {
 int lm_sys_cpus(void) {
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+    return lm_sys_online_cpus();
+}
+
+int lm_sys_online_cpus(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
 }

@@ -20,6 +20,8 @@ double lm_sys_peak_rss_mb(void);
  * (sched_getaffinity: what mpirun/srun binding or taskset left it), else
  * the online CPUs; at least 1. */
 int lm_sys_cpus(void);
+/* The host's online CPUs (sysconf _SC_NPROCESSORS_ONLN); at least 1. */
+int lm_sys_online_cpus(void);
 
 /* FNV-1a 64 continued from h over len bytes of data: start with
  * LM_SYS_FNV_OFFSET; feeding a buffer in pieces gives the hash of the whole. */

@@ -231,8 +231,9 @@ static int bench_train(int argc, char **argv) {
     bt_bufs b = {0};
     bt_times r;
     rc = LM_EXIT_FAILURE;
-    /* as train keeps one; spinning only when each thread has a CPU */
-    lm_par_pool *pool = lm_par_pool_create(f.threads, f.threads <= lm_sys_cpus() ? LM_PAR_SPIN_US : 0);
+    /* as train keeps one (one process: its threads are the host's) */
+    lm_par_pool *pool = lm_par_pool_create(
+        f.threads, lm_par_spin_us(f.threads, f.threads, lm_sys_cpus(), lm_sys_online_cpus()));
     if (bt_alloc(&b, &m, f.d, t.B, t.T))
         fprintf(stderr, "lyricmind bench train: out of memory (B=%d T=%d V=%d)\n", t.B, t.T, f.d.V);
     else if (bt_steps(&m, &rng, &t, f.threads, pool, &b, &r))

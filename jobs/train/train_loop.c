@@ -74,15 +74,12 @@ void train_fatal(train_ctx *t, const lm_err *e) {
     dist_world_abort(&t->world, LM_EXIT_FAILURE);
 }
 
-/* The pool's spin: LM_PAR_SPIN_US when every thread of this host's ranks
- * has a CPU of its own (ranks here x --threads within the online CPUs, and
- * --threads within this process's affinity), else 0: spinning workers
- * would take the CPUs of the other ranks' threads. */
+/* The pool's spin (lm_par_spin_us): off when this host's ranks x --threads
+ * exceed its CPUs, where spinning workers would take the other ranks'. */
 static int pool_spin_us(const train_ctx *t) {
     const int here = (t->world.size + t->hosts - 1) / (t->hosts > 0 ? t->hosts : 1);
-    long online = sysconf(_SC_NPROCESSORS_ONLN);
-    int fits = t->cfg->threads <= lm_sys_cpus() && (long)here * t->cfg->threads <= online;
-    return fits ? LM_PAR_SPIN_US : 0;
+    const int threads = t->cfg->threads;
+    return lm_par_spin_us(threads, here * threads, lm_sys_cpus(), lm_sys_online_cpus());
 }
 
 static int setup(train_ctx *t, lm_err *e) {

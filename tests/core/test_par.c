@@ -78,3 +78,13 @@ Test(par, sleeping_workers_wake_for_the_next_call) {
     lm_par_pool_free(pool);
     lm_par_pool_free(NULL);
 }
+
+/* Spinning only where every thread of the host has a CPU: an affinity of
+ * fewer CPUs than threads, or more threads on the host (all its ranks')
+ * than online CPUs, turns it off. */
+Test(par, the_pool_spins_only_when_every_thread_has_a_cpu) {
+    cr_expect_eq(lm_par_spin_us(2, 2, 2, 2), LM_PAR_SPIN_US);
+    cr_expect_eq(lm_par_spin_us(2, 4, 8, 16), LM_PAR_SPIN_US);
+    cr_expect_eq(lm_par_spin_us(2, 4, 2, 2), 0, "2 ranks x 2 threads on 2 CPUs");
+    cr_expect_eq(lm_par_spin_us(4, 4, 2, 16), 0, "bound to 2 CPUs");
+}

@@ -1,6 +1,8 @@
 /* lm_sys: FNV-1a 64 against the published test vectors (and fed in pieces),
- * the monotonic clock, and the peak RSS high-water mark. */
+ * the monotonic clock, the peak RSS high-water mark, and the CPU counts. */
+#define _GNU_SOURCE /* sched_setaffinity */
 #include <criterion/criterion.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -50,4 +52,22 @@ Test(sys, peak_rss_counts_touched_memory) {
     cr_expect_geq(after, before + 56, "peak RSS %g MiB -> %g MiB after touching %zu MiB", before, after, n >> 20);
     free(p);
     cr_expect_geq(lm_sys_peak_rss_mb(), after, "a high-water mark never falls");
+}
+
+/* lm_sys_cpus follows the affinity mask (each test runs in its own
+ * process, so narrowing it here touches no other test). */
+Test(sys, cpus_follow_the_affinity_mask) {
+    int online = lm_sys_online_cpus(), all = lm_sys_cpus();
+    cr_assert_geq(online, 1);
+    cr_assert(all >= 1 && all <= online, "%d CPUs of %d online", all, online);
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    cr_assert_eq(sched_getaffinity(0, sizeof one, &one), 0);
+    int first = 0;
+    while (!CPU_ISSET(first, &one)) first++;
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    cr_assert_eq(sched_setaffinity(0, sizeof one, &one), 0);
+    cr_expect_eq(lm_sys_cpus(), 1);
+    cr_expect_eq(lm_sys_online_cpus(), online);
 }
